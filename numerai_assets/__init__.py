@@ -1,0 +1,3 @@
+"""numerai_assets: a Numerai tournament operation on Dagster software-defined assets."""
+
+__version__ = "0.1.0"

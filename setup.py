@@ -1,0 +1,40 @@
+"""Package definition for numerai_assets (classic Dagster project layout)."""
+from setuptools import find_packages, setup
+
+DAGSTER_VERSION = "1.13.27"
+
+setup(
+    name="numerai_assets",
+    version="0.1.0",
+    description="A Numerai tournament operation on Dagster software-defined assets.",
+    python_requires=">=3.11,<3.12",
+    packages=find_packages(exclude=["numerai_assets_tests*"]),
+    package_data={"numerai_assets": ["*.yaml", "tournament/*.graphql"]},
+    install_requires=[
+        f"dagster=={DAGSTER_VERSION}",
+        f"dagster-webserver=={DAGSTER_VERSION}",
+        f"dagster-graphql=={DAGSTER_VERSION}",
+        "lightgbm>=4.6,<5",
+        # xgboost-cpu is the same `xgboost` module without the 469 MB NCCL wheel.
+        "xgboost-cpu>=3.0,<4",
+        "pandas>=2.2,<4",
+        "pyarrow>=18,<27",
+        "numpy>=1.26,<3",
+        "numerapi==3.1.1",
+        "numerai-tools==0.7.2",
+        "wandb>=0.30,<0.32",
+        "great-expectations>=1.24,<1.25",
+        "tenacity>=8.2,<10",
+        "requests>=2.31,<3",
+        "graphql-core>=3.2,<3.3",
+        "pyyaml>=6",
+        "matplotlib>=3.8,<4",
+    ],
+    extras_require={"dev": ["pytest>=8,<10"]},
+    entry_points={
+        "console_scripts": [
+            "numerai-assets=numerai_assets.cli:main",
+            "numerai-tournament=numerai_assets.tournament.cli:main",
+        ]
+    },
+)
