@@ -1,0 +1,142 @@
+"""Dataset assets (group "data"): each Numerai file of the configured version, downloaded once.
+
+Assets return small :class:`DatasetFile` handles (path, sha256, shape); the files stay in the
+data store and downstream steps read them in row batches.
+"""
+
+from collections.abc import Iterator
+
+from dagster import (
+    AssetCheckResult,
+    AssetExecutionContext,
+    AssetsDefinition,
+    MetadataValue,
+    Output,
+    asset,
+)
+
+from numerai_assets.checks.data_contracts import (
+    contract_check_results,
+    contract_check_specs,
+    run_contract,
+)
+from numerai_assets.core.dataset import (
+    DatasetFile,
+    FeatureSets,
+    LiveRoundData,
+    describe_parquet,
+    readability_check,
+)
+from numerai_assets.partitions import rounds_partitions
+from numerai_assets.resources.numerai import NumeraiResource
+from numerai_assets.resources.store import LocalDataStore
+
+GROUP = "data"
+
+# asset name -> (Numerai file name, why a user cares)
+DATASET_FILES: dict[str, tuple[str, str]] = {
+    "features_metadata": ("features.json", "Feature sets, groups and target names of the version."),
+    "train_data": ("train.parquet", "Training eras: int8 features and targets."),
+    "validation_data": ("validation.parquet", "Validation eras, including rows not yet resolved."),
+    "train_benchmark_models": ("train_benchmark_models.parquet", "Numerai's benchmark predictions on train."),
+    "validation_benchmark_models": (
+        "validation_benchmark_models.parquet", "Numerai's benchmark predictions on validation."
+    ),
+    "meta_model": ("meta_model.parquet", "The stake-weighted meta model on validation (for MMC)."),
+    "validation_example_preds": (
+        "validation_example_preds.parquet", "Numerai's example model predictions on validation."
+    ),
+}
+
+
+def fetch_dataset_file(
+    context: AssetExecutionContext,
+    numerai: NumeraiResource,
+    store: LocalDataStore,
+    filename: str,
+    round_number: int | None = None,
+) -> DatasetFile:
+    """Download one file into the store (skipped when unchanged) and describe it."""
+    version = numerai.dataset_version
+    dest = (
+        store.round_path(round_number, version, filename)
+        if round_number is not None
+        else store.dataset_path(version, filename)
+    )
+    client = numerai.get_client(logger=context.log)
+    result = client.download(
+        numerai.remote_name(filename), dest, round_number=round_number,
+        validate=readability_check(filename),
+    )
+    context.log.info(
+        f"{filename}: {'downloaded' if result.downloaded else 'unchanged, kept'} "
+        f"({result.bytes:,} bytes, sha256 {result.sha256[:12]})"
+    )
+    if filename.endswith(".parquet"):
+        return describe_parquet(
+            dest, name=filename, version=version, sha256=result.sha256, round_number=round_number
+        )
+    return DatasetFile(
+        name=filename, version=version, path=str(dest), sha256=result.sha256, bytes=result.bytes,
+        round_number=round_number,
+    )
+
+
+def build_dataset_asset(asset_name: str, filename: str, description: str) -> AssetsDefinition:
+    @asset(name=asset_name, group_name=GROUP, description=description, kinds={"parquet"})
+    def _dataset(
+        context: AssetExecutionContext, numerai: NumeraiResource, store: LocalDataStore
+    ) -> Output[DatasetFile]:
+        handle = fetch_dataset_file(context, numerai, store, filename)
+        return Output(handle, metadata=handle.metadata())
+
+    return _dataset
+
+
+dataset_assets = [build_dataset_asset(name, f, d) for name, (f, d) in DATASET_FILES.items()]
+
+
+@asset(group_name=GROUP, kinds={"json"})
+def feature_sets(features_metadata: DatasetFile) -> Output[FeatureSets]:
+    """Named feature sets and groups, for the model roster to choose from."""
+    sets = FeatureSets.from_json_file(features_metadata.path)
+    table = "\n".join(f"| {name} | {len(cols)} |" for name, cols in sets.sets.items())
+    return Output(
+        sets,
+        metadata={
+            "sets": MetadataValue.md("| set | features |\n|---|---|\n" + table),
+            "features_all": len(sets.sets["all"]),
+            "targets": len(sets.targets),
+            "version": features_metadata.version,
+        },
+    )
+
+
+@asset(
+    group_name=GROUP,
+    partitions_def=rounds_partitions,
+    kinds={"parquet"},
+    check_specs=contract_check_specs("live_data", "live"),
+)
+def live_data(
+    context: AssetExecutionContext,
+    numerai: NumeraiResource,
+    store: LocalDataStore,
+    feature_sets: FeatureSets,
+) -> Iterator[Output[LiveRoundData] | AssetCheckResult]:
+    """One round's live features and live benchmark models (partition = round number).
+
+    The contract runs inside the step, so a round whose live file is broken never reaches
+    the predictions.
+    """
+    round_number = int(context.partition_key)
+    live = fetch_dataset_file(context, numerai, store, "live.parquet", round_number)
+    benchmarks = fetch_dataset_file(
+        context, numerai, store, "live_benchmark_models.parquet", round_number
+    )
+    result = run_contract(live, "live", feature_sets, required_features=feature_sets.sets["all"])
+    yield Output(
+        LiveRoundData(round_number=round_number, live=live, benchmark_models=benchmarks),
+        metadata={**live.metadata(), "benchmark_models_sha256": benchmarks.sha256},
+    )
+    yield from contract_check_results(result, "live_data")

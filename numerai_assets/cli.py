@@ -1,0 +1,169 @@
+"""``python -m numerai_assets demo|ui``: the README's main job and the UI launcher.
+
+``demo`` runs the whole flow headless on the embedded default: it generates the demo
+tournament (once), serves it on 127.0.0.1, opens a round, and executes the jobs of
+``definitions.py`` against the Dagster instance in ``DAGSTER_HOME`` so the runs show up in
+the UI afterwards. ``ui`` starts the tournament server and ``dagster dev`` bound to 127.0.0.1.
+"""
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import urlparse
+
+from numerai_assets.settings import Settings
+from numerai_assets.tournament.admin import AdminClient
+
+DAGSTER_YAML = Path(__file__).resolve().parent.parent / "dagster.yaml.template"
+TELEMETRY_OFF = "telemetry:\n  enabled: false\n"
+
+
+def ensure_dagster_home(settings: Settings) -> Path:
+    """DAGSTER_HOME with a dagster.yaml that turns telemetry off (kept across runs)."""
+    home = Path(os.environ.get("DAGSTER_HOME") or settings.home / "dagster_home").resolve()
+    home.mkdir(parents=True, exist_ok=True)
+    config = home / "dagster.yaml"
+    if not config.exists():
+        config.write_text(DAGSTER_YAML.read_text() if DAGSTER_YAML.exists() else TELEMETRY_OFF)
+    os.environ["DAGSTER_HOME"] = str(home)
+    return home
+
+
+@contextlib.contextmanager
+def local_tournament(settings: Settings, scale: str) -> Iterator[AdminClient]:
+    """Use the tournament already serving at the configured URL, or serve one in-thread."""
+    admin = AdminClient(settings.api_url)
+    if admin.alive():
+        yield admin
+        return
+    from numerai_assets.tournament.generator import generate_tournament
+    from numerai_assets.tournament.server import TournamentServer
+
+    started = time.monotonic()
+    generate_tournament(settings.tournament_dir, scale=scale, seed=0)
+    print(f"tournament data ready in {time.monotonic() - started:.1f} s: {settings.tournament_dir}")
+    url = urlparse(settings.api_url)
+    with TournamentServer(settings.tournament_dir, host=url.hostname, port=url.port).start():
+        yield admin
+
+
+def run_demo(settings: Settings, scale: str) -> int:
+    from dagster import DagsterInstance
+
+    from numerai_assets.definitions import build_definitions
+    from numerai_assets.partitions import rounds_partitions
+
+    if settings.mode != "local":
+        raise SystemExit("the demo runs on the embedded default: unset NUMERAI_ASSETS_MODE")
+    ensure_dagster_home(settings)
+    defs = build_definitions(settings)
+    timings: dict[str, float] = {}
+    with local_tournament(settings, scale) as admin, DagsterInstance.get() as instance:
+        current = admin.current_round() or admin.open_round()
+        round_key = str(current["number"])
+        print(f"round {round_key} open until staking close {current['closeStakingTime']}")
+        ok = True
+        for job_name, partition in (("data_job", None), ("live_round_job", round_key)):
+            if partition is not None:
+                instance.add_dynamic_partitions(rounds_partitions.name, [partition])
+            started = time.monotonic()
+            result = defs.resolve_job_def(job_name).execute_in_process(
+                instance=instance, partition_key=partition, raise_on_error=False
+            )
+            timings[job_name] = time.monotonic() - started
+            ok &= result.success
+            print(_summarize(job_name, result, timings[job_name]))
+    print("main job " + ("succeeded" if ok else "FAILED"))
+    return 0 if ok else 1
+
+
+def _summarize(job_name: str, result, seconds: float) -> str:
+    lines = [f"{job_name}: {'success' if result.success else 'FAILED'} in {seconds:.1f} s"]
+    for event in result.get_asset_materialization_events():
+        mat = event.event_specific_data.materialization
+        meta = mat.metadata
+        rows = meta.get("rows")
+        lines.append(
+            f"  {mat.asset_key.to_user_string():32s} rows={rows.value if rows else '-'}"
+        )
+    for event in result.get_asset_check_evaluations():
+        if not event.passed:
+            lines.append(f"  CHECK FAILED {event.asset_key.to_user_string()}:{event.check_name}"
+                         f" {event.description or ''}")
+    checks = result.get_asset_check_evaluations()
+    lines.append(f"  checks passed: {sum(c.passed for c in checks)}/{len(checks)}")
+    return "\n".join(lines)
+
+
+def run_ui(settings: Settings, scale: str, port: int) -> int:
+    """Tournament server + ``dagster dev`` on 127.0.0.1, both stopped together on Ctrl-C."""
+    home = ensure_dagster_home(settings)
+    procs: list[subprocess.Popen] = []
+    try:
+        if settings.mode == "local" and not AdminClient(settings.api_url).alive():
+            from numerai_assets.tournament.generator import generate_tournament
+
+            generate_tournament(settings.tournament_dir, scale=scale, seed=0)
+            url = urlparse(settings.api_url)
+            procs.append(_spawn([sys.executable, "-m", "numerai_assets.tournament.cli", "serve",
+                                 "--root", str(settings.tournament_dir), "--host", url.hostname,
+                                 "--port", str(url.port)]))
+        procs.append(_spawn([sys.executable, "-m", "dagster", "dev", "-h", "127.0.0.1", "-p",
+                             str(port), "-m", "numerai_assets.definitions"]))
+        print(f"Dagster UI: http://127.0.0.1:{port}  (DAGSTER_HOME={home}); Ctrl-C stops everything")
+        procs[-1].wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        for proc in procs:
+            stop_process_group(proc)
+    return 0
+
+
+def _spawn(cmd: list[str]) -> subprocess.Popen:
+    # A new session so the whole group can be stopped; SIGINT restored because a shell
+    # that backgrounds us may have set it to ignored (dagster dev then ignores Ctrl-C).
+    return subprocess.Popen(
+        cmd, start_new_session=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
+
+
+def stop_process_group(proc: subprocess.Popen, grace_s: float = 10.0) -> None:
+    """SIGTERM the process group, then SIGKILL whatever is left after ``grace_s``."""
+    if proc.poll() is not None:
+        return
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(timeout=grace_s)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="numerai_assets", description=__doc__.split("\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    demo = sub.add_parser("demo", help="run the main job on the embedded local tournament")
+    demo.add_argument("--scale", default="demo", choices=["tiny", "demo", "full"])
+    ui = sub.add_parser("ui", help="start the local tournament and the Dagster UI on 127.0.0.1")
+    ui.add_argument("--scale", default="demo", choices=["tiny", "demo", "full"])
+    ui.add_argument("--port", type=int, default=3000)
+    args = parser.parse_args(argv)
+    settings = Settings.from_env()
+    if args.command == "demo":
+        return run_demo(settings, args.scale)
+    return run_ui(settings, args.scale, args.port)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,280 @@
+"""A Numerai client with the guarantees a tournament operation needs.
+
+On top of numerapi (``BoundedNumerAPI``): every call has a timeout; transport failures are
+retried with exponential backoff inside a bounded total time, refusals never are; downloads
+land only when complete and readable; an upload is checked at the PUT, confirmed listed
+afterwards, and an uncertain ``create_submission`` is verified before it is ever retried.
+No message this module produces contains a credential.
+"""
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import TypeVar
+
+import requests
+from numerapi import utils as numerapi_utils
+from tenacity import (
+    RetryCallState,
+    Retrying,
+    retry_if_exception,
+    stop_after_attempt,
+    stop_before_delay,
+    wait_exponential,
+)
+
+from numerai_assets.core.downloads import DownloadResult, Validator, download_to
+from numerai_assets.core.numerai_transport import (
+    TOURNAMENT,
+    BoundedNumerAPI,
+    TransportError,
+    is_transport_failure,
+)
+from numerai_assets.core.redaction import redact
+
+T = TypeVar("T")
+log = logging.getLogger(__name__)
+
+ROUND_QUERY = """
+query($tournament: Int!) {
+  rounds(tournament: $tournament number: 0) { number openTime closeStakingTime closeTime }
+}"""
+DATASET_URL_QUERY = """
+query($filename: String! $round: Int $tournament: Int) {
+  dataset(filename: $filename round: $round tournament: $tournament)
+}"""
+# numerapi's own create_submission document; numerapi runs it only inside upload_predictions,
+# which cannot check the PUT or verify an uncertain outcome, so the steps are run here.
+CREATE_SUBMISSION = """
+mutation($filename: String! $tournament: Int! $modelId: String $triggerId: String,
+         $dataDatestamp: Int) {
+  create_submission(filename: $filename tournament: $tournament modelId: $modelId
+                    triggerId: $triggerId source: "numerapi" dataDatestamp: $dataDatestamp) { id }
+}"""
+
+
+class NumeraiError(RuntimeError):
+    """Base class: anything this client raises deliberately."""
+
+
+class NumeraiUnavailableError(NumeraiError):
+    """Transport kept failing until the attempts or the time budget ran out."""
+
+
+class NumeraiRefusedError(NumeraiError):
+    """Numerai answered and said no (GraphQL error, 4xx): retrying the same request is useless."""
+
+
+class UploadRejectedError(NumeraiError):
+    """The presigned upload PUT did not answer 2xx: the file is not on Numerai's side."""
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    timeout_s: float = 30.0
+    max_attempts: int = 6
+    budget_s: float = 120.0
+    backoff_initial_s: float = 0.5
+    backoff_max_s: float = 8.0
+
+
+@dataclass(frozen=True)
+class RoundInfo:
+    number: int
+    open_time: datetime
+    close_staking_time: datetime
+    close_time: datetime | None
+
+    def staking_open(self, now: datetime) -> bool:
+        return self.open_time <= now < self.close_staking_time
+
+
+@dataclass(frozen=True)
+class UploadReceipt:
+    submission_id: str
+    model_id: str
+    filename: str
+    sha256: str
+
+
+class NumeraiClient:
+    """numerapi behind timeouts, bounded retries, verified transfers and redacted errors."""
+
+    def __init__(
+        self,
+        api_url: str,
+        public_id: str | None = None,
+        secret_key: str | None = None,
+        policy: RetryPolicy = RetryPolicy(),
+        logger: logging.Logger | None = None,
+    ) -> None:
+        self.api_url = api_url
+        self.policy = policy
+        self._api = BoundedNumerAPI(api_url, public_id, secret_key)
+        self._secrets = (public_id, secret_key)
+        self._log = logger or log
+
+    # -- plumbing ---------------------------------------------------------------------------
+    def _redact(self, text: str) -> str:
+        return redact(text, self._secrets)
+
+    def _call(self, what: str, fn: Callable[[], T]) -> T:
+        """Run ``fn`` with the retry policy; translate failures into redacted typed errors."""
+        policy = self.policy
+        deadline = time.monotonic() + policy.budget_s
+        started = time.monotonic()
+
+        def attempt() -> T:
+            remaining = deadline - time.monotonic()
+            self._api.attempt_timeout_s = max(0.05, min(policy.timeout_s, remaining))
+            return fn()
+
+        def before_sleep(state: RetryCallState) -> None:
+            exc = state.outcome.exception() if state.outcome else None
+            self._log.warning(
+                self._redact(
+                    f"{what}: attempt {state.attempt_number} failed ({exc}); retrying in "
+                    f"{state.upcoming_sleep:.1f} s"
+                )
+            )
+
+        retrying = Retrying(
+            retry=retry_if_exception(is_transport_failure),
+            stop=stop_after_attempt(policy.max_attempts) | stop_before_delay(policy.budget_s),
+            wait=wait_exponential(multiplier=policy.backoff_initial_s, max=policy.backoff_max_s),
+            before_sleep=before_sleep,
+            reraise=True,
+        )
+        try:
+            return retrying(attempt)
+        except ValueError as exc:
+            raise NumeraiRefusedError(self._redact(f"{what}: refused by {self.api_url}: {exc}")) from None
+        except NumeraiError as exc:
+            raise type(exc)(self._redact(str(exc))) from None
+        except Exception as exc:
+            if not is_transport_failure(exc):
+                raise
+            elapsed = time.monotonic() - started
+            detail = "transport error (numerapi KeyError 'data')" if isinstance(exc, KeyError) else exc
+            raise NumeraiUnavailableError(
+                self._redact(
+                    f"{what}: Numerai API at {self.api_url} unavailable; gave up after "
+                    f"{elapsed:.1f} s (budget {policy.budget_s:.0f} s, at most "
+                    f"{policy.max_attempts} attempts): {detail}"
+                )
+            ) from None
+
+    # -- rounds and datasets ----------------------------------------------------------------
+    def current_round(self) -> RoundInfo | None:
+        """The open round, or None between rounds (Numerai answers an error then)."""
+        try:
+            raw = self._call(
+                "current round",
+                lambda: self._api.raw_query(ROUND_QUERY, {"tournament": TOURNAMENT})["data"]["rounds"],
+            )
+        except NumeraiRefusedError as exc:
+            if "not open" in str(exc).lower():
+                return None
+            raise
+        if not raw or raw[0] is None:
+            return None
+        r = raw[0]
+        return RoundInfo(
+            number=int(r["number"]),
+            open_time=numerapi_utils.parse_datetime_string(r["openTime"]),
+            close_staking_time=numerapi_utils.parse_datetime_string(r["closeStakingTime"]),
+            close_time=numerapi_utils.parse_datetime_string(r.get("closeTime")),
+        )
+
+    def list_datasets(self, round_number: int | None = None) -> list[str]:
+        return self._call("list datasets", lambda: self._api.list_datasets(round_number))
+
+    def download(
+        self,
+        filename: str,
+        dest: Path,
+        *,
+        round_number: int | None = None,
+        validate: Validator | None = None,
+    ) -> DownloadResult:
+        """Download ``filename`` (e.g. ``v5.2/train.parquet``) to ``dest`` atomically.
+
+        A file already at ``dest`` with the same size and ETag as the server's is kept.
+        """
+
+        def once() -> DownloadResult:
+            url = self._api.raw_query(
+                DATASET_URL_QUERY,
+                {"filename": filename, "round": round_number, "tournament": TOURNAMENT},
+            )["data"]["dataset"]
+            if not url:
+                raise ValueError(f"no URL for dataset {filename!r}")
+            return download_to(url, Path(dest), timeout_s=self.policy.timeout_s, validate=validate)
+
+        return self._call(f"download {filename}", once)
+
+    # -- models and submissions -------------------------------------------------------------
+    def models(self) -> dict[str, str]:
+        """Account model names to model ids (needs credentials)."""
+        return self._call("get models", self._api.get_models)
+
+    def submissions(self, model_id: str) -> list[dict]:
+        return self._call("list submissions", lambda: self._api.submission_ids(model_id))
+
+    def _find_submission(self, model_id: str, filename: str) -> str | None:
+        for sub in self._api.submission_ids(model_id):
+            if sub.get("filename") == filename:
+                return str(sub["id"])
+        return None
+
+    def upload_predictions(self, csv_path: Path, model_id: str) -> UploadReceipt:
+        """Upload a predictions CSV to ``model_id``: checked PUT, idempotent create, listed."""
+        csv_path = Path(csv_path)
+        payload = csv_path.read_bytes()
+        digest = hashlib.sha256(payload).hexdigest()
+
+        def put_once() -> str:
+            auth = self._api._upload_auth(
+                "submission_upload_auth", str(csv_path), TOURNAMENT, model_id
+            )
+            try:
+                resp = requests.put(auth["url"], data=payload, timeout=self.policy.timeout_s)
+            except requests.Timeout:
+                raise TransportError("upload PUT got no answer in time") from None
+            if resp.status_code >= 500:
+                raise TransportError(f"upload PUT answered HTTP {resp.status_code}")
+            if not 200 <= resp.status_code < 300:
+                raise UploadRejectedError(
+                    f"upload PUT of {csv_path.name} answered HTTP {resp.status_code} "
+                    f"{resp.reason}: the file was not stored, no submission was created"
+                )
+            return auth["filename"]
+
+        remote_name = self._call(f"upload {csv_path.name}", put_once)
+        tried = False
+
+        def create_once() -> str:
+            nonlocal tried
+            if tried:  # the last attempt's outcome is unknown: look before creating again
+                existing = self._find_submission(model_id, remote_name)
+                if existing:
+                    return existing
+            tried = True
+            args = {"filename": remote_name, "tournament": TOURNAMENT, "modelId": model_id,
+                    "triggerId": None, "dataDatestamp": None}
+            created = self._api.raw_query(CREATE_SUBMISSION, args, authorization=True)
+            return str(created["data"]["create_submission"]["id"])
+
+        submission_id = self._call(f"create submission for {csv_path.name}", create_once)
+        listed = self._call("verify submission", lambda: self._find_submission(model_id, remote_name))
+        if listed != submission_id:
+            raise NumeraiError(
+                f"submission {submission_id} for {csv_path.name} was created but is not listed "
+                f"for model {model_id}"
+            )
+        return UploadReceipt(submission_id, model_id, remote_name, digest)

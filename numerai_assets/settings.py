@@ -1,0 +1,55 @@
+"""Environment settings, read in one place.
+
+The embedded default needs none of them: with nothing set, everything runs against the local
+tournament on 127.0.0.1 with data under ``./.numerai_assets``. Credentials are not read here;
+resources take them through ``dagster.EnvVar`` so they never enter config or logs.
+"""
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from numerai_assets.core.dataset import DEFAULT_VERSION
+
+MODES = ("local", "numerai")
+NUMERAI_API_URL = "https://api-tournament.numer.ai"
+LOCAL_TOURNAMENT_PORT = 8765
+ENV_MODE = "NUMERAI_ASSETS_MODE"
+ENV_HOME = "NUMERAI_ASSETS_HOME"
+ENV_TOURNAMENT_URL = "NUMERAI_ASSETS_TOURNAMENT_URL"
+ENV_DATASET_VERSION = "NUMERAI_ASSETS_DATASET_VERSION"
+ENV_PUBLIC_ID = "NUMERAI_PUBLIC_ID"
+ENV_SECRET_KEY = "NUMERAI_SECRET_KEY"
+
+
+@dataclass(frozen=True)
+class Settings:
+    mode: str
+    home: Path
+    api_url: str
+    dataset_version: str
+
+    @property
+    def data_dir(self) -> Path:
+        return self.home / "data"
+
+    @property
+    def tournament_dir(self) -> Path:
+        """Where the embedded local tournament keeps its generated data and state."""
+        return self.home / "tournament"
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] = os.environ) -> "Settings":
+        mode = env.get(ENV_MODE, "local").strip().lower()
+        if mode not in MODES:
+            raise ValueError(f"{ENV_MODE}={mode!r} is not a mode; use one of {MODES}")
+        home = Path(env.get(ENV_HOME) or Path.cwd() / ".numerai_assets").resolve()
+        local_url = env.get(ENV_TOURNAMENT_URL) or f"http://127.0.0.1:{LOCAL_TOURNAMENT_PORT}"
+        return cls(
+            mode=mode,
+            home=home,
+            api_url=NUMERAI_API_URL if mode == "numerai" else local_url,
+            dataset_version=env.get(ENV_DATASET_VERSION, DEFAULT_VERSION),
+        )

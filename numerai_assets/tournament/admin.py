@@ -1,0 +1,51 @@
+"""A small client for the local tournament's admin API (round control, faults, ledger).
+
+Used by the main job, the UI launcher and tests that drive a tournament in another process.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import requests
+
+
+class AdminClient:
+    def __init__(self, base_url: str, timeout_s: float = 10.0) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.timeout_s = timeout_s
+
+    def _request(self, method: str, path: str, payload: dict | None = None) -> Any:
+        resp = requests.request(
+            method, f"{self.base_url}/admin/{path}", json=payload, timeout=self.timeout_s
+        )
+        if resp.status_code >= 400:
+            raise RuntimeError(f"tournament admin {path}: HTTP {resp.status_code}: {resp.text[:300]}")
+        return resp.json()
+
+    def alive(self) -> bool:
+        try:
+            return requests.get(f"{self.base_url}/admin/health", timeout=2).ok
+        except requests.RequestException:
+            return False
+
+    def current_round(self) -> dict | None:
+        """The open round as ``{number, openTime, closeStakingTime, ...}``, or None."""
+        return self._request("GET", "rounds/current").get("round")
+
+    def open_round(self, number: int | None = None, staking_window_s: float | None = None) -> dict:
+        payload = {k: v for k, v in {"number": number, "staking_window_s": staking_window_s}.items()
+                   if v is not None}
+        return self._request("POST", "rounds/open", payload)["round"]
+
+    def close_round(self) -> dict:
+        return self._request("POST", "rounds/close", {})
+
+    def advance(self) -> dict:
+        return self._request("POST", "rounds/advance", {})["round"]
+
+    def submissions(self, round_number: int | None = None) -> list[dict]:
+        path = "submissions" if round_number is None else f"submissions?round={round_number}"
+        return self._request("GET", path)["submissions"]
+
+    def set_faults(self, **faults: Any) -> dict:
+        return self._request("POST", "faults", faults)

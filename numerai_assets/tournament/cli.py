@@ -1,0 +1,158 @@
+"""``numerai-tournament``: generate data, serve the local tournament, and drive its rounds.
+
+``serve`` runs the server in the foreground (one line with the URL on stdout, then request logs on
+stderr) until SIGTERM/SIGINT; the other commands talk to a running server's ``/admin`` API.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import logging
+import signal
+import sys
+import threading
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import Any, Sequence
+
+DEFAULT_URL = "http://127.0.0.1:8765"
+
+
+def _admin(url: str, method: str, path: str, payload: dict[str, Any] | None = None) -> Any:
+    data = None if payload is None else json.dumps(payload).encode()
+    req = urllib.request.Request(
+        f"{url.rstrip('/')}/admin/{path}", data=data, method=method,
+        headers={"Content-Type": "application/json"},
+    )
+    try:
+        with urllib.request.urlopen(req, timeout=60) as resp:
+            return json.loads(resp.read())
+    except urllib.error.HTTPError as exc:
+        detail = exc.read().decode(errors="replace")
+        raise SystemExit(f"admin {method} {path}: HTTP {exc.code}: {detail}") from None
+    except urllib.error.URLError as exc:
+        raise SystemExit(f"cannot reach the tournament at {url}: {exc.reason}") from None
+
+
+def _print(obj: Any) -> None:
+    print(json.dumps(obj, indent=2, default=str))
+
+
+def _parse_value(text: str) -> Any:
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
+
+
+def cmd_generate(args: argparse.Namespace) -> int:
+    from numerai_assets.tournament.generator import generate_tournament
+
+    info = generate_tournament(Path(args.root), scale=args.scale, seed=args.seed,
+                               version=args.version)
+    _print(dataclasses.asdict(info) if dataclasses.is_dataclass(info) else info)
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from numerai_assets.tournament.server import TournamentServer
+
+    logging.basicConfig(level=getattr(logging, args.log_level.upper()),
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    models = [m.strip() for m in args.models.split(",") if m.strip()]
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    server = TournamentServer(args.root, host=args.host, port=args.port, models=models,
+                              allow_remote=args.allow_remote)
+    with server.start():
+        if args.open_round and server.current_round() is None:
+            server.open_round(staking_window_s=args.staking_window_s)
+        print(f"serving {server.url}", flush=True)
+        while not stop.wait(1.0):
+            pass
+    return 0
+
+
+def cmd_open_round(args: argparse.Namespace) -> int:
+    payload: dict[str, Any] = {}
+    if args.number is not None:
+        payload["number"] = args.number
+    if args.staking_window_s is not None:
+        payload["staking_window_s"] = args.staking_window_s
+    _print(_admin(args.url, "POST", "rounds/open", payload))
+    return 0
+
+
+def cmd_faults(args: argparse.Namespace) -> int:
+    payload: dict[str, Any] = {"reset": True} if args.reset else {}
+    for item in args.set or []:
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise SystemExit(f"--set expects key=value, got {item!r}")
+        payload[key.strip()] = _parse_value(value.strip())
+    if payload:
+        _print(_admin(args.url, "POST", "faults", payload))
+    else:
+        _print(_admin(args.url, "GET", "faults"))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="numerai-tournament", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    gen = sub.add_parser("generate", help="write Numerai-shaped data under --root")
+    gen.add_argument("--root", required=True)
+    gen.add_argument("--scale", choices=("tiny", "demo", "full"), default="tiny")
+    gen.add_argument("--seed", type=int, default=0)
+    gen.add_argument("--version", default="v5.2")
+    gen.set_defaults(func=cmd_generate)
+
+    serve = sub.add_parser("serve", help="serve the tournament in --root until SIGTERM/SIGINT")
+    serve.add_argument("--root", required=True)
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8765, help="0 picks a free port")
+    serve.add_argument("--models", default="demo_slot_a,demo_slot_b")
+    serve.add_argument("--open-round", action="store_true", help="open a round if none is open")
+    serve.add_argument("--staking-window-s", type=float, default=3600.0)
+    serve.add_argument("--allow-remote", action="store_true", help="permit a non-loopback host")
+    serve.add_argument("--log-level", default="INFO")
+    serve.set_defaults(func=cmd_serve)
+
+    def with_url(name: str, help_text: str) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=help_text)
+        p.add_argument("--url", default=DEFAULT_URL, help="base URL of a running server")
+        return p
+
+    op = with_url("open-round", "open the next (or --number) round")
+    op.add_argument("--number", type=int)
+    op.add_argument("--staking-window-s", type=float)
+    op.set_defaults(func=cmd_open_round)
+    with_url("close-round", "close the open round").set_defaults(
+        func=lambda a: _print(_admin(a.url, "POST", "rounds/close", {})) or 0)
+    with_url("advance", "close the open round and open the next").set_defaults(
+        func=lambda a: _print(_admin(a.url, "POST", "rounds/advance", {})) or 0)
+    with_url("current-round", "show the open round").set_defaults(
+        func=lambda a: _print(_admin(a.url, "GET", "rounds/current")) or 0)
+    subs = with_url("submissions", "list recorded submissions (JSON)")
+    subs.add_argument("--round", type=int)
+    subs.set_defaults(func=lambda a: _print(_admin(
+        a.url, "GET", "submissions" + ("" if a.round is None else f"?round={a.round}"))) or 0)
+    faults = with_url("faults", "show or set fault switches")
+    faults.add_argument("--set", nargs="+", metavar="KEY=VALUE")
+    faults.add_argument("--reset", action="store_true", help="clear every fault first")
+    faults.set_defaults(func=cmd_faults)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return int(args.func(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

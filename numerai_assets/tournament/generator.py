@@ -1,0 +1,322 @@
+"""Synthetic Numerai v5.x tournament data with a planted, drifting signal.
+
+Writes the directory described in docs/ARCHITECTURE.md. Everything derives from per-era random
+generators keyed by (seed, stream, era), so files are byte-identical for the same
+(scale, seed, version) whatever the batching, and full scale streams row group by row group with
+bounded memory (generation of the next row group overlaps writing of the previous one). Each file
+appears atomically; tournament.json is written last and marks a complete tournament.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import ExitStack
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+from numerai_tools.scoring import numerai_corr
+
+from numerai_assets.tournament.eras import (
+    LIVE_ERA,
+    MAX_ROUND,
+    Batch,
+    Era,
+    TournamentContext,
+    build_batch,
+    data_columns,
+    float_columns,
+)
+from numerai_assets.tournament.scales import get_scale
+from numerai_assets.tournament.writer import (
+    AtomicCsvWriter,
+    AtomicParquetWriter,
+    remove_stale_tmp,
+    write_json_atomic,
+    write_text_atomic,
+)
+
+__all__ = [
+    "LIVE_ERA",
+    "LIVE_FILES",
+    "TOURNAMENT_FILES",
+    "TournamentInfo",
+    "generate_live_round",
+    "generate_tournament",
+    "load_tournament_info",
+]
+
+GENERATOR_VERSION = 1
+INFO_FILE = "tournament.json"
+ORACLE_DIR = "_oracle"
+TOURNAMENT_FILES = (
+    "features.json",
+    "train.parquet",
+    "validation.parquet",
+    "train_benchmark_models.parquet",
+    "validation_benchmark_models.parquet",
+    "meta_model.parquet",
+    "validation_example_preds.parquet",
+    "validation_example_preds.csv",
+)
+LIVE_FILES = (
+    "live_benchmark_models.parquet",
+    "live_example_preds.parquet",
+    "live_example_preds.csv",
+    "live.parquet",  # written last: all four present means the round is complete
+)
+META_COL, EXAMPLE_COL = "numerai_meta_model", "validation_example_preds"
+
+
+@dataclass(frozen=True)
+class TournamentInfo:
+    """Summary of a generated tournament, persisted as <root>/tournament.json.
+
+    `validation_eras` spans all of validation.parquet; its last eras (`test_eras`) have no
+    targets. CORR figures are mean and Sharpe of per-era `numerai_corr` against `target` over the
+    validation eras that have targets; `validation_corr_*` covers the benchmark columns, the meta
+    model and the example predictions.
+    """
+
+    version: str
+    scale: str
+    seed: int
+    n_features: int
+    feature_sets: dict[str, int]
+    targets: list[str]
+    benchmark_columns: list[str]
+    train_eras: tuple[str, str]
+    validation_eras: tuple[str, str]
+    oracle_validation_corr_mean: float
+    oracle_validation_corr_sharpe: float
+    test_eras: tuple[str, str] | None = None
+    benchmark_train_start_era: str = ""
+    n_train_rows: int = 0
+    n_validation_rows: int = 0
+    validation_corr_mean: dict[str, float] = field(default_factory=dict)
+    validation_corr_sharpe: dict[str, float] = field(default_factory=dict)
+    main_target: str = "target"
+    live_era: str = LIVE_ERA
+    generator_version: int = GENERATOR_VERSION
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), indent=2) + "\n"
+
+    @classmethod
+    def from_json(cls, text: str) -> TournamentInfo:
+        raw = json.loads(text)
+        for key in ("train_eras", "validation_eras", "test_eras"):
+            if raw.get(key) is not None:
+                raw[key] = tuple(raw[key])
+        return cls(**raw)
+
+
+def load_tournament_info(root: Path | str) -> TournamentInfo:
+    path = Path(root) / INFO_FILE
+    if not path.is_file():
+        raise FileNotFoundError(f"no generated tournament at {root} ({INFO_FILE} missing)")
+    return TournamentInfo.from_json(path.read_text(encoding="utf-8"))
+
+
+def generate_tournament(
+    root: Path | str, scale: str = "tiny", seed: int = 0, version: str = "v5.2"
+) -> TournamentInfo:
+    """Write everything but the rounds under `root`; a no-op if it is already there."""
+    root = Path(root)
+    sc = get_scale(scale)
+    _check_params(seed, version)
+    if (root / INFO_FILE).is_file():
+        info = load_tournament_info(root)
+        if (info.scale, info.seed, info.version) != (scale, seed, version):
+            raise ValueError(
+                f"{root} already holds a tournament with scale={info.scale!r}, seed={info.seed}, "
+                f"version={info.version!r}; asked for scale={scale!r}, seed={seed}, "
+                f"version={version!r}: use another root or delete this one"
+            )
+        if all((root / version / f).is_file() for f in TOURNAMENT_FILES):
+            return info
+    ctx = TournamentContext(sc, seed, version)
+    vdir, odir = root / version, root / ORACLE_DIR
+    for d in (root, vdir, odir):
+        d.mkdir(parents=True, exist_ok=True)
+        remove_stale_tmp(d)
+    targets = ctx.model.target_columns
+    write_json_atomic(
+        vdir / "features.json", {"feature_sets": ctx.layout.feature_sets(), "targets": targets}
+    )
+    n_train = _write_train(ctx, vdir)
+    n_validation, scores = _write_validation(ctx, vdir, odir)
+
+    def label(i: int) -> str:
+        return ctx.era(i).label
+
+    mean = {c: float(np.mean(v)) for c, v in scores.items()}
+    sharpe = {c: _sharpe(v) for c, v in scores.items()}
+    info = TournamentInfo(
+        version=version,
+        scale=scale,
+        seed=seed,
+        n_features=ctx.layout.n_features,
+        feature_sets={k: len(v) for k, v in ctx.layout.feature_sets().items()},
+        targets=targets,
+        benchmark_columns=list(ctx.bench_cols),
+        train_eras=(label(0), label(sc.n_train_eras - 1)),
+        validation_eras=(label(sc.n_train_eras), label(ctx.n_eras - 1)),
+        oracle_validation_corr_mean=mean.pop("oracle"),
+        oracle_validation_corr_sharpe=sharpe.pop("oracle"),
+        test_eras=(label(ctx.n_resolved), label(ctx.n_eras - 1)) if sc.n_test_eras else None,
+        benchmark_train_start_era=label(ctx.bench_start - 1),
+        n_train_rows=n_train,
+        n_validation_rows=n_validation,
+        validation_corr_mean=mean,
+        validation_corr_sharpe=sharpe,
+    )
+    write_text_atomic(root / INFO_FILE, info.to_json())
+    return info
+
+
+def generate_live_round(root: Path | str, round_number: int) -> Path:
+    """Write one round's live files (deterministic from seed and round); returns their folder."""
+    root = Path(root)
+    info = load_tournament_info(root)
+    if isinstance(round_number, bool) or not isinstance(round_number, int):
+        raise TypeError(f"round_number must be an int, got {round_number!r}")
+    if not 0 <= round_number < MAX_ROUND:
+        raise ValueError(f"round_number must be in [0, {MAX_ROUND}), got {round_number}")
+    out = root / "rounds" / str(round_number) / info.version
+    if all((out / f).is_file() for f in LIVE_FILES):
+        return out
+    odir = root / ORACLE_DIR / "rounds" / str(round_number)
+    for d in (out, odir):
+        d.mkdir(parents=True, exist_ok=True)
+        remove_stale_tmp(d)
+    ctx = TournamentContext(get_scale(info.scale), info.seed, info.version)
+    b = build_batch(ctx, [ctx.live_era(round_number)])
+    base = [b.ids, b.era_col, b.type_col]
+    with AtomicParquetWriter(odir / "live_targets.parquet", ctx.live_oracle_schema) as w:
+        w.write([b.ids, b.era_col, pa.array(b.oracle)] + float_columns(b.targets))
+    with AtomicParquetWriter(out / "live_benchmark_models.parquet", ctx.bench_schema) as w:
+        w.write(base + float_columns(b.bench))
+    with AtomicParquetWriter(out / "live_example_preds.parquet", ctx.preds_schema) as w:
+        w.write([b.ids, pa.array(b.example)])
+    with AtomicCsvWriter(out / "live_example_preds.csv", ctx.csv_schema) as w:
+        w.write([b.ids, pa.array(b.example)])
+    with AtomicParquetWriter(out / "live.parquet", ctx.data_schema) as w:
+        w.write(data_columns(b, with_targets=False))
+    return out
+
+
+def _check_params(seed: int, version: str) -> None:
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise ValueError(f"seed must be a non-negative int, got {seed!r}")
+    if not re.fullmatch(r"v\d+\.\d+", version):
+        raise ValueError(f"version must look like 'v5.2', got {version!r}")
+
+
+def _sharpe(values: list[float]) -> float:
+    std = float(np.std(values, ddof=1)) if len(values) > 1 else 0.0
+    return float(np.mean(values)) / std if std > 0 else math.nan
+
+
+def _pipeline(
+    ctx: TournamentContext,
+    groups: list[list[Era]],
+    write: Callable[[Batch], None],
+    inspect: Callable[[Batch], None] | None = None,
+) -> int:
+    """Generate batch k+1 while a writer thread writes batch k; returns the rows written."""
+    pending: Future[None] | None = None
+    n_rows = 0
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="tournament-writer") as pool:
+        for group in groups:
+            batch = build_batch(ctx, group)
+            if inspect is not None:
+                inspect(batch)
+            n_rows += batch.n_rows
+            if pending is not None:
+                pending.result()
+            pending = pool.submit(write, batch)
+        if pending is not None:
+            pending.result()
+    return n_rows
+
+
+def _write_train(ctx: TournamentContext, vdir: Path) -> int:
+    groups = ctx.era_groups(range(ctx.scale.n_train_eras))
+    with ExitStack() as stack:
+        data = stack.enter_context(AtomicParquetWriter(vdir / "train.parquet", ctx.data_schema))
+        bench = stack.enter_context(
+            AtomicParquetWriter(vdir / "train_benchmark_models.parquet", ctx.bench_schema)
+        )
+
+        def write(b: Batch) -> None:
+            data.write(data_columns(b))
+            lo, hi = b.rows_of(lambda e: e.index >= ctx.bench_start - 1)
+            if hi > lo:
+                bench.write(_slice([b.ids, b.era_col, b.type_col], lo, hi)
+                            + float_columns(b.bench[:, lo:hi]))  # fmt: skip
+
+        return _pipeline(ctx, groups, write)
+
+
+def _write_validation(
+    ctx: TournamentContext, vdir: Path, odir: Path
+) -> tuple[int, dict[str, list[float]]]:
+    groups = ctx.era_groups(range(ctx.scale.n_train_eras, ctx.n_eras))
+    scores: dict[str, list[float]] = {}
+    with ExitStack() as stack:
+        def open_(path: Path, schema: pa.Schema) -> AtomicParquetWriter:
+            return stack.enter_context(AtomicParquetWriter(path, schema))
+
+        data = open_(vdir / "validation.parquet", ctx.data_schema)
+        bench = open_(vdir / "validation_benchmark_models.parquet", ctx.bench_schema)
+        meta = open_(vdir / "meta_model.parquet", ctx.meta_schema)
+        preds = open_(vdir / "validation_example_preds.parquet", ctx.preds_schema)
+        oracle = open_(odir / "validation_oracle.parquet", ctx.oracle_schema)
+        csv = stack.enter_context(
+            AtomicCsvWriter(vdir / "validation_example_preds.csv", ctx.csv_schema)
+        )
+
+        def write(b: Batch) -> None:
+            base = [b.ids, b.era_col, b.type_col]
+            data.write(data_columns(b))
+            bench.write(base + float_columns(b.bench))
+            lo, hi = b.rows_of(lambda e: e.data_type == "validation")
+            if hi > lo:
+                meta.write(_slice(base, lo, hi) + [pa.array(b.meta[lo:hi])])
+            preds.write([b.ids, pa.array(b.example)])
+            csv.write([b.ids, pa.array(b.example)])
+            oracle.write([b.ids, b.era_col, pa.array(b.oracle)])
+
+        def score(b: Batch) -> None:
+            lo = 0
+            for e in b.eras:
+                hi = lo + e.n_rows
+                if e.data_type == "validation":
+                    for col, value in _era_corr(ctx, b, lo, hi).items():
+                        scores.setdefault(col, []).append(value)
+                lo = hi
+
+        n_rows = _pipeline(ctx, groups, write, score)
+    return n_rows, scores
+
+
+def _era_corr(ctx: TournamentContext, b: Batch, lo: int, hi: int) -> dict[str, float]:
+    """Per-era numerai CORR of the oracle and the fake models against `target`."""
+    preds = pd.DataFrame(
+        {"oracle": b.oracle[lo:hi]}
+        | dict(zip(ctx.bench_cols, b.bench[:, lo:hi]))
+        | {META_COL: b.meta[lo:hi], EXAMPLE_COL: b.example[lo:hi]}
+    )
+    target = pd.Series(b.targets[0, lo:hi], name="target")
+    return {k: float(v) for k, v in numerai_corr(preds, target).items()}
+
+
+def _slice(arrays: list[pa.Array | pa.ChunkedArray], lo: int, hi: int) -> list:
+    return [a.slice(lo, hi - lo) for a in arrays]

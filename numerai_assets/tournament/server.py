@@ -1,0 +1,214 @@
+"""The embedded local Numerai tournament: a threaded HTTP server the real numerapi 3.1.1 talks to.
+
+Point numerapi at it by setting ``numerapi.base_api.API_TOURNAMENT_URL = server.url``; GraphQL
+is answered on ``POST /``. Round control lives here (Python) and under ``/admin`` (HTTP).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import ipaddress
+import logging
+import socket
+import sys
+import threading
+from http.server import ThreadingHTTPServer
+from pathlib import Path
+from types import TracebackType
+from typing import Callable, Iterable
+
+from numerai_assets.tournament.admin_api import AdminApi
+from numerai_assets.tournament.catalog import Catalog, read_version
+from numerai_assets.tournament.faults import Faults
+from numerai_assets.tournament.graphql_api import GraphQLApi
+from numerai_assets.tournament.http_handler import Handler
+from numerai_assets.tournament.state import (
+    DEFAULT_CLOSE_WINDOW_S,
+    DEFAULT_STAKING_WINDOW_S,
+    Round,
+    StateError,
+    TournamentState,
+)
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_MODELS = ("demo_slot_a", "demo_slot_b")
+LiveRoundFn = Callable[[Path, int], Path]
+
+
+def _default_live_round(root: Path, round_number: int) -> Path:
+    from numerai_assets.tournament.generator import generate_live_round  # the colleague module
+
+    return generate_live_round(root, round_number)
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+class _HTTPServer(ThreadingHTTPServer):
+    daemon_threads = True
+    block_on_close = False  # stop() shuts connections itself; never wait on a stalled client
+    app: TournamentServer
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        exc = sys.exc_info()[1]
+        if self.app.stopped.is_set() or isinstance(exc, (ConnectionError, TimeoutError)):
+            # Clients hang up mid-body all the time (numerapi skips a download it already
+            # has by reading only the headers), and stop() cuts connections on purpose.
+            logger.debug("connection from %s ended: %r", client_address, exc)
+            return
+        logger.exception("error while handling a request from %s", client_address)
+
+
+class _HTTPServer6(_HTTPServer):
+    address_family = socket.AF_INET6
+
+
+class TournamentServer:
+    """Local tournament over ``root`` (the generator's layout); state in ``root/state.sqlite``."""
+
+    def __init__(
+        self,
+        root: str | Path,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        models: Iterable[str] = DEFAULT_MODELS,
+        *,
+        version: str | None = None,
+        allow_remote: bool = False,
+        live_round_fn: LiveRoundFn | None = None,
+    ) -> None:
+        if not is_loopback(host) and not allow_remote:
+            raise ValueError(f"refusing to bind {host!r}: not loopback (pass allow_remote=True)")
+        self.root = Path(root)
+        self.root.mkdir(parents=True, exist_ok=True)
+        self.host, self.port = host, port
+        self.state = TournamentState(self.root / "state.sqlite")
+        self.models = self.state.ensure_models(models)
+        self.catalog = Catalog(self.root, version or read_version(self.root))
+        self.faults = Faults()
+        self.uploads_dir = self.root / "_uploads"
+        self.uploads_dir.mkdir(exist_ok=True)
+        self.api = GraphQLApi(self.state, self.catalog, self.models, str(self.uploads_dir))
+        self.admin = AdminApi(self)
+        self.stopped = threading.Event()
+        self._live_round_fn = live_round_fn or _default_live_round
+        self._round_lock = threading.RLock()
+        self._conn_lock = threading.Lock()
+        self._connections: set[socket.socket] = set()
+        self._httpd: _HTTPServer | None = None
+        self._thread: threading.Thread | None = None
+
+    # lifecycle ------------------------------------------------------------------------------
+
+    def start(self) -> TournamentServer:
+        if self._httpd is not None:
+            return self
+        cls = _HTTPServer6 if ":" in self.host else _HTTPServer
+        httpd = cls((self.host, self.port), Handler)
+        httpd.app = self
+        self._httpd = httpd
+        self.port = httpd.server_address[1]
+        self._thread = threading.Thread(
+            target=httpd.serve_forever, kwargs={"poll_interval": 0.05},
+            name=f"tournament-server-{self.port}", daemon=True,
+        )
+        self._thread.start()
+        threading.Thread(target=self._warm, name="tournament-sha256", daemon=True).start()
+        logger.info("local tournament serving %s from %s", self.url, self.root)
+        return self
+
+    def stop(self) -> None:
+        """Stop serving; hanging or delayed GraphQL requests are released and their sockets cut."""
+        if self._httpd is None or self.stopped.is_set():
+            return
+        self.stopped.set()
+        self.faults.wake()
+        self._httpd.shutdown()
+        self._httpd.server_close()
+        with self._conn_lock:
+            conns = list(self._connections)
+        for conn in conns:
+            try:
+                conn.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+        self.state.close()  # every write was committed; requests still in flight now fail
+        logger.info("local tournament at %s stopped", self.url)
+
+    def __enter__(self) -> TournamentServer:
+        return self.start()
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.stop()
+
+    @property
+    def url(self) -> str:
+        if self._httpd is None:
+            raise RuntimeError("server not started")
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}"
+
+    def _warm(self) -> None:
+        try:
+            self.catalog.warm()
+        except OSError as exc:  # a file replaced mid-hash: the request path hashes it again
+            logger.debug("sha256 warm-up skipped: %r", exc)
+
+    def _track(self, conn: socket.socket, add: bool) -> None:
+        with self._conn_lock:
+            (self._connections.add if add else self._connections.discard)(conn)
+
+    # round control --------------------------------------------------------------------------
+
+    def open_round(
+        self,
+        number: int | None = None,
+        staking_window_s: float = DEFAULT_STAKING_WINDOW_S,
+        close_window_s: float = DEFAULT_CLOSE_WINDOW_S,
+        open_time: dt.datetime | None = None,
+    ) -> Round:
+        """Write the round's live files (generator), then open it: staking closes after
+        ``staking_window_s`` (late submissions are still taken until ``close_window_s``)."""
+        with self._round_lock:
+            current = self.state.current_round()
+            if current is not None:
+                raise StateError(f"round {current.number} is already open; close it first")
+            if number is None:
+                number = self.state.latest_round_number() + 1
+            elif self.state.get_round(number) is not None:
+                raise StateError(f"round {number} already exists")
+            self._live_round_fn(self.root, number)
+            rnd = self.state.open_round(number, float(staking_window_s), float(close_window_s),
+                                        open_time)
+        logger.info("round %d open (staking closes %s)", rnd.number, rnd.close_staking_time)
+        return rnd
+
+    def close_round(self) -> Round:
+        with self._round_lock:
+            rnd = self.state.close_round()
+        logger.info("round %d closed", rnd.number)
+        return rnd
+
+    def advance(
+        self,
+        staking_window_s: float = DEFAULT_STAKING_WINDOW_S,
+        close_window_s: float = DEFAULT_CLOSE_WINDOW_S,
+    ) -> Round:
+        """Close the open round (if any) and open the next one."""
+        with self._round_lock:
+            if self.state.current_round() is not None:
+                self.close_round()
+            return self.open_round(None, staking_window_s, close_window_s)
+
+    def current_round(self) -> Round | None:
+        return self.state.current_round()

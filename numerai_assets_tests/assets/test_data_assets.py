@@ -1,0 +1,76 @@
+"""The data assets and their contract checks, materialized against the tiny local tournament."""
+import hashlib
+
+import dagster as dg
+import pandas as pd
+import pytest
+
+from numerai_assets.definitions import build_definitions
+from numerai_assets.settings import Settings
+from numerai_assets.tournament.generator import load_tournament_info
+
+
+@pytest.fixture
+def defs(open_server, tmp_path) -> dg.Definitions:
+    settings = Settings(mode="local", home=tmp_path, api_url=open_server.url,
+                        dataset_version="v5.2")
+    return build_definitions(settings)
+
+
+def run_round(defs, instance, round_number: int) -> dg.ExecuteInProcessResult:
+    instance.add_dynamic_partitions("rounds", [str(round_number)])
+    return defs.resolve_job_def("live_round_job").execute_in_process(
+        instance=instance, partition_key=str(round_number), raise_on_error=False
+    )
+
+
+def test_data_job_materializes_every_dataset_with_metadata_and_passing_contracts(
+    defs, open_server
+):
+    with dg.instance_for_test() as instance:
+        result = defs.resolve_job_def("data_job").execute_in_process(instance=instance)
+        assert result.success
+        materialized = {
+            e.asset_key.to_user_string(): e.event_specific_data.materialization.metadata
+            for e in result.get_asset_materialization_events()
+        }
+        assert set(materialized) == {
+            "features_metadata", "train_data", "validation_data", "train_benchmark_models",
+            "validation_benchmark_models", "meta_model", "validation_example_preds", "feature_sets",
+        }
+        served = open_server.root / "v5.2" / "train.parquet"
+        train = materialized["train_data"]
+        assert train["sha256"].value == hashlib.sha256(served.read_bytes()).hexdigest()
+        assert train["rows"].value == len(pd.read_parquet(served))
+        assert train["version"].value == "v5.2" and train["eras"].value > 1
+        assert train["features"].value == load_tournament_info(open_server.root).n_features
+        checks = result.get_asset_check_evaluations()
+        assert checks and all(c.passed for c in checks), [c.description for c in checks if not c.passed]
+        assert {c.check_name for c in checks if c.asset_key.to_user_string() == "train_data"} >= {
+            "feature_values_in_range", "unique_ids", "era_format_and_order", "main_target_present"
+        }
+
+
+def test_live_data_per_round_passes_its_contract(defs, open_server):
+    with dg.instance_for_test() as instance:
+        assert defs.resolve_job_def("data_job").execute_in_process(instance=instance).success
+        round_number = open_server.current_round().number
+        result = run_round(defs, instance, round_number)
+        assert result.success
+        live_meta = result.asset_materializations_for_node("live_data")[0].metadata
+        assert live_meta["round_number"].value == round_number
+        assert all(c.passed for c in result.get_asset_check_evaluations())
+
+
+def test_live_data_missing_a_feature_fails_the_named_check(defs, open_server):
+    round_number = open_server.current_round().number
+    live_path = open_server.root / "rounds" / str(round_number) / "v5.2" / "live.parquet"
+    live = pd.read_parquet(live_path)
+    dropped = [c for c in live.columns if c.startswith("feature_")][3]
+    live.drop(columns=[dropped]).to_parquet(live_path)
+    with dg.instance_for_test() as instance:
+        assert defs.resolve_job_def("data_job").execute_in_process(instance=instance).success
+        result = run_round(defs, instance, round_number)
+        failed = {c.check_name: c for c in result.get_asset_check_evaluations() if not c.passed}
+        assert "live_covers_required_features" in failed
+        assert dropped in failed["live_covers_required_features"].description

@@ -1,0 +1,56 @@
+"""The Dagster graph as users and deployments see it."""
+import os
+import subprocess
+import sys
+
+from collections import defaultdict
+
+from numerai_assets.assets.data import live_data
+from numerai_assets.checks.data_contracts import CONTRACT_KINDS, dataset_contract_checks
+from numerai_assets.core.contracts import checks_for_kind
+from numerai_assets.definitions import defs
+
+DATA_ASSETS = {
+    "features_metadata", "train_data", "validation_data", "train_benchmark_models",
+    "validation_benchmark_models", "meta_model", "validation_example_preds", "feature_sets",
+    "live_data",
+}
+
+
+def test_dagster_definitions_validate_passes():
+    env = {**os.environ, "DAGSTER_HOME": "", "GX_ANALYTICS_ENABLED": "false"}
+    env.pop("DAGSTER_HOME")
+    proc = subprocess.run(
+        [sys.executable, "-m", "dagster", "definitions", "validate", "-m", "numerai_assets.definitions"],
+        capture_output=True, text=True, env=env, timeout=300,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_graph_snapshot():
+    """Pins assets, lineage, partitions and checks so an accidental graph change shows in review."""
+    graph = defs.resolve_asset_graph()
+    by_name = {k.to_user_string(): k for k in graph.get_all_asset_keys()}
+    assert DATA_ASSETS <= set(by_name)
+    live = graph.get(by_name["live_data"])
+    assert live.partitions_def.name == "rounds"
+    assert {d.to_user_string() for d in live.parent_keys} == {"feature_sets"}
+    assert {d.to_user_string() for d in graph.get(by_name["feature_sets"]).parent_keys} == {
+        "features_metadata"
+    }
+    checks = defaultdict(set)
+    for key in graph.asset_check_keys:
+        checks[key.asset_key.to_user_string()].add(key.name)
+    expected = {asset: set(checks_for_kind(kind)) for asset, kind in CONTRACT_KINDS.items()}
+    expected["live_data"] = set(checks_for_kind("live"))
+    assert dict(checks) == expected
+    specs = [s for c in dataset_contract_checks for s in c.check_specs]
+    specs += list(live_data.check_specs)
+    assert specs and all(s.blocking for s in specs)
+
+
+def test_definitions_import_no_heavy_libraries():
+    code = ("import sys, numerai_assets.definitions; "
+            "print(sorted(m for m in ('lightgbm','xgboost','wandb','great_expectations') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"

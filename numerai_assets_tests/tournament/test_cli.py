@@ -1,0 +1,88 @@
+"""``numerai-tournament serve`` as a real process, used by plain numerapi from another process."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import re
+import select
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from numerai_assets.tournament.cli import main
+
+CLIENT = """
+import json, sys
+import numerapi, numerapi.base_api
+numerapi.base_api.API_TOURNAMENT_URL = sys.argv[1]
+api = numerapi.NumerAPI(show_progress_bars=False)
+print(json.dumps({"round": api.get_current_round(), "datasets": api.list_datasets()}))
+"""
+
+
+def _read_url(proc: subprocess.Popen, deadline_s: float = 60) -> str:
+    deadline = time.monotonic() + deadline_s
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([proc.stdout], [], [], 0.5)
+        if ready:
+            line = proc.stdout.readline()
+            if m := re.search(r"http://127\.0\.0\.1:\d+", line):
+                return m.group(0)
+            if not line:
+                break
+        if proc.poll() is not None:
+            break
+    raise AssertionError(f"serve printed no URL (exit code {proc.poll()})")
+
+
+def test_serve_subprocess_answers_numerapi_and_stops_on_sigterm(tournament_root, tmp_path, capsys):
+    log = (tmp_path / "serve.log").open("w")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "numerai_assets.tournament.cli", "serve",
+         "--root", str(tournament_root), "--port", "0", "--open-round"],
+        stdout=subprocess.PIPE, stderr=log, text=True, start_new_session=True,
+    )
+    try:
+        url = _read_url(proc)
+        env = {k: v for k, v in os.environ.items() if not k.startswith("NUMERAI_")}
+        client = subprocess.run([sys.executable, "-c", CLIENT, url], capture_output=True,
+                                text=True, timeout=60, env=env)
+        assert client.returncode == 0, client.stderr
+        answer = json.loads(client.stdout)
+        assert answer["round"] == 1
+        assert "v5.2/train.parquet" in answer["datasets"]
+        assert "v5.2/live.parquet" in answer["datasets"]
+
+        capsys.readouterr()
+        assert main(["advance", "--url", url]) == 0
+        assert json.loads(capsys.readouterr().out)["round"]["number"] == 2
+        assert main(["faults", "--url", url, "--set", "graphql_delay_s=0.01", "graphql_hang=false"]) == 0
+        assert json.loads(capsys.readouterr().out)["faults"]["graphql_delay_s"] == 0.01
+        assert main(["submissions", "--url", url, "--round", "2"]) == 0
+        assert json.loads(capsys.readouterr().out) == {"submissions": []}
+
+        os.killpg(proc.pid, signal.SIGTERM)
+        assert proc.wait(timeout=15) == 0
+    finally:
+        if proc.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+        proc.stdout.close()
+        log.close()
+
+
+def test_generate_command_writes_a_servable_tournament(tmp_path, capsys):
+    assert main(["generate", "--root", str(tmp_path), "--scale", "tiny", "--seed", "1"]) == 0
+    assert json.loads(capsys.readouterr().out)["seed"] == 1
+    assert (tmp_path / "v5.2" / "train.parquet").is_file()
+
+
+def test_admin_commands_report_an_unreachable_server():
+    with pytest.raises(SystemExit, match="cannot reach"):
+        main(["close-round", "--url", "http://127.0.0.1:9"])
