@@ -23,6 +23,7 @@ from numerai_assets.tournament.admin import AdminClient
 
 DAGSTER_YAML = Path(__file__).resolve().parent.parent / "dagster.yaml.template"
 TELEMETRY_OFF = "telemetry:\n  enabled: false\n"
+CONSOLE_INFO = {"loggers": {"console": {"config": {"log_level": "INFO"}}}}
 
 
 def ensure_dagster_home(settings: Settings) -> Path:
@@ -75,7 +76,8 @@ def run_demo(settings: Settings, scale: str) -> int:
                 instance.add_dynamic_partitions(rounds_partitions.name, [partition])
             started = time.monotonic()
             result = defs.resolve_job_def(job_name).execute_in_process(
-                instance=instance, partition_key=partition, raise_on_error=False
+                instance=instance, partition_key=partition, raise_on_error=False,
+                run_config=CONSOLE_INFO,
             )
             timings[job_name] = time.monotonic() - started
             ok &= result.success

@@ -1,0 +1,136 @@
+"""The model store: model files, predictions and champion records, the source of truth.
+
+An abstract resource with a local-directory implementation (default) and an fsspec one for
+object stores (``s3://``, ``gs://``, ``az://`` with the matching fsspec driver installed), in
+the project_ml style. Writes are atomic: a reader never sees half a file or half a record.
+"""
+import json
+import os
+import shutil
+import uuid
+from abc import ABC, abstractmethod
+from pathlib import Path
+from typing import Any, Optional
+
+from dagster import ConfigurableResource
+from pydantic import Field
+
+
+class ModelStore(ConfigurableResource, ABC):
+    """Keys are relative POSIX paths such as ``models/lgbm_small/0/model.txt``."""
+
+    @abstractmethod
+    def put_file(self, local: Path, key: str) -> str:
+        """Store ``local`` under ``key``; returns the stored object's URI."""
+
+    @abstractmethod
+    def local_path(self, key: str) -> Path:
+        """A local, readable copy of ``key`` (the file itself for a local store)."""
+
+    @abstractmethod
+    def write_json(self, key: str, record: dict[str, Any]) -> str:
+        """Write a small JSON record atomically; returns its URI."""
+
+    @abstractmethod
+    def read_json(self, key: str) -> Optional[dict[str, Any]]:
+        """The record under ``key``, or None when there is none."""
+
+    @abstractmethod
+    def workdir(self, key: str) -> Path:
+        """A local scratch directory for building files before ``put_file``."""
+
+
+def _atomic_write_bytes(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
+    try:
+        tmp.write_bytes(data)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+class LocalModelStore(ModelStore):
+    root: str = Field(description="base directory of the store")
+
+    def _path(self, key: str) -> Path:
+        return Path(self.root) / key
+
+    def put_file(self, local: Path, key: str) -> str:
+        dest = self._path(key)
+        if Path(local).resolve() != dest.resolve():
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            tmp = dest.with_name(f".{dest.name}.{uuid.uuid4().hex}.tmp")
+            try:
+                shutil.copyfile(local, tmp)
+                os.replace(tmp, dest)
+            finally:
+                tmp.unlink(missing_ok=True)
+        return dest.as_uri()
+
+    def local_path(self, key: str) -> Path:
+        path = self._path(key)
+        if not path.exists():
+            raise FileNotFoundError(f"model store has no {key!r} under {self.root}")
+        return path
+
+    def write_json(self, key: str, record: dict[str, Any]) -> str:
+        _atomic_write_bytes(self._path(key), json.dumps(record, indent=2, sort_keys=True).encode())
+        return self._path(key).as_uri()
+
+    def read_json(self, key: str) -> Optional[dict[str, Any]]:
+        path = self._path(key)
+        return json.loads(path.read_text()) if path.exists() else None
+
+    def workdir(self, key: str) -> Path:
+        path = Path(self.root) / ".work" / key
+        path.mkdir(parents=True, exist_ok=True)
+        return path
+
+
+class FsspecModelStore(ModelStore):
+    """An object store through fsspec; files are cached locally for reading.
+
+    Callers put content-addressed keys (a model file's key includes its hash), so a cached
+    copy can never be stale.
+    """
+
+    url: str = Field(description="e.g. s3://bucket/numerai_assets (needs s3fs) or memory://store")
+    cache_dir: str = Field(description="local directory for scratch files and read caches")
+
+    def _fs(self):
+        import fsspec
+
+        fs, base = fsspec.core.url_to_fs(self.url)
+        return fs, base.rstrip("/")
+
+    def put_file(self, local: Path, key: str) -> str:
+        fs, base = self._fs()
+        tmp = f"{base}/{key}.{uuid.uuid4().hex}.tmp"
+        fs.put_file(str(local), tmp)
+        fs.mv(tmp, f"{base}/{key}")  # object stores: the final key appears only when complete
+        return f"{self.url.rstrip('/')}/{key}"
+
+    def local_path(self, key: str) -> Path:
+        fs, base = self._fs()
+        cached = Path(self.cache_dir) / "cache" / key
+        if not cached.exists():
+            if not fs.exists(f"{base}/{key}"):
+                raise FileNotFoundError(f"model store has no {key!r} under {self.url}")
+            _atomic_write_bytes(cached, fs.cat_file(f"{base}/{key}"))
+        return cached
+
+    def write_json(self, key: str, record: dict[str, Any]) -> str:
+        fs, base = self._fs()
+        fs.pipe_file(f"{base}/{key}", json.dumps(record, indent=2, sort_keys=True).encode())
+        return f"{self.url.rstrip('/')}/{key}"
+
+    def read_json(self, key: str) -> Optional[dict[str, Any]]:
+        fs, base = self._fs()
+        path = f"{base}/{key}"
+        return json.loads(fs.cat_file(path)) if fs.exists(path) else None
+
+    def workdir(self, key: str) -> Path:
+        path = Path(self.cache_dir) / "work" / key
+        path.mkdir(parents=True, exist_ok=True)
+        return path
