@@ -232,8 +232,22 @@ class NumeraiClient:
                 return str(sub["id"])
         return None
 
-    def upload_predictions(self, csv_path: Path, model_id: str) -> UploadReceipt:
-        """Upload a predictions CSV to ``model_id``: checked PUT, idempotent create, listed."""
+    def find_submission(self, model_id: str, remote_filename: str) -> str | None:
+        """The id of the submission made from ``remote_filename``, or None (verifies a past upload)."""
+        return self._call("find submission", lambda: self._find_submission(model_id, remote_filename))
+
+    def upload_predictions(
+        self,
+        csv_path: Path,
+        model_id: str,
+        *,
+        on_uploaded: Callable[[str], None] | None = None,
+    ) -> UploadReceipt:
+        """Upload a predictions CSV to ``model_id``: checked PUT, idempotent create, listed.
+
+        ``on_uploaded(remote_filename)`` runs once the PUT is accepted, before the create step
+        whose outcome can be uncertain, so a ledger can record what to verify after a crash.
+        """
         csv_path = Path(csv_path)
         payload = csv_path.read_bytes()
         digest = hashlib.sha256(payload).hexdigest()
@@ -256,6 +270,8 @@ class NumeraiClient:
             return auth["filename"]
 
         remote_name = self._call(f"upload {csv_path.name}", put_once)
+        if on_uploaded is not None:
+            on_uploaded(remote_name)
         tried = False
 
         def create_once() -> str:
@@ -271,7 +287,7 @@ class NumeraiClient:
             return str(created["data"]["create_submission"]["id"])
 
         submission_id = self._call(f"create submission for {csv_path.name}", create_once)
-        listed = self._call("verify submission", lambda: self._find_submission(model_id, remote_name))
+        listed = self.find_submission(model_id, remote_name)
         if listed != submission_id:
             raise NumeraiError(
                 f"submission {submission_id} for {csv_path.name} was created but is not listed "

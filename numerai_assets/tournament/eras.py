@@ -15,7 +15,7 @@ import pyarrow as pa
 
 from numerai_assets.tournament.layout import FeatureLayout, build_layout
 from numerai_assets.tournament.scales import BENCHMARK_TARGET_NAMES, Scale
-from numerai_assets.tournament.signal import (
+from numerai_assets.tournament.planted_signal import (
     LIVE_STREAM_OFFSET,
     STREAM_ERA,
     STREAM_FEATURES,

@@ -25,7 +25,7 @@ from numerai_assets.tournament.generator import (
 )
 from numerai_assets.tournament.layout import build_layout
 from numerai_assets.tournament.scales import SCALES, Scale, get_scale
-from numerai_assets.tournament.signal import SignalModel
+from numerai_assets.tournament.planted_signal import SignalModel
 from numerai_assets.tournament.writer import TMP_MARK
 
 V = "v5.2"
