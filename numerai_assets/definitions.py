@@ -18,6 +18,7 @@ from numerai_assets.checks.data_contracts import dataset_contract_checks
 from numerai_assets.partitions import rounds_partitions
 from numerai_assets.resources.numerai import NumeraiResource
 from numerai_assets.resources.store import LocalDataStore
+from numerai_assets.sensors import build_round_open_sensor
 from numerai_assets.settings import ENV_PUBLIC_ID, ENV_SECRET_KEY, Settings
 
 data_job = define_asset_job(
@@ -55,6 +56,7 @@ def build_definitions(settings: Settings) -> Definitions:
         assets=[*dataset_assets, feature_sets, live_data],
         asset_checks=dataset_contract_checks,
         jobs=[data_job, live_round_job],
+        sensors=[build_round_open_sensor(live_round_job, settings)],
         resources=build_resources(settings),
         # Two cores: two steps at a time; each step subprocess pays the import cost once.
         executor=multiprocess_executor.configured({"max_concurrent": 2}),

@@ -20,6 +20,8 @@ ENV_MODE = "NUMERAI_ASSETS_MODE"
 ENV_HOME = "NUMERAI_ASSETS_HOME"
 ENV_TOURNAMENT_URL = "NUMERAI_ASSETS_TOURNAMENT_URL"
 ENV_DATASET_VERSION = "NUMERAI_ASSETS_DATASET_VERSION"
+ENV_LATE_POLICY = "NUMERAI_ASSETS_LATE_POLICY"
+ENV_ROUND_POLL_S = "NUMERAI_ASSETS_ROUND_POLL_S"
 ENV_PUBLIC_ID = "NUMERAI_PUBLIC_ID"
 ENV_SECRET_KEY = "NUMERAI_SECRET_KEY"
 
@@ -30,6 +32,8 @@ class Settings:
     home: Path
     api_url: str
     dataset_version: str
+    late_policy: str = "skip"  # after staking close: "skip" the round or "submit" late
+    round_poll_s: int = 180
 
     @property
     def data_dir(self) -> Path:
@@ -52,4 +56,6 @@ class Settings:
             home=home,
             api_url=NUMERAI_API_URL if mode == "numerai" else local_url,
             dataset_version=env.get(ENV_DATASET_VERSION, DEFAULT_VERSION),
+            late_policy=env.get(ENV_LATE_POLICY, "skip"),
+            round_poll_s=int(env.get(ENV_ROUND_POLL_S, "180")),
         )

@@ -31,7 +31,10 @@ class NumeraiResource(ConfigurableResource):
     max_attempts: int = Field(default=6, description="attempts per call on transport failures")
     retry_budget_s: float = Field(default=120.0, description="bound on a call's total time")
 
-    def get_client(self, logger: logging.Logger | None = None) -> NumeraiClient:
+    def get_client(
+        self, logger: logging.Logger | None = None, retry_budget_s: float | None = None
+    ) -> NumeraiClient:
+        """A client; ``retry_budget_s`` tightens the bound for callers with a deadline (sensors)."""
         if self.mode not in MODES:
             raise ValueError(f"NumeraiResource.mode={self.mode!r}; use one of {MODES}")
         public_id, secret_key = self.public_id, self.secret_key
@@ -42,7 +45,9 @@ class NumeraiResource(ConfigurableResource):
                 "no Numerai credentials: set %s and %s for account actions", ENV_PUBLIC_ID, ENV_SECRET_KEY
             )
         policy = RetryPolicy(
-            timeout_s=self.timeout_s, max_attempts=self.max_attempts, budget_s=self.retry_budget_s
+            timeout_s=min(self.timeout_s, retry_budget_s or self.timeout_s),
+            max_attempts=self.max_attempts,
+            budget_s=retry_budget_s or self.retry_budget_s,
         )
         return NumeraiClient(self.api_url, public_id, secret_key, policy=policy, logger=logger)
 
