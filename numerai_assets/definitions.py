@@ -1,63 +1,83 @@
-"""The one place that wires Definitions: assets, checks, jobs, resources and the executor.
+"""The one place that wires Definitions: assets, checks, jobs, sensors, resources, executor.
 
 Nothing heavy is imported here (no lightgbm, xgboost, wandb or great_expectations): every
 Dagster step subprocess imports this module, and those imports cost seconds each.
 """
-from __future__ import annotations
-
-from dagster import (
-    AssetSelection,
-    Definitions,
-    EnvVar,
-    define_asset_job,
-    multiprocess_executor,
-)
+from dagster import AssetSelection, Definitions, EnvVar, define_asset_job, multiprocess_executor
 
 from numerai_assets.assets.data import dataset_assets, feature_sets, live_data
+from numerai_assets.assets.evaluation import benchmark_alignment, build_evaluation_assets
+from numerai_assets.assets.models import build_model_assets
 from numerai_assets.checks.data_contracts import dataset_contract_checks
-from numerai_assets.partitions import rounds_partitions
+from numerai_assets.core.roster import Roster, load_roster
+from numerai_assets.partitions import model_partitions, model_seed_partitions, rounds_partitions
+from numerai_assets.resources.model_store import LocalModelStore
 from numerai_assets.resources.numerai import NumeraiResource
+from numerai_assets.resources.policy import EvaluationPolicy
 from numerai_assets.resources.store import LocalDataStore
+from numerai_assets.resources.tracking import WandbTrackingResource
 from numerai_assets.sensors import build_round_open_sensor
-from numerai_assets.settings import ENV_PUBLIC_ID, ENV_SECRET_KEY, Settings
-
-data_job = define_asset_job(
-    "data_job",
-    selection=AssetSelection.groups("data") - AssetSelection.assets(live_data),
-    description="Download every dataset file of the configured version and check its contract.",
-)
-live_round_job = define_asset_job(
-    "live_round_job",
-    selection=AssetSelection.assets(live_data),
-    partitions_def=rounds_partitions,
-    description="Everything one tournament round needs, from its live data on.",
-)
+from numerai_assets.settings import ENV_PUBLIC_ID, ENV_SECRET_KEY, ENV_WANDB_API_KEY, Settings
 
 
 def build_resources(settings: Settings) -> dict[str, object]:
     """Resources per deployment mode: the embedded local tournament, or real Numerai."""
     if settings.mode == "numerai":
         numerai = NumeraiResource(
-            mode="numerai",
-            api_url=settings.api_url,
-            public_id=EnvVar(ENV_PUBLIC_ID),
-            secret_key=EnvVar(ENV_SECRET_KEY),
-            dataset_version=settings.dataset_version,
+            mode="numerai", api_url=settings.api_url, dataset_version=settings.dataset_version,
+            public_id=EnvVar(ENV_PUBLIC_ID), secret_key=EnvVar(ENV_SECRET_KEY),
         )
     else:
         numerai = NumeraiResource(
-            mode="local", api_url=settings.api_url, dataset_version=settings.dataset_version
+            mode="local", api_url=settings.api_url, dataset_version=settings.dataset_version,
+            local_tournament_dir=str(settings.tournament_dir),
         )
-    return {"numerai": numerai, "store": LocalDataStore(root=str(settings.data_dir))}
+    return {
+        "numerai": numerai,
+        "store": LocalDataStore(root=str(settings.data_dir)),
+        "model_store": LocalModelStore(root=str(settings.store_dir)),
+        "policy": EvaluationPolicy(),
+        "tracking": WandbTrackingResource(
+            mode=settings.tracking_mode, directory=str(settings.home / "wandb"),
+            api_key=EnvVar(ENV_WANDB_API_KEY) if settings.wandb_key_set else None,
+        ),
+    }
 
 
-def build_definitions(settings: Settings) -> Definitions:
+def build_definitions(
+    settings: Settings, roster: Roster | None = None, policy: EvaluationPolicy | None = None
+) -> Definitions:
+    roster = roster or load_roster(settings.roster_path)
+    resources = build_resources(settings) | ({"policy": policy} if policy is not None else {})
+    model_seed_pdef, model_pdef = model_seed_partitions(roster), model_partitions(roster)
+    model_assets = build_model_assets(roster, model_seed_pdef)
+    evaluation_assets = build_evaluation_assets(roster, model_seed_pdef, model_pdef)
+    data_job = define_asset_job(
+        "data_job",
+        selection=(AssetSelection.groups("data") - AssetSelection.assets(live_data))
+        | AssetSelection.assets(benchmark_alignment),
+        description="Download every dataset file of the configured version, check its contracts, "
+        "align the benchmark models.",
+    )
+    training_job = define_asset_job(
+        "training_job", selection=AssetSelection.assets(*model_assets), partitions_def=model_seed_pdef,
+        description="Train one (model, seed) and predict validation; backfill it for a seed sweep.",
+    )
+    evaluation_job = define_asset_job(
+        "evaluation_job", selection=AssetSelection.assets(*evaluation_assets), partitions_def=model_pdef,
+        description="Score a model's seeds and ensemble, gate and promote its champion.",
+    )
+    live_round_job = define_asset_job(
+        "live_round_job", selection=AssetSelection.assets(live_data), partitions_def=rounds_partitions,
+        description="Everything one tournament round needs, from its live data on.",
+    )
     return Definitions(
-        assets=[*dataset_assets, feature_sets, live_data],
+        assets=[*dataset_assets, feature_sets, live_data, benchmark_alignment, *model_assets,
+                *evaluation_assets],
         asset_checks=dataset_contract_checks,
-        jobs=[data_job, live_round_job],
+        jobs=[data_job, training_job, evaluation_job, live_round_job],
         sensors=[build_round_open_sensor(live_round_job, settings)],
-        resources=build_resources(settings),
+        resources=resources,
         # Two cores: two steps at a time; each step subprocess pays the import cost once.
         executor=multiprocess_executor.configured({"max_concurrent": 2}),
     )

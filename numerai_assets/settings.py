@@ -22,6 +22,9 @@ ENV_TOURNAMENT_URL = "NUMERAI_ASSETS_TOURNAMENT_URL"
 ENV_DATASET_VERSION = "NUMERAI_ASSETS_DATASET_VERSION"
 ENV_LATE_POLICY = "NUMERAI_ASSETS_LATE_POLICY"
 ENV_ROUND_POLL_S = "NUMERAI_ASSETS_ROUND_POLL_S"
+ENV_ROSTER = "NUMERAI_ASSETS_ROSTER"
+ENV_TRACKING = "NUMERAI_ASSETS_TRACKING"
+ENV_WANDB_API_KEY = "WANDB_API_KEY"
 ENV_PUBLIC_ID = "NUMERAI_PUBLIC_ID"
 ENV_SECRET_KEY = "NUMERAI_SECRET_KEY"
 
@@ -34,10 +37,18 @@ class Settings:
     dataset_version: str
     late_policy: str = "skip"  # after staking close: "skip" the round or "submit" late
     round_poll_s: int = 180
+    roster_path: Path | None = None  # None: the roster shipped in the package
+    tracking_mode: str = "auto"  # W&B: auto (online with WANDB_API_KEY, else offline) | offline | online | disabled
+    wandb_key_set: bool = False
 
     @property
     def data_dir(self) -> Path:
         return self.home / "data"
+
+    @property
+    def store_dir(self) -> Path:
+        """The model store: models, predictions, champion records, submissions, ledger."""
+        return self.home / "store"
 
     @property
     def tournament_dir(self) -> Path:
@@ -58,4 +69,7 @@ class Settings:
             dataset_version=env.get(ENV_DATASET_VERSION, DEFAULT_VERSION),
             late_policy=env.get(ENV_LATE_POLICY, "skip"),
             round_poll_s=int(env.get(ENV_ROUND_POLL_S, "180")),
+            roster_path=Path(env[ENV_ROSTER]) if env.get(ENV_ROSTER) else None,
+            tracking_mode=env.get(ENV_TRACKING, "auto"),
+            wandb_key_set=bool(env.get(ENV_WANDB_API_KEY)),
         )

@@ -11,8 +11,11 @@ Memory is bounded by the batch (``batch_rows`` x columns) plus the ``id`` column
 """
 from __future__ import annotations
 
+import queue
 import re
+import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -213,7 +216,7 @@ class _EraTracker:
 
 
 def _id_stats(chunks: list[pa.Array]) -> IdStats:
-    ids = pa.chunked_array(chunks, type=chunks[0].type if chunks else pa.string())
+    ids = pa.chunked_array(chunks, type=None if chunks else pa.string())
     nulls = ids.null_count
     vc = pc.value_counts(ids.drop_null()) if len(ids) > nulls else None
     if vc is None or len(vc) == 0:
@@ -226,12 +229,51 @@ def _id_stats(chunks: list[pa.Array]) -> IdStats:
     return IdStats(nulls, len(vc), len(ids) - nulls - len(vc), len(duplicated), examples)
 
 
+def _prefetched(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+    """Decode the next batch in a thread while the caller reduces this one (both release the GIL)."""
+    slots: queue.Queue = queue.Queue(maxsize=1)
+    stop = threading.Event()
+    done = object()
+
+    def produce() -> None:
+        try:
+            for item in batches:
+                while not stop.is_set():
+                    try:
+                        slots.put(item, timeout=0.1)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+            slots.put(done)
+        except BaseException as exc:  # re-raised in the consumer
+            slots.put(exc)
+
+    worker = threading.Thread(target=produce, name="parquet-prefetch", daemon=True)
+    worker.start()
+    try:
+        while (item := slots.get()) is not done:
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        while worker.is_alive():  # unblock a producer waiting on a full queue
+            try:
+                slots.get(timeout=0.1)
+            except queue.Empty:
+                pass
+
+
 def profile_parquet(
-    path: str | Path, *, main_target: str = "target", batch_rows: int | None = None
+    path: str | Path, *, main_target: str = "target", batch_rows: int | None = None,
+    prefetch: bool = True,
 ) -> DatasetProfile:
     """Stream ``path`` once and return exact per-column statistics (see module docstring)."""
     start = time.perf_counter()
-    pf = pq.ParquetFile(path)
+    # pre_buffer=True keeps every row group's buffers cached: 3.9 GB peak on full train, not 1.2.
+    pf = pq.ParquetFile(path, pre_buffer=False)
     schema = pf.schema_arrow
     names, types = list(schema.names), list(schema.types)
     if batch_rows is None:
@@ -242,6 +284,7 @@ def profile_parquet(
                               [roles[i] for i in numeric])
     nulls = np.zeros(len(names), dtype=np.int64)
     has = {k: k in names and is_string_type(schema.field(k).type) for k in KEY_COLUMNS}
+    has["id"] = "id" in names  # duplicates are found whatever its (possibly wrong) type
     eras = _EraTracker() if has["era"] else None
     id_chunks: list[pa.Array] = []
     data_types: dict[str, int] = {}
@@ -249,7 +292,8 @@ def profile_parquet(
     track_target = has["data_type"] and main_target in names and is_numeric_type(
         schema.field(main_target).type)
     rows = batches = 0
-    for batch in pf.iter_batches(batch_size=batch_rows, use_threads=True):
+    batches_iter = pf.iter_batches(batch_size=batch_rows, use_threads=True)
+    for batch in _prefetched(batches_iter) if prefetch else batches_iter:
         batch_nulls = np.fromiter((c.null_count for c in batch.columns), np.int64, len(names))
         nulls += batch_nulls
         if numeric and batch.num_rows:

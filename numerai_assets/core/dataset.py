@@ -6,10 +6,14 @@ Large files never travel between steps as DataFrames: assets pass a :class:`Data
 from __future__ import annotations
 
 import json
+import os
+import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import pandas as pd
+import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
@@ -105,6 +109,31 @@ def readability_check(filename: str) -> Callable[[Path], None] | None:
     """The check a downloaded ``filename`` must pass before it is renamed into place."""
     suffix = Path(filename).suffix
     return {".parquet": _read_parquet_footer, ".json": _read_json, ".csv": _read_csv_header}.get(suffix)
+
+
+def read_by_id(path: str | Path, columns: Sequence[str] | None = None) -> pd.DataFrame:
+    """Columns of a parquet file as a DataFrame indexed by ``id``, however the file stores it."""
+    wanted = None if columns is None else ["id", *[c for c in columns if c != "id"]]
+    table = pq.read_table(path, columns=wanted).replace_schema_metadata(None)
+    return table.to_pandas().set_index("id")
+
+
+def write_by_id(path: str | Path, frame: pd.DataFrame) -> Path:
+    """Write an id-indexed frame as parquet atomically, ``id`` typed ``string`` as Numerai's files.
+
+    pandas 3 would write ``large_string``, which pyarrow refuses to join with Numerai's ``string``.
+    """
+    table = pa.Table.from_pandas(frame.rename_axis("id").reset_index(), preserve_index=False)
+    table = table.set_column(0, "id", table.column("id").cast(pa.string()))
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
+    try:
+        pq.write_table(table, tmp)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return path
 
 
 def describe_parquet(

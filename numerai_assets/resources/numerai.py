@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 from typing import Optional
 
 from dagster import ConfigurableResource
@@ -27,6 +28,9 @@ class NumeraiResource(ConfigurableResource):
     public_id: Optional[str] = Field(default=None, repr=False)
     secret_key: Optional[str] = Field(default=None, repr=False)
     dataset_version: str = DEFAULT_VERSION
+    local_tournament_dir: Optional[str] = Field(
+        default=None, description="local mode: the tournament's directory (for its oracle)"
+    )
     timeout_s: float = Field(default=30.0, description="deadline of every single request")
     max_attempts: int = Field(default=6, description="attempts per call on transport failures")
     retry_budget_s: float = Field(default=120.0, description="bound on a call's total time")
@@ -50,6 +54,12 @@ class NumeraiResource(ConfigurableResource):
             budget_s=retry_budget_s or self.retry_budget_s,
         )
         return NumeraiClient(self.api_url, public_id, secret_key, policy=policy, logger=logger)
+
+    def oracle_path(self) -> Path | None:
+        """The local tournament's validation oracle (the true expected target), if any."""
+        if self.mode != "local" or not self.local_tournament_dir:
+            return None
+        return Path(self.local_tournament_dir) / "_oracle" / "validation_oracle.parquet"
 
     def remote_name(self, filename: str) -> str:
         """``train.parquet`` -> ``v5.2/train.parquet`` (the name Numerai lists)."""

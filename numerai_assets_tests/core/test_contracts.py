@@ -266,3 +266,9 @@ def test_importing_contracts_does_not_import_great_expectations():
             "assert 'great_expectations' not in sys.modules")
     env = dict(os.environ, PYTHONPATH=os.getcwd())
     subprocess.run([sys.executable, "-c", code], check=True, env=env)
+
+
+def test_empty_file_fails_has_rows(tmp_path):
+    result = check(tmp_path, frame().iloc[:0])
+    assert [f.check for f in result.failures] == ["has_rows", "main_target_present"]
+    assert result.failure("has_rows").message == "the file has no rows"

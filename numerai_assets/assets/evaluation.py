@@ -1,0 +1,202 @@
+"""Benchmark alignment, per-model evaluation with its promotion gate, and champions.
+
+``model_evaluation`` scores every seed and the seed ensemble (numerai-tools metrics), logs the
+candidate to W&B, and carries the blocking ``promotion_gate`` check. ``champion`` runs only when
+that gate passes, so a candidate that fails it leaves the previous champion in place. Live
+inference reads champions from the model store, never candidates.
+"""
+import json
+from collections.abc import Iterator, Mapping
+from datetime import datetime, timezone
+from pathlib import Path
+
+from dagster import (
+    AssetCheckResult,
+    AssetCheckSeverity,
+    AssetCheckSpec,
+    AssetExecutionContext,
+    AssetIn,
+    AssetsDefinition,
+    MetadataValue,
+    MultiPartitionsDefinition,
+    MultiToSingleDimensionPartitionMapping,
+    Output,
+    StaticPartitionsDefinition,
+    asset,
+)
+
+from numerai_assets.core.artifacts import ChampionRecord, EvaluationRef, ModelRef, PredictionsRef
+from numerai_assets.core.dataset import DatasetFile, FeatureSets, read_by_id, write_by_id
+from numerai_assets.core.roster import Roster
+from numerai_assets.partitions import MODEL_DIM
+from numerai_assets.resources.model_store import ModelStore
+from numerai_assets.resources.numerai import NumeraiResource
+from numerai_assets.resources.policy import EvaluationPolicy
+from numerai_assets.resources.tracking import WandbTrackingResource
+
+GROUP = "evaluation"
+HEADLINE = ("corr_mean", "corr_sharpe", "corr_max_drawdown", "corr_hit_rate", "corr_recent_mean",
+            "mmc_mean", "bmc_mean", "fnc_mean", "feature_exposure_mean")
+
+
+@asset(group_name=GROUP, kinds={"parquet"})
+def benchmark_alignment(
+    context: AssetExecutionContext,
+    validation_data: DatasetFile,
+    validation_benchmark_models: DatasetFile,
+    model_store: ModelStore,
+) -> Output[PredictionsRef]:
+    """Numerai's benchmark predictions aligned to our scored validation ids and eras."""
+    from numerai_assets.core.evaluation import align_benchmarks
+
+    aligned, coverage = align_benchmarks(validation_data.path, validation_benchmark_models.path)
+    key = f"alignment/validation_benchmarks_{validation_benchmark_models.sha256[:16]}.parquet"
+    scratch = model_store.workdir("scratch") / Path(key).name
+    write_by_id(scratch, aligned)
+    model_store.put_file(scratch, key)
+    model_store.write_json(key + ".coverage.json", {c: coverage[c].to_dict() for c in coverage})
+    scratch.unlink(missing_ok=True)
+    worst = coverage.min()
+    table = "| benchmark | min era coverage | mean coverage |\n|---|---|---|\n" + "\n".join(
+        f"| {c} | {worst[c]:.3f} | {coverage[c].mean():.3f} |" for c in coverage.columns
+    )
+    context.log.info(f"aligned {len(coverage.columns)} benchmarks over {len(coverage)} eras")
+    return Output(
+        PredictionsRef("benchmarks", key, len(aligned)),
+        metadata={"coverage": MetadataValue.md(table), "eras": len(coverage),
+                  "min_coverage": float(worst.min()), "rows": len(aligned)},
+    )
+
+
+def promotion_gate_result(decision, previous: Mapping | None) -> AssetCheckResult:
+    compared = {k: v for k, v in decision.compared.items() if v is not None}
+    return AssetCheckResult(
+        check_name="promotion_gate",
+        passed=decision.promote,
+        severity=AssetCheckSeverity.ERROR,
+        description=("promote: " if decision.promote else "keep the current champion: ")
+        + decision.reason,
+        metadata={"decision": "promote" if decision.promote else "keep champion",
+                  "reason": decision.reason, "compared": MetadataValue.json(compared),
+                  "has_champion": previous is not None},
+    )
+
+
+def build_evaluation_assets(
+    roster: Roster, model_seed_pdef: MultiPartitionsDefinition, model_pdef: StaticPartitionsDefinition
+) -> list[AssetsDefinition]:
+    @asset(
+        group_name=GROUP, partitions_def=model_pdef, kinds={"wandb"},
+        ins={name: AssetIn(partition_mapping=MultiToSingleDimensionPartitionMapping(
+            partition_dimension_name=MODEL_DIM)) for name in ("validation_predictions", "trained_model")},
+        check_specs=[AssetCheckSpec("promotion_gate", asset="model_evaluation", blocking=True,
+                                    description="mean CORR > 0, Sharpe floor, no regression")],
+    )
+    def model_evaluation(
+        context: AssetExecutionContext,
+        validation_predictions: dict,
+        trained_model: dict,
+        validation_data: DatasetFile,
+        meta_model: DatasetFile,
+        benchmark_alignment: PredictionsRef,
+        feature_sets: FeatureSets,
+        model_store: ModelStore,
+        numerai: NumeraiResource,
+        policy: EvaluationPolicy,
+        tracking: WandbTrackingResource,
+    ) -> Iterator[Output[EvaluationRef] | AssetCheckResult]:
+        """The candidate: seeds ranked per era and averaged, scored like Numerai scores."""
+        from numerai_assets.core import charts, evaluation, scoring
+        from numerai_assets.core.promotion import decide_promotion
+
+        spec = roster.get(context.partition_key)
+        seeds: dict[int, PredictionsRef] = {p.seed: p for p in validation_predictions.values()}
+        models: dict[int, ModelRef] = {m.seed: m for m in trained_model.values()}
+        if sorted(seeds) != sorted(spec.seeds):
+            raise ValueError(f"{spec.name}: predictions for seeds {sorted(seeds)}, roster lists {list(spec.seeds)}")
+        exposure_features = feature_sets.resolve(policy.exposure_feature_set)
+        frame = scoring.load_scoring_frame(
+            validation_data.path, meta_model.path, model_store.local_path(benchmark_alignment.key),
+            policy.benchmark_column, target=spec.target, features=exposure_features,
+        )
+        benchmarks = read_by_id(model_store.local_path(benchmark_alignment.key))
+        oracle = evaluation.read_oracle(numerai.oracle_path())
+        result = evaluation.evaluate_model(
+            spec.name,
+            {f"seed{s}": evaluation.read_predictions(model_store.local_path(p.key)) for s, p in sorted(seeds.items())},
+            frame, benchmarks=benchmarks, benchmark_column=policy.benchmark_column,
+            features=exposure_features, oracle=oracle, recent_eras=policy.recent_eras, target=spec.target,
+        )
+        headline = result.headline
+        stamp = "-".join(m.model_sha256[:8] for _, m in sorted(models.items()))
+        folder = f"evaluation/{spec.name}/{stamp}"
+        scratch = model_store.workdir("scratch")
+        evaluation.write_predictions(scratch / "ensemble.parquet", result.ensemble, frame["era"])
+        result.per_era[evaluation.ENSEMBLE].to_parquet(scratch / "per_era.parquet")
+        model_store.put_file(scratch / "ensemble.parquet", f"{folder}/ensemble.parquet")
+        model_store.put_file(scratch / "per_era.parquet", f"{folder}/per_era.parquet")
+        tracked = tracking.get_tracker(secrets=(numerai.public_id, numerai.secret_key)).log_candidate(
+            model_name=spec.name,
+            config={"engine": spec.engine, "params": spec.params, "seeds": list(spec.seeds),
+                    "feature_set": spec.feature_set, "target": spec.target,
+                    "num_boost_round": spec.num_boost_round, "dataset_version": validation_data.version},
+            per_era=result.per_era[evaluation.ENSEMBLE], summary=headline,
+            files={f"seed{s}/{Path(m.model_key).name}": model_store.local_path(m.model_key)
+                   for s, m in models.items()}
+            | {f"seed{s}/{Path(m.manifest_key).name}": model_store.local_path(m.manifest_key)
+               for s, m in models.items()},
+            manifest={"model": spec.name, "seeds": {str(s): m.model_sha256 for s, m in models.items()}},
+        )
+        ref = EvaluationRef(spec.name, tuple(m for _, m in sorted(models.items())),
+                            f"{folder}/ensemble.parquet", f"{folder}/per_era.parquet", headline,
+                            tracked.artifact)
+        by_row = {"ensemble": result.summaries["ensemble"],
+                  **{k: v for k, v in result.summaries.items() if k != "ensemble"}}
+        chart = charts.cumulative_scores_png(
+            result.per_era, oracle=None if result.oracle_per_era is None else result.oracle_per_era["corr"])
+        bench_table = "| benchmark | mean per-era Spearman with ensemble |\n|---|---|\n" + "\n".join(
+            f"| {c} | {v:.3f} |" for c, v in result.benchmark_corr.items())
+        metadata = {k: float(headline[k]) for k in HEADLINE if k in headline}
+        if result.oracle_summary is not None:
+            metadata["oracle_corr_mean"] = float(result.oracle_summary["corr"]["all"]["mean"])
+        metadata |= {
+            "metrics": MetadataValue.md(charts.metrics_table_markdown(by_row, result.oracle_summary)),
+            "benchmark_correlation": MetadataValue.md(bench_table),
+            "cumulative_scores": MetadataValue.md(charts.png_markdown(chart, f"{spec.name} cumulative scores")),
+            "tracking": tracked.mode if tracked.run_dir is None else f"{tracked.mode}: {tracked.run_dir}",
+        }
+        yield Output(ref, metadata=metadata)
+        previous = model_store.read_json(ChampionRecord.key(spec.name))
+        decision = decide_promotion(headline, previous["headline"] if previous else None,
+                                    min_sharpe=policy.min_sharpe, max_regression=policy.max_regression)
+        yield promotion_gate_result(decision, previous)
+
+    @asset(group_name="champions", partitions_def=model_pdef, kinds={"json"})
+    def champion(
+        context: AssetExecutionContext,
+        model_evaluation: EvaluationRef,
+        model_store: ModelStore,
+        tracking: WandbTrackingResource,
+    ) -> Output[ChampionRecord]:
+        """The model live rounds use; replaced only by a candidate that passed the promotion gate."""
+        previous = model_store.read_json(ChampionRecord.key(model_evaluation.model))
+        record = ChampionRecord(
+            model=model_evaluation.model,
+            seeds=tuple(vars(m) for m in model_evaluation.seeds),
+            headline=model_evaluation.headline,
+            promoted_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            reason="passed the promotion gate", run_id=context.run_id,
+            extra={"tracked_artifact": model_evaluation.tracked_artifact,
+                   "ensemble_key": model_evaluation.ensemble_key},
+        )
+        uri = model_store.write_json(ChampionRecord.key(record.model), json.loads(json.dumps(vars(record))))
+        prod = tracking.get_tracker().promote(record.model)
+        before = previous["headline"].get("corr_mean") if previous else None
+        return Output(record, metadata={
+            "decision": "promoted", "record": uri, "wandb_prod_alias": prod,
+            "corr_mean": float(record.headline.get("corr_mean", float("nan"))),
+            "previous_corr_mean": float("nan") if before is None else float(before),
+            "seeds": len(record.seeds),
+        })
+
+    return [model_evaluation, champion]

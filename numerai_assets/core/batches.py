@@ -1,0 +1,211 @@
+"""Row-batched int8 feature matrices read straight from parquet, for training and prediction.
+
+The full v5.2 train file is 7.6 GB as int8 and ~30 GB as float32, so no step ever holds the whole
+feature matrix: features are read ``batch_rows`` rows at a time (default ~64 MB of int8), filtered
+by a row mask (eras kept, labelled rows), and handed to the engine batch by batch. Only the labels
+(float32) and the mask (1 byte per row) are held whole.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+BATCH_BYTES = 64 << 20  # int8 bytes per batch handed to an engine
+ROW_GROUP_BYTES = 1 << 30  # row groups up to this many int8 bytes are read whole, in column chunks
+CHUNK_COLUMNS = 128
+MISSING_FEATURE_VALUE = 2  # Numerai v5 fills a feature missing for an era with 2, the middle bin
+ID_COLUMN = "id"
+
+
+def default_batch_rows(n_features: int) -> int:
+    return int(min(1_000_000, max(1024, BATCH_BYTES // max(1, n_features))))
+
+
+@dataclass(frozen=True)
+class RowSelection:
+    """Rows of one parquet file to train on: a mask over file rows and the labels of those rows."""
+
+    path: str
+    mask: np.ndarray  # bool, one per file row
+    labels: np.ndarray  # float32, one per selected row
+    eras: tuple[str, ...]  # the selected eras, sorted
+
+    @property
+    def n_rows(self) -> int:
+        return int(self.labels.shape[0])
+
+
+class EraIndex:
+    """The era and target columns of a file (small), to choose training rows by era."""
+
+    def __init__(self, path: str, era: pa.ChunkedArray, target: np.ndarray, target_name: str):
+        self.path, self._era, self._target, self.target_name = path, era, target, target_name
+        labelled = pc.filter(era, pa.array(np.isfinite(target)))
+        self.eras: list[str] = sorted(pc.unique(labelled).to_pylist())  # eras with any label
+
+    @classmethod
+    def load(cls, path: str, target: str) -> "EraIndex":
+        schema = pq.read_schema(path)
+        for col in ("era", target):
+            if col not in schema.names:
+                raise ValueError(f"{path}: no column {col!r}")
+        table = pq.read_table(path, columns=["era", target])
+        labels = table.column(target).to_numpy().astype(np.float32, copy=False)  # nulls -> NaN
+        return cls(str(path), table.column("era"), labels, target)
+
+    def select(self, eras: Iterable[str]) -> RowSelection:
+        """Rows in ``eras`` with a finite target (auxiliary targets can be NaN)."""
+        wanted = sorted(set(eras))
+        in_eras = pc.is_in(self._era, value_set=pa.array(wanted, type=pa.string()))
+        mask = in_eras.to_numpy(zero_copy_only=False) & np.isfinite(self._target)
+        return RowSelection(self.path, mask, np.ascontiguousarray(self._target[mask]), tuple(wanted))
+
+
+def _column_int8(col: pa.Array | pa.ChunkedArray) -> np.ndarray:
+    if isinstance(col, pa.ChunkedArray):
+        col = col.combine_chunks()
+    if col.type == pa.int8() and col.null_count == 0:
+        return col.to_numpy()
+    values = col.to_numpy(zero_copy_only=False)  # nulls -> NaN (float) for any numeric type
+    values = np.where(np.isnan(values), MISSING_FEATURE_VALUE, values) if values.dtype.kind == "f" else values
+    return values.astype(np.int8)
+
+
+def record_batch_int8(batch: pa.RecordBatch | pa.Table, columns: Sequence[str]) -> np.ndarray:
+    """A C-contiguous (rows, features) int8 array from ``columns`` of an Arrow batch or table."""
+    stacked = np.stack([_column_int8(batch.column(c)) for c in columns], axis=0)
+    return np.ascontiguousarray(stacked.T)  # column-major stack + one transpose copy: the fastest way
+
+
+class FeatureMatrix:
+    """The int8 features of the selected rows of one parquet file, readable as a stream of batches."""
+
+    def __init__(self, path: str, features: Sequence[str], mask: np.ndarray | None = None,
+                 *, batch_rows: int | None = None):
+        self.path, self.features = str(path), list(features)
+        pf = pq.ParquetFile(self.path)
+        missing = [f for f in self.features if f not in pf.schema_arrow.names]
+        if missing:
+            raise ValueError(f"{path}: {len(missing)} feature column(s) missing, e.g. {missing[:3]}")
+        meta = pf.metadata
+        if mask is not None and len(mask) != meta.num_rows:
+            raise ValueError(f"{path}: row mask has {len(mask)} rows, file has {meta.num_rows}")
+        self.mask = mask
+        self.batch_rows = batch_rows or default_batch_rows(len(self.features))
+        self.n_rows = int(mask.sum()) if mask is not None else meta.num_rows
+        self._groups = [(i, meta.row_group(i).num_rows) for i in range(meta.num_row_groups)]
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return self.n_rows, len(self.features)
+
+    @property
+    def nbytes(self) -> int:
+        """int8 bytes of the selected matrix (what the memory target is measured against)."""
+        return self.n_rows * len(self.features)
+
+    def batches(self) -> Iterator[np.ndarray]:
+        """Selected rows, in file order, as C-contiguous int8 (rows, features) arrays.
+
+        Row groups are read whole, ``CHUNK_COLUMNS`` columns at a time (pyarrow's ``iter_batches``
+        keeps ~20 bytes of decode state per cell of a batch, 1.4 GB for 24k rows x 2,748 columns);
+        only row groups too big for ``ROW_GROUP_BYTES`` are streamed with ``iter_batches``.
+        Row groups with no selected row (e.g. the eval eras) are skipped.
+        """
+        pf = pq.ParquetFile(self.path)
+        start = 0
+        for i, n in self._groups:
+            keep = self.mask[start:start + n] if self.mask is not None else None
+            start += n
+            if keep is not None and not keep.any():
+                continue
+            keep = None if keep is None or keep.all() else keep
+            if n * len(self.features) <= ROW_GROUP_BYTES:
+                yield from self._split(self._read_row_group(pf, i, keep))
+            else:
+                yield from self._stream_row_group(pf, i, keep)
+
+    def _split(self, matrix: np.ndarray) -> Iterator[np.ndarray]:
+        for lo in range(0, len(matrix), self.batch_rows):
+            yield matrix[lo:lo + self.batch_rows]
+
+    def _read_row_group(self, pf: pq.ParquetFile, i: int, keep: np.ndarray | None) -> np.ndarray:
+        rows = int(keep.sum()) if keep is not None else pf.metadata.row_group(i).num_rows
+        out = np.empty((rows, len(self.features)), dtype=np.int8)
+        for lo in range(0, len(self.features), CHUNK_COLUMNS):
+            names = self.features[lo:lo + CHUNK_COLUMNS]
+            table = pf.read_row_group(i, columns=names, use_threads=False)
+            block = record_batch_int8(table, names)
+            del table
+            out[:, lo:lo + len(names)] = block if keep is None else block[keep]
+        return out
+
+    def _stream_row_group(self, pf: pq.ParquetFile, i: int, keep: np.ndarray | None) -> Iterator[np.ndarray]:
+        offset = 0
+        for batch in pf.iter_batches(batch_size=self.batch_rows, row_groups=[i], columns=self.features):
+            part = keep[offset:offset + batch.num_rows] if keep is not None else None
+            offset += batch.num_rows
+            if part is not None and not part.any():
+                continue
+            matrix = record_batch_int8(batch, self.features)
+            del batch
+            yield matrix if part is None or part.all() else matrix[part]
+
+
+class SequentialRows:
+    """Row ranges of a :class:`FeatureMatrix` by index, for readers that walk forward (lgb.Sequence).
+
+    Holds one batch; a request before the current batch restarts the stream (a new pass).
+    """
+
+    def __init__(self, matrix: FeatureMatrix):
+        self.matrix = matrix
+        self.passes = 0
+        self._restart()
+
+    def _restart(self) -> None:
+        self._stream = self.matrix.batches()
+        self._batch = np.empty((0, len(self.matrix.features)), dtype=np.int8)
+        self._start = 0
+        self.passes += 1
+
+    def take(self, start: int, stop: int) -> np.ndarray:
+        """int8 rows ``start:stop`` (a view when they lie in one batch)."""
+        if not 0 <= start <= stop <= self.matrix.n_rows:
+            raise IndexError(f"rows {start}:{stop} out of range 0:{self.matrix.n_rows}")
+        if start < self._start:
+            self._restart()
+        pieces = []
+        while start < stop:
+            end = self._start + len(self._batch)
+            if start >= end:
+                self._batch = self._batch[:0]  # drop it before reading the next one
+                self._start, self._batch = end, next(self._stream)
+                continue
+            hi = min(stop, end)
+            pieces.append(self._batch[start - self._start:hi - self._start])
+            start = hi
+        if not pieces:
+            return self._batch[:0]
+        return pieces[0] if len(pieces) == 1 else np.concatenate(pieces)
+
+
+def iter_id_batches(path: str, features: Sequence[str], *, batch_rows: int | None = None
+                    ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """(ids, int8 features) batches of a whole file: the one reader behind every prediction."""
+    names = pq.read_schema(path).names
+    if ID_COLUMN not in names:
+        raise ValueError(f"{path}: no {ID_COLUMN!r} column")
+    missing = [f for f in features if f not in names]
+    if missing:
+        raise ValueError(f"{path}: {len(missing)} feature column(s) missing, e.g. {missing[:3]}")
+    pf = pq.ParquetFile(path)
+    rows = batch_rows or default_batch_rows(len(features))
+    for batch in pf.iter_batches(batch_size=rows, columns=[ID_COLUMN, *features]):
+        ids = batch.column(ID_COLUMN).to_numpy(zero_copy_only=False)
+        yield ids, record_batch_int8(batch, features)

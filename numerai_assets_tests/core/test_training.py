@@ -1,0 +1,207 @@
+"""Streaming training on the tiny tournament: signal, determinism, equality with the in-memory
+path, progress lines, manifest contents, era thinning, early stopping, and the batch readers."""
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+from pathlib import Path
+
+import lightgbm as lgb
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+import xgboost as xgb
+
+import numerai_assets
+from numerai_assets.core.batches import FeatureMatrix, SequentialRows, iter_id_batches
+from numerai_assets.core.cv import embargo_violations, Fold
+from numerai_assets.core.dataset import FeatureSets
+from numerai_assets.core.manifest import features_sha256, file_sha256
+from numerai_assets.core.roster import EarlyStopping, ModelSpec
+from numerai_assets.core.training import engine_params, load_model, predict, train_model
+
+ENGINES = ["lightgbm", "xgboost"]
+THREADS = 2
+
+
+@pytest.fixture(scope="module")
+def data(tournament_template: Path) -> dict:
+    v = tournament_template / "v5.2"
+    fs = FeatureSets.from_json_file(v / "features.json")
+    return {"train": str(v / "train.parquet"), "validation": str(v / "validation.parquet"),
+            "oracle": tournament_template / "_oracle" / "validation_oracle.parquet",
+            "features": list(fs.sets["all"])}
+
+
+def make_spec(engine: str, **changes) -> ModelSpec:
+    """Shallow trees: with 4,000 rows and a weak planted signal, deep ones only fit noise."""
+    params = {"learning_rate": 0.02, "max_depth": 2, "colsample_bytree": 1.0}
+    params |= {"num_leaves": 4, "min_data_in_leaf": 200} if engine == "lightgbm" else {"min_child_weight": 50}
+    spec = ModelSpec(name=f"t_{engine}", engine=engine, slot="s", seeds=(0,), num_boost_round=200,
+                     feature_set="all", params=params)
+    return replace(spec, **changes)
+
+
+def train(engine: str, data: dict, out: Path, *, log=None, **changes):
+    lines: list[str] = []
+    trained = train_model(make_spec(engine, **changes), 0, data["train"], data["features"], out,
+                          log=log or lines.append, progress_every=50, threads=THREADS, batch_rows=700)
+    return trained, lines
+
+
+@pytest.fixture(scope="module")
+def trained(data: dict, tmp_path_factory: pytest.TempPathFactory) -> dict:
+    out = tmp_path_factory.mktemp("models")
+    return {engine: train(engine, data, out / engine) for engine in ENGINES}
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_predictions_carry_the_planted_signal(engine: str, data: dict, trained: dict) -> None:
+    model, _ = trained[engine]
+    preds = predict(model.model_path, data["validation"], data["features"], batch_rows=500)
+    truth = pd.read_parquet(data["validation"], columns=["target"])
+    assert preds.index.name == "id" and preds.index.equals(truth.index)  # every row, file order
+    labelled = truth["target"].notna()
+    assert np.corrcoef(preds[labelled], truth.loc[labelled, "target"])[0, 1] > 0  # weak signal, noisy
+    oracle = pd.read_parquet(data["oracle"])["oracle"].reindex(preds.index)
+    ok = oracle.notna()
+    assert np.corrcoef(preds[ok], oracle[ok])[0, 1] > 0.05  # E[target]: a much less noisy check
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_same_seed_gives_byte_identical_model(engine: str, data: dict, trained: dict, tmp_path: Path) -> None:
+    again, _ = train(engine, data, tmp_path)
+    first = trained[engine][0]
+    assert again.model_path.read_bytes() == first.model_path.read_bytes()
+    assert again.manifest["model_sha256"] == first.manifest["model_sha256"]
+    other = train_model(make_spec(engine, num_boost_round=20), 1, data["train"], data["features"],
+                        tmp_path / "seed1", log=lambda _: None, threads=THREADS)
+    assert other.model_path.name.endswith("-seed1" + first.model_path.name.split("-seed0")[1])
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_streaming_matches_in_memory_training(engine: str, data: dict, tmp_path: Path) -> None:
+    spec = make_spec(engine, era_step=3, num_boost_round=60)
+    ours = train_model(spec, 0, data["train"], data["features"], tmp_path, log=lambda _: None,
+                       threads=THREADS, batch_rows=333)  # batches cross era and mask boundaries
+    frame = pd.read_parquet(data["train"])
+    frame = frame[frame["era"].isin(sorted(frame["era"].unique())[::3])]
+    X, y = frame[data["features"]], frame["target"].to_numpy()
+    params = engine_params(spec, 0, THREADS)
+    valid = pd.read_parquet(data["validation"], columns=data["features"])
+    if engine == "lightgbm":
+        naive = lgb.train(params, lgb.Dataset(X, label=y, params=params), num_boost_round=60)
+        expected = naive.predict(valid)
+    else:
+        naive = xgb.train(params, xgb.DMatrix(X.to_numpy(), label=y), num_boost_round=60)
+        expected = naive.predict(xgb.DMatrix(valid.to_numpy()))
+    got = predict(ours.model_path, data["validation"], data["features"])
+    assert ours.manifest["training"]["rows"] == len(frame)
+    np.testing.assert_allclose(got.to_numpy(), expected, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_progress_lines(engine: str, trained: dict) -> None:
+    _, lines = trained[engine]
+    metric = "train_l2" if engine == "lightgbm" else "train_rmse"
+    pattern = re.compile(rf"^iteration (\d+)/200 elapsed \d+\.\ds {metric}=\d+\.\d{{5}}$")
+    its = [int(m.group(1)) for line in lines if (m := pattern.match(line))]
+    assert its == [50, 100, 150, 200]
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_manifest(engine: str, data: dict, trained: dict, tmp_path: Path) -> None:
+    model, _ = trained[engine]
+    m = model.manifest
+    assert model.manifest_path.exists() and m == __import__("json").loads(model.manifest_path.read_text())
+    assert (m["engine"], m["seed"], m["target"], m["model"], m["slot"]) == (engine, 0, "target", f"t_{engine}", "s")
+    assert m["features"] == data["features"] and m["feature_count"] == len(data["features"])
+    assert m["features_sha256"] == features_sha256(data["features"])
+    assert m["model_sha256"] == file_sha256(model.model_path) and m["model_file"] == model.model_path.name
+    assert m["dataset"] == {"version": "v5.2", "sha256": {"train.parquet": file_sha256(data["train"])}}
+    assert m["versions"][engine] == (lgb if engine == "lightgbm" else xgb).__version__
+    assert {"numpy", "pyarrow", "python"} <= set(m["versions"])
+    assert m["versions"]["numerai_assets"] == numerai_assets.__version__
+    assert m["git_sha"] is None or re.fullmatch(r"[0-9a-f]{40}", m["git_sha"])
+    t = m["training"]
+    eras = pd.read_parquet(data["train"], columns=["era"])["era"]
+    assert (t["eras_first"], t["eras_last"], t["eras_count"], t["era_step"]) == (
+        eras.min(), eras.max(), eras.nunique(), 1)
+    assert t["rows"] == len(eras) and t["rounds"] == 200 and t["threads"] == THREADS
+    assert m["params"]["seed"] == 0 and m["started_utc"] <= m["finished_utc"]
+    fewer = train_model(make_spec(engine, num_boost_round=5), 0, data["train"], data["features"][:-1],
+                        tmp_path, log=lambda _: None, threads=THREADS, dataset_sha256={"x": "y"})
+    assert fewer.manifest["features_sha256"] != m["features_sha256"]
+    assert set(fewer.manifest["dataset"]["sha256"]) == {"x", "train.parquet"}
+
+
+def test_era_step_keeps_every_kth_era(data: dict, tmp_path: Path) -> None:
+    model = train_model(make_spec("xgboost", era_step=3, num_boost_round=5), 0, data["train"],
+                        data["features"], tmp_path, log=lambda _: None, threads=THREADS)
+    eras = pd.read_parquet(data["train"], columns=["era"])["era"]
+    kept = sorted(eras.unique())[::3]
+    t = model.manifest["training"]
+    assert (t["eras_first"], t["eras_last"], t["eras_count"], t["era_step"]) == (kept[0], kept[-1], len(kept), 3)
+    assert t["rows"] == int(eras.isin(kept).sum())
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_early_stopping_on_embargoed_last_fold(engine: str, data: dict, tmp_path: Path) -> None:
+    es = EarlyStopping(eval_eras=8, patience=5, embargo=None, refit=True)
+    lines: list[str] = []
+    model = train_model(make_spec(engine, params={"learning_rate": 0.5, "max_depth": 6}, early_stopping=es,
+                                  num_boost_round=300), 0, data["train"], data["features"], tmp_path,
+                        log=lines.append, threads=THREADS, progress_every=1)
+    t = model.manifest["training"]
+    split = t["early_stopping"]
+    assert split["eval_count"] == 8 and split["embargo"] == 8 and split["refit"]
+    fold = Fold(tuple(f"{i:04d}" for i in range(int(split["train_first"]), int(split["train_last"]) + 1)),
+                tuple(f"{i:04d}" for i in range(int(split["eval_first"]), int(split["eval_last"]) + 1)), 8)
+    assert embargo_violations(fold) == [] and int(split["eval_first"]) - int(split["train_last"]) > 8
+    assert 1 <= t["best_iteration"] < 300 and t["rounds"] == t["best_iteration"]
+    assert t["eras_count"] == 40  # refit on every era
+    assert any(line.startswith("early stopping: best iteration") for line in lines)
+    assert any(re.match(r"iteration \d+/300 elapsed .* eval_\w+=", line) for line in lines)
+
+
+def test_load_model_rejects_tampered_file_and_wrong_features(data: dict, trained: dict, tmp_path: Path) -> None:
+    model, _ = trained["xgboost"]
+    predictor = load_model(model.model_path)
+    assert predictor.engine == "xgboost" and predictor.features == data["features"]
+    with pytest.raises(ValueError, match="features differ"):
+        predict(predictor, data["validation"], data["features"][::-1])
+    copy = tmp_path / model.model_path.name
+    copy.write_bytes(model.model_path.read_bytes() + b" ")
+    (tmp_path / model.manifest_path.name).write_bytes(model.manifest_path.read_bytes())
+    with pytest.raises(ValueError, match="does not match"):
+        load_model(copy)
+
+
+def test_feature_matrix_streams_exactly_the_selected_rows(data: dict) -> None:
+    features = data["features"][:7]
+    frame = pd.read_parquet(data["train"], columns=["era", *features])
+    mask = (frame["era"].isin(["0002", "0003", "0017", "0040"])).to_numpy()
+    matrix = FeatureMatrix(data["train"], features, mask, batch_rows=97)
+    expected = frame.loc[mask, features].to_numpy()
+    batches = list(matrix.batches())
+    assert all(b.dtype == np.int8 and b.flags.c_contiguous for b in batches)
+    np.testing.assert_array_equal(np.concatenate(batches), expected)
+    assert matrix.n_rows == len(expected) and matrix.nbytes == expected.size
+    rows = SequentialRows(matrix)
+    np.testing.assert_array_equal(rows.take(90, 250), expected[90:250])  # crosses batches
+    np.testing.assert_array_equal(rows.take(3, 4), expected[3:4])  # backwards: a new pass
+    assert rows.passes == 2
+    with pytest.raises(IndexError):
+        rows.take(0, len(expected) + 1)
+
+
+def test_missing_feature_values_read_as_two(tmp_path: Path) -> None:
+    path = tmp_path / "live.parquet"
+    table = pa.table({"id": ["a", "b", "c"], "feature_x": pa.array([1, None, 4], pa.int8()),
+                      "feature_y": pa.array([0.0, 3.0, float("nan")], pa.float32())})
+    pq.write_table(table, path)
+    (ids, batch), = iter_id_batches(str(path), ["feature_x", "feature_y"])
+    assert list(ids) == ["a", "b", "c"]
+    np.testing.assert_array_equal(batch, np.array([[1, 0], [2, 3], [4, 2]], dtype=np.int8))
