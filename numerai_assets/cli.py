@@ -56,45 +56,53 @@ def local_tournament(settings: Settings, scale: str) -> Iterator[AdminClient]:
 
 
 def run_demo(settings: Settings, scale: str) -> int:
+    """data -> every model x seed -> evaluation and promotion per model -> the open round."""
     from dagster import DagsterInstance
 
+    from numerai_assets.core.roster import load_roster
     from numerai_assets.definitions import build_definitions
-    from numerai_assets.partitions import rounds_partitions
+    from numerai_assets.partitions import model_seed_keys, rounds_partitions
 
     if settings.mode != "local":
         raise SystemExit("the demo runs on the embedded default: unset NUMERAI_ASSETS_MODE")
     ensure_dagster_home(settings)
-    defs = build_definitions(settings)
-    timings: dict[str, float] = {}
+    roster = load_roster(settings.roster_path)
+    defs = build_definitions(settings, roster)
+    ok = True
     with local_tournament(settings, scale) as admin, DagsterInstance.get() as instance:
         current = admin.current_round() or admin.open_round()
         round_key = str(current["number"])
         print(f"round {round_key} open until staking close {current['closeStakingTime']}")
-        ok = True
-        for job_name, partition in (("data_job", None), ("live_round_job", round_key)):
-            if partition is not None:
-                instance.add_dynamic_partitions(rounds_partitions.name, [partition])
-            started = time.monotonic()
-            result = defs.resolve_job_def(job_name).execute_in_process(
-                instance=instance, partition_key=partition, raise_on_error=False,
-                run_config=CONSOLE_INFO,
-            )
-            timings[job_name] = time.monotonic() - started
-            ok &= result.success
-            print(_summarize(job_name, result, timings[job_name]))
+        instance.add_dynamic_partitions(rounds_partitions.name, [round_key])
+        plan = [("data_job", [None]), ("training_job", model_seed_keys(roster)),
+                ("evaluation_job", roster.names), ("live_round_job", [round_key])]
+        for job_name, partitions in plan:
+            job = defs.resolve_job_def(job_name)
+            for partition in partitions:
+                started = time.monotonic()
+                result = job.execute_in_process(
+                    instance=instance, partition_key=partition, raise_on_error=False,
+                    run_config=CONSOLE_INFO,
+                )
+                ok &= result.success
+                label = job_name if partition is None else f"{job_name}[{partition}]"
+                print(_summarize(label, result, time.monotonic() - started))
     print("main job " + ("succeeded" if ok else "FAILED"))
     return 0 if ok else 1
 
 
-def _summarize(job_name: str, result, seconds: float) -> str:
-    lines = [f"{job_name}: {'success' if result.success else 'FAILED'} in {seconds:.1f} s"]
+SUMMARY_FIGURES = ("rows", "rounds", "train_seconds", "peak_rss_gb", "corr_mean", "corr_sharpe",
+                   "mmc_mean", "bmc_mean", "oracle_corr_mean", "decision")
+
+
+def _summarize(label: str, result, seconds: float) -> str:
+    lines = [f"{label}: {'success' if result.success else 'FAILED'} in {seconds:.1f} s"]
     for event in result.get_asset_materialization_events():
         mat = event.event_specific_data.materialization
-        meta = mat.metadata
-        rows = meta.get("rows")
-        lines.append(
-            f"  {mat.asset_key.to_user_string():32s} rows={rows.value if rows else '-'}"
+        figures = " ".join(
+            f"{k}={_fmt(mat.metadata[k].value)}" for k in SUMMARY_FIGURES if k in mat.metadata
         )
+        lines.append(f"  {mat.asset_key.to_user_string():28s} {figures}")
     for event in result.get_asset_check_evaluations():
         if not event.passed:
             lines.append(f"  CHECK FAILED {event.asset_key.to_user_string()}:{event.check_name}"
@@ -102,6 +110,10 @@ def _summarize(job_name: str, result, seconds: float) -> str:
     checks = result.get_asset_check_evaluations()
     lines.append(f"  checks passed: {sum(c.passed for c in checks)}/{len(checks)}")
     return "\n".join(lines)
+
+
+def _fmt(value: object) -> str:
+    return f"{value:.4f}" if isinstance(value, float) else str(value)
 
 
 def run_ui(settings: Settings, scale: str, port: int) -> int:
