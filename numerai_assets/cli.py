@@ -92,7 +92,8 @@ def run_demo(settings: Settings, scale: str) -> int:
 
 
 SUMMARY_FIGURES = ("rows", "rounds", "train_seconds", "peak_rss_gb", "corr_mean", "corr_sharpe",
-                   "mmc_mean", "bmc_mean", "oracle_corr_mean", "decision")
+                   "mmc_mean", "bmc_mean", "oracle_corr_mean", "decision", "status", "submission_id",
+                   "exposure", "benchmark_corr")
 
 
 def _summarize(label: str, result, seconds: float) -> str:

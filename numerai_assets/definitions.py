@@ -3,18 +3,27 @@
 Nothing heavy is imported here (no lightgbm, xgboost, wandb or great_expectations): every
 Dagster step subprocess imports this module, and those imports cost seconds each.
 """
-from dagster import AssetSelection, Definitions, EnvVar, define_asset_job, multiprocess_executor
+from dagster import (
+    AssetSelection,
+    Definitions,
+    EnvVar,
+    define_asset_job,
+    in_process_executor,
+    multiprocess_executor,
+)
 
 from numerai_assets.assets.data import dataset_assets, feature_sets, live_data
 from numerai_assets.assets.evaluation import benchmark_alignment, build_evaluation_assets
+from numerai_assets.assets.live import build_slot_assets, train_feature_distribution
 from numerai_assets.assets.models import build_model_assets
 from numerai_assets.checks.data_contracts import dataset_contract_checks
 from numerai_assets.core.roster import Roster, load_roster
 from numerai_assets.partitions import model_partitions, model_seed_partitions, rounds_partitions
 from numerai_assets.resources.model_store import LocalModelStore
 from numerai_assets.resources.numerai import NumeraiResource
-from numerai_assets.resources.policy import EvaluationPolicy
+from numerai_assets.resources.policy import EvaluationPolicy, GatePolicy
 from numerai_assets.resources.store import LocalDataStore
+from numerai_assets.resources.submissions import SubmissionsResource
 from numerai_assets.resources.tracking import WandbTrackingResource
 from numerai_assets.sensors import build_round_open_sensor
 from numerai_assets.settings import ENV_PUBLIC_ID, ENV_SECRET_KEY, ENV_WANDB_API_KEY, Settings
@@ -37,6 +46,11 @@ def build_resources(settings: Settings) -> dict[str, object]:
         "store": LocalDataStore(root=str(settings.data_dir)),
         "model_store": LocalModelStore(root=str(settings.store_dir)),
         "policy": EvaluationPolicy(),
+        "gate_policy": GatePolicy(),
+        "submissions": SubmissionsResource(
+            ledger_path=str(settings.store_dir / "ledger.sqlite"), dry_run=settings.dry_run,
+            late_policy=settings.late_policy,
+        ),
         "tracking": WandbTrackingResource(
             mode=settings.tracking_mode, directory=str(settings.home / "wandb"),
             api_key=EnvVar(ENV_WANDB_API_KEY) if settings.wandb_key_set else None,
@@ -52,10 +66,11 @@ def build_definitions(
     model_seed_pdef, model_pdef = model_seed_partitions(roster), model_partitions(roster)
     model_assets = build_model_assets(roster, model_seed_pdef)
     evaluation_assets = build_evaluation_assets(roster, model_seed_pdef, model_pdef)
+    slot_assets = build_slot_assets(roster)
     data_job = define_asset_job(
         "data_job",
         selection=(AssetSelection.groups("data") - AssetSelection.assets(live_data))
-        | AssetSelection.assets(benchmark_alignment),
+        | AssetSelection.assets(benchmark_alignment, train_feature_distribution),
         description="Download every dataset file of the configured version, check its contracts, "
         "align the benchmark models.",
     )
@@ -68,12 +83,15 @@ def build_definitions(
         description="Score a model's seeds and ensemble, gate and promote its champion.",
     )
     live_round_job = define_asset_job(
-        "live_round_job", selection=AssetSelection.assets(live_data), partitions_def=rounds_partitions,
-        description="Everything one tournament round needs, from its live data on.",
+        "live_round_job", selection=AssetSelection.assets(live_data, *slot_assets),
+        partitions_def=rounds_partitions,
+        description="One round: live data, each slot's gated predictions and its submission.",
+        # one process: the round is latency-bound, and step subprocesses cost ~2 s each here
+        executor_def=in_process_executor,
     )
     return Definitions(
-        assets=[*dataset_assets, feature_sets, live_data, benchmark_alignment, *model_assets,
-                *evaluation_assets],
+        assets=[*dataset_assets, feature_sets, live_data, train_feature_distribution,
+                benchmark_alignment, *model_assets, *evaluation_assets, *slot_assets],
         asset_checks=dataset_contract_checks,
         jobs=[data_job, training_job, evaluation_job, live_round_job],
         sensors=[build_round_open_sensor(live_round_job, settings)],

@@ -23,6 +23,7 @@ ENV_DATASET_VERSION = "NUMERAI_ASSETS_DATASET_VERSION"
 ENV_LATE_POLICY = "NUMERAI_ASSETS_LATE_POLICY"
 ENV_ROUND_POLL_S = "NUMERAI_ASSETS_ROUND_POLL_S"
 ENV_ROSTER = "NUMERAI_ASSETS_ROSTER"
+ENV_DRY_RUN = "NUMERAI_ASSETS_DRY_RUN"
 ENV_TRACKING = "NUMERAI_ASSETS_TRACKING"
 ENV_WANDB_API_KEY = "WANDB_API_KEY"
 ENV_PUBLIC_ID = "NUMERAI_PUBLIC_ID"
@@ -40,6 +41,7 @@ class Settings:
     roster_path: Path | None = None  # None: the roster shipped in the package
     tracking_mode: str = "auto"  # W&B: auto (online with WANDB_API_KEY, else offline) | offline | online | disabled
     wandb_key_set: bool = False
+    dry_run: bool = False  # write submission files and ledger entries, upload nothing
 
     @property
     def data_dir(self) -> Path:
@@ -72,4 +74,5 @@ class Settings:
             roster_path=Path(env[ENV_ROSTER]) if env.get(ENV_ROSTER) else None,
             tracking_mode=env.get(ENV_TRACKING, "auto"),
             wandb_key_set=bool(env.get(ENV_WANDB_API_KEY)),
+            dry_run=env.get(ENV_DRY_RUN, "").lower() in ("1", "true", "yes"),
         )

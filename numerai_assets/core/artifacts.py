@@ -59,3 +59,35 @@ class ChampionRecord:
     @staticmethod
     def key(model: str) -> str:
         return f"champions/{model}.json"
+
+
+@dataclass(frozen=True)
+class FeatureDistribution:
+    """Counts of each feature value (0..4) over the training data: the drift reference."""
+
+    names: tuple[str, ...]
+    counts: tuple[tuple[int, ...], ...]
+    source_sha256: str
+
+
+@dataclass(frozen=True)
+class SlotPredictionsRef:
+    """One slot's live predictions for one round, as the CSV that would be submitted."""
+
+    slot: str
+    round_number: int
+    csv_key: str
+    sha256: str
+    rows: int
+    champions: dict[str, list[str]]  # model -> seed model sha256s
+
+
+@dataclass(frozen=True)
+class SubmissionOutcome:
+    slot: str
+    round_number: int
+    status: str  # submitted | already_submitted | verified_earlier_upload | dry_run | skipped
+    reason: str
+    sha256: str
+    submission_id: str | None = None
+    late: bool = False

@@ -16,8 +16,9 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 BATCH_BYTES = 64 << 20  # int8 bytes per batch handed to an engine
-ROW_GROUP_BYTES = 1 << 30  # row groups up to this many int8 bytes are read whole, in column chunks
+ROW_GROUP_BYTES = 512 << 20  # row groups up to this many int8 bytes are read whole, in column chunks
 CHUNK_COLUMNS = 128
+STREAM_CELLS = 8 << 20  # cells per iter_batches batch for bigger row groups (~20 bytes each in pyarrow)
 MISSING_FEATURE_VALUE = 2  # Numerai v5 fills a feature missing for an era with 2, the middle bin
 ID_COLUMN = "id"
 
@@ -110,12 +111,15 @@ class FeatureMatrix:
         return self.n_rows * len(self.features)
 
     def batches(self) -> Iterator[np.ndarray]:
-        """Selected rows, in file order, as C-contiguous int8 (rows, features) arrays.
+        """Selected rows, in file order, as C-contiguous int8 (rows, features) arrays."""
+        for _, matrix in self._read(with_ids=False):
+            yield matrix
 
-        Row groups are read whole, ``CHUNK_COLUMNS`` columns at a time (pyarrow's ``iter_batches``
-        keeps ~20 bytes of decode state per cell of a batch, 1.4 GB for 24k rows x 2,748 columns);
-        only row groups too big for ``ROW_GROUP_BYTES`` are streamed with ``iter_batches``.
-        Row groups with no selected row (e.g. the eval eras) are skipped.
+    def _read(self, *, with_ids: bool) -> Iterator[tuple[np.ndarray | None, np.ndarray]]:
+        """Row groups up to ``ROW_GROUP_BYTES`` are read whole, ``CHUNK_COLUMNS`` columns at a time,
+        then split into ``batch_rows`` views: pyarrow's ``iter_batches`` keeps ~20 bytes of decode
+        state per cell of a batch (1.4 GB for 24k rows x 2,748 columns) and is 2-4x slower, so it is
+        only used, with small batches, for bigger row groups. Unselected row groups are skipped.
         """
         pf = pq.ParquetFile(self.path)
         start = 0
@@ -125,36 +129,44 @@ class FeatureMatrix:
             if keep is not None and not keep.any():
                 continue
             keep = None if keep is None or keep.all() else keep
-            if n * len(self.features) <= ROW_GROUP_BYTES:
-                yield from self._split(self._read_row_group(pf, i, keep))
-            else:
-                yield from self._stream_row_group(pf, i, keep)
-
-    def _split(self, matrix: np.ndarray) -> Iterator[np.ndarray]:
-        for lo in range(0, len(matrix), self.batch_rows):
-            yield matrix[lo:lo + self.batch_rows]
+            if n * len(self.features) > ROW_GROUP_BYTES:
+                yield from self._stream_row_group(pf, i, keep, with_ids)
+                continue
+            ids = _ids(pf.read_row_group(i, columns=[ID_COLUMN]), keep) if with_ids else None
+            matrix = self._read_row_group(pf, i, keep)
+            for lo in range(0, len(matrix), self.batch_rows):
+                hi = lo + self.batch_rows
+                yield (ids[lo:hi] if ids is not None else None), matrix[lo:hi]
+            del matrix, ids  # before the next row group is read
 
     def _read_row_group(self, pf: pq.ParquetFile, i: int, keep: np.ndarray | None) -> np.ndarray:
         rows = int(keep.sum()) if keep is not None else pf.metadata.row_group(i).num_rows
         out = np.empty((rows, len(self.features)), dtype=np.int8)
         for lo in range(0, len(self.features), CHUNK_COLUMNS):
             names = self.features[lo:lo + CHUNK_COLUMNS]
-            table = pf.read_row_group(i, columns=names, use_threads=False)
-            block = record_batch_int8(table, names)
-            del table
+            block = record_batch_int8(pf.read_row_group(i, columns=names, use_threads=False), names)
             out[:, lo:lo + len(names)] = block if keep is None else block[keep]
         return out
 
-    def _stream_row_group(self, pf: pq.ParquetFile, i: int, keep: np.ndarray | None) -> Iterator[np.ndarray]:
+    def _stream_row_group(self, pf: pq.ParquetFile, i: int, keep: np.ndarray | None, with_ids: bool
+                          ) -> Iterator[tuple[np.ndarray | None, np.ndarray]]:
+        rows = min(self.batch_rows, max(256, STREAM_CELLS // len(self.features)))
+        columns = [ID_COLUMN, *self.features] if with_ids else self.features
         offset = 0
-        for batch in pf.iter_batches(batch_size=self.batch_rows, row_groups=[i], columns=self.features):
+        for batch in pf.iter_batches(batch_size=rows, row_groups=[i], columns=columns):
             part = keep[offset:offset + batch.num_rows] if keep is not None else None
             offset += batch.num_rows
             if part is not None and not part.any():
                 continue
+            ids = _ids(batch, part) if with_ids else None
             matrix = record_batch_int8(batch, self.features)
             del batch
-            yield matrix if part is None or part.all() else matrix[part]
+            yield ids, (matrix if part is None else matrix[part])
+
+
+def _ids(data: pa.RecordBatch | pa.Table, keep: np.ndarray | None) -> np.ndarray:
+    ids = data.column(ID_COLUMN).to_numpy(zero_copy_only=False)
+    return ids if keep is None else ids[keep]
 
 
 class SequentialRows:
@@ -170,7 +182,8 @@ class SequentialRows:
 
     def _restart(self) -> None:
         self._stream = self.matrix.batches()
-        self._batch = np.empty((0, len(self.matrix.features)), dtype=np.int8)
+        self._empty = np.empty((0, len(self.matrix.features)), dtype=np.int8)
+        self._batch = self._empty
         self._start = 0
         self.passes += 1
 
@@ -184,28 +197,21 @@ class SequentialRows:
         while start < stop:
             end = self._start + len(self._batch)
             if start >= end:
-                self._batch = self._batch[:0]  # drop it before reading the next one
+                self._batch = self._empty  # let the previous row group go before reading the next
                 self._start, self._batch = end, next(self._stream)
                 continue
             hi = min(stop, end)
-            pieces.append(self._batch[start - self._start:hi - self._start])
+            piece = self._batch[start - self._start:hi - self._start]
+            pieces.append(piece if hi == stop else piece.copy())  # a view would pin its row group
             start = hi
         if not pieces:
-            return self._batch[:0]
+            return self._empty
         return pieces[0] if len(pieces) == 1 else np.concatenate(pieces)
 
 
 def iter_id_batches(path: str, features: Sequence[str], *, batch_rows: int | None = None
                     ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
     """(ids, int8 features) batches of a whole file: the one reader behind every prediction."""
-    names = pq.read_schema(path).names
-    if ID_COLUMN not in names:
+    if ID_COLUMN not in pq.read_schema(path).names:
         raise ValueError(f"{path}: no {ID_COLUMN!r} column")
-    missing = [f for f in features if f not in names]
-    if missing:
-        raise ValueError(f"{path}: {len(missing)} feature column(s) missing, e.g. {missing[:3]}")
-    pf = pq.ParquetFile(path)
-    rows = batch_rows or default_batch_rows(len(features))
-    for batch in pf.iter_batches(batch_size=rows, columns=[ID_COLUMN, *features]):
-        ids = batch.column(ID_COLUMN).to_numpy(zero_copy_only=False)
-        yield ids, record_batch_int8(batch, features)
+    yield from FeatureMatrix(path, features, batch_rows=batch_rows)._read(with_ids=True)

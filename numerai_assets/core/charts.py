@@ -31,8 +31,8 @@ def cumulative_scores_png(
 ) -> bytes:
     """One panel per metric with the cumulative per-era score of every model; the oracle's
     per-era CORR (``oracle``, index era) as a dashed line on the CORR panel. Metrics no model has
-    are left out. 900 x 300 px per panel at 80 dpi, 64-colour palette (~25 KB for three panels);
-    same inputs give the same bytes."""
+    are left out. 900 x 300 px per panel at 80 dpi, 64-colour palette (three panels measured
+    24-30 KB); same inputs give the same bytes."""
     shown = [m for m in metrics if any(m in df.columns for df in per_era_by_model.values())]
     if not shown:
         shown = ["corr"]
@@ -68,7 +68,7 @@ def cumulative_scores_png(
 
 
 def _quantize(png: bytes, colors: int = 64) -> bytes:
-    """Line charts need few colours: a 64-colour palette PNG is ~4x smaller, same look."""
+    """Line charts need few colours: a 64-colour palette PNG measured ~4x smaller, same look."""
     out = io.BytesIO()
     image = Image.open(io.BytesIO(png)).convert("RGB")
     image.quantize(colors=colors, method=Image.Quantize.MEDIANCUT).save(out, "PNG", optimize=True)

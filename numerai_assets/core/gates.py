@@ -80,7 +80,9 @@ def max_feature_exposure(predictions: pd.Series, features: pd.DataFrame, ceiling
     """Largest |Pearson correlation| of the predictions with any single feature."""
     from numerai_tools.scoring import max_feature_correlation
 
-    name, corr = max_feature_correlation(predictions, features.astype("float32"))
+    predictions = predictions.sort_index()  # numerai-tools asserts sorted, aligned indexes
+    features = features.reindex(predictions.index).astype("float32")
+    name, corr = max_feature_correlation(predictions, features)
     exposure = abs(float(corr))
     return _result(
         "max_feature_exposure", exposure < ceiling, f"max exposure {exposure:.4f} < {ceiling}",
@@ -137,3 +139,63 @@ def feature_drift(
         f"{len(drifted)} features drifted beyond PSI {threshold}: {worst}", blocking=False,
         max_psi=float(psi.max()), drifted=len(drifted), threshold=threshold,
     )
+
+
+def feature_value_counts(path: str, features: Sequence[str]) -> np.ndarray:
+    """Counts of 0..4 per feature over a whole parquet file, in one streaming pass."""
+    from numerai_assets.core.batches import FeatureMatrix
+
+    total = np.zeros((len(features), FEATURE_VALUES), dtype=np.int64)
+    for batch in FeatureMatrix(path, features).batches():
+        total += value_histograms(batch)
+    return total
+
+
+@dataclass(frozen=True)
+class GateThresholds:
+    std_floor: float = 0.01
+    exposure_ceiling: float = 0.5
+    benchmark_corr_floor: float = 0.05
+    psi_threshold: float = 0.25
+
+
+GATE_NAMES = ("numerai_validation", "ids_exactly_once", "finite_values", "values_in_unit_interval",
+              "std_above_floor", "max_feature_exposure", "benchmark_correlation", "features_match",
+              "feature_drift")
+
+
+def evaluate_submission(
+    live_ids: pd.Series,
+    submission: pd.DataFrame,
+    *,
+    live_features: pd.DataFrame,
+    benchmark: pd.Series | None,
+    model_features: dict[str, list[str]],
+    train_counts: tuple[Sequence[str], np.ndarray] | None,
+    thresholds: GateThresholds,
+) -> list[GateResult]:
+    """Every gate of :data:`GATE_NAMES`, in that order, for one slot's submission."""
+    preds = submission.set_index("id")["prediction"]
+    exposure_cols = [c for c in live_features.columns if c.startswith("feature_")]
+    needed = sorted({f for feats in model_features.values() for f in feats})
+    results = [
+        numerai_validation(live_ids, submission),
+        ids_exactly_once(live_ids, submission),
+        finite_values(submission),
+        values_in_unit_interval(submission),
+        std_above_floor(submission, thresholds.std_floor),
+        max_feature_exposure(preds, live_features[exposure_cols].reindex(preds.index),
+                             thresholds.exposure_ceiling),
+        benchmark_correlation(preds, benchmark, thresholds.benchmark_corr_floor)
+        if benchmark is not None
+        else GateResult("benchmark_correlation", False, "no live benchmark to compare with"),
+        features_match(needed, list(live_features.columns)),
+    ]
+    if train_counts is None:
+        results.append(GateResult("feature_drift", True, "no training distribution recorded",
+                                  blocking=False))
+    else:
+        names, counts = train_counts
+        live = value_histograms(live_features[list(names)].to_numpy(dtype=np.int8))
+        results.append(feature_drift(list(names), counts, live, thresholds.psi_threshold))
+    return results

@@ -28,7 +28,7 @@ def group_mean(codes: np.ndarray, values: np.ndarray, n_eras: int) -> np.ndarray
 def era_blocks(codes: np.ndarray, n_eras: int) -> tuple[np.ndarray | None, np.ndarray]:
     """Row order that makes each era contiguous (None: already is) and the block bounds.
 
-    Validation frames come sorted by era, so this is usually a 5 ms check, not a sort.
+    Validation frames come sorted by era, so this is usually one linear check, not a sort.
     """
     if len(codes) and (codes[1:] < codes[:-1]).any():
         small = codes.astype(np.int16) if n_eras < np.iinfo(np.int16).max else codes
@@ -40,9 +40,9 @@ def era_blocks(codes: np.ndarray, n_eras: int) -> tuple[np.ndarray | None, np.nd
 def tie_kept_rank(codes: np.ndarray, values: np.ndarray, n_eras: int) -> np.ndarray:
     """Per-era ``(average rank - 0.5) / count`` (numerai_tools ``tie_kept_rank``); NaN stays NaN.
 
-    One small sort per era block (cache-friendly: ~3x faster than one global two-key sort) and
-    vectorized tie handling: tied values get the average of their 1-based positions, exactly as
-    pandas' ``rank(method="average")`` computes it.
+    One small sort per era block (cache-friendly: at 3.9 M rows the sorting measured ~3x faster
+    than one global two-key sort) and vectorized tie handling: tied values get the average of
+    their 1-based positions, exactly as pandas' ``rank(method="average")`` computes it.
     """
     n = len(values)
     if n == 0:

@@ -18,3 +18,21 @@ class EvaluationPolicy(ConfigurableResource):
     exposure_feature_set: str = Field(
         default="small", description="features for FNC and feature exposure (FNC costs a fit per era)"
     )
+
+
+class GatePolicy(ConfigurableResource):
+    """Thresholds of the submission gates (see core.gates)."""
+
+    std_floor: float = Field(default=0.01, description="minimum std of a slot's predictions")
+    exposure_ceiling: float = Field(
+        default=0.5, description="maximum |corr| with any single feature (a model riding one feature)"
+    )
+    benchmark_corr_floor: float = Field(default=0.05, description="minimum corr with the live benchmark")
+    psi_threshold: float = Field(default=0.25, description="PSI above which a feature counts as drifted")
+    benchmark_column: str = Field(default="v52_lgbm_ender20", description="live benchmark to compare with")
+
+    def thresholds(self):
+        from numerai_assets.core.gates import GateThresholds
+
+        return GateThresholds(self.std_floor, self.exposure_ceiling, self.benchmark_corr_floor,
+                              self.psi_threshold)

@@ -1,0 +1,167 @@
+"""The round run: per slot, live predictions from the champions (gated) and the submission.
+
+Each slot has its own two assets (``<slot>/live_predictions``, ``<slot>/submission``),
+partitioned by round: a failing gate or upload in one slot stops only that slot, and one slot
+can be re-run on its own for a round. Champions are read from the model store, the source of
+truth, so a candidate that failed its promotion gate never reaches a live round.
+"""
+import hashlib
+from collections.abc import Iterator
+
+import numpy as np
+from dagster import (
+    AllPartitionMapping,
+    AssetCheckResult,
+    AssetDep,
+    AssetExecutionContext,
+    AssetIn,
+    AssetKey,
+    AssetsDefinition,
+    Config,
+    Failure,
+    MetadataValue,
+    Output,
+    asset,
+)
+from pydantic import Field
+
+from numerai_assets.checks.gates import gate_check_results, gate_check_specs
+from numerai_assets.core.artifacts import (
+    ChampionRecord,
+    FeatureDistribution,
+    SlotPredictionsRef,
+    SubmissionOutcome,
+)
+from numerai_assets.core.dataset import DatasetFile, FeatureSets, LiveRoundData, read_by_id
+from numerai_assets.core.roster import Roster
+from numerai_assets.partitions import rounds_partitions
+from numerai_assets.resources.model_store import ModelStore
+from numerai_assets.resources.numerai import NumeraiResource
+from numerai_assets.resources.policy import GatePolicy
+from numerai_assets.resources.submissions import SubmissionsResource
+
+GROUP = "live"
+
+
+@asset(group_name="data", kinds={"numpy"})
+def train_feature_distribution(train_data: DatasetFile, feature_sets: FeatureSets) -> Output[FeatureDistribution]:
+    """Value counts of every feature over the train file: the reference for live drift (PSI)."""
+    from numerai_assets.core.gates import feature_value_counts
+
+    names = feature_sets.sets["all"]
+    counts = feature_value_counts(train_data.path, names)
+    return Output(
+        FeatureDistribution(tuple(names), tuple(map(tuple, counts.tolist())), train_data.sha256),
+        metadata={"features": len(names), "rows": int(counts[0].sum()) if len(names) else 0},
+    )
+
+
+class LivePredictionConfig(Config):
+    neutralize_proportion: float = Field(default=0.0, description="0 = off; 1 = fully neutral")
+    neutralize_feature_set: str = Field(default="small", description="features to neutralize against")
+
+
+def _champion_model_paths(model_store: ModelStore, models: list[str]) -> tuple[dict, dict]:
+    paths, shas = {}, {}
+    for model in models:
+        record = model_store.read_json(ChampionRecord.key(model))
+        if record is None:
+            raise Failure(f"model {model} has no champion yet: run its evaluation_job first")
+        for seed in record["seeds"]:
+            model_store.local_path(seed["manifest_key"])  # the manifest sits beside the model
+        paths[model] = [model_store.local_path(s["model_key"]) for s in record["seeds"]]
+        shas[model] = [s["model_sha256"] for s in record["seeds"]]
+    return paths, shas
+
+
+def build_slot_assets(roster: Roster) -> list[AssetsDefinition]:
+    return [a for slot, models in roster.slots.items() for a in _slot_assets(slot, models)]
+
+
+def _slot_assets(slot: str, models: list[str]) -> list[AssetsDefinition]:
+    predictions_key = AssetKey([slot, "live_predictions"])
+
+    @asset(
+        key=predictions_key, group_name=GROUP, partitions_def=rounds_partitions, kinds={"csv"},
+        check_specs=gate_check_specs(predictions_key),
+        # lineage: the champions are read from the model store (their source of truth)
+        deps=[AssetDep("champion", partition_mapping=AllPartitionMapping())],
+        description=f"Live predictions for slot {slot} from the champions of {models}, gated.",
+    )
+    def live_predictions(
+        context: AssetExecutionContext,
+        config: LivePredictionConfig,
+        live_data: LiveRoundData,
+        train_feature_distribution: FeatureDistribution,
+        feature_sets: FeatureSets,
+        model_store: ModelStore,
+        gate_policy: GatePolicy,
+    ) -> Iterator[Output[SlotPredictionsRef] | AssetCheckResult]:
+        from numerai_assets.core.gates import evaluate_submission
+        from numerai_assets.core.live import predict_slot, submission_frame, write_submission_csv
+
+        paths, shas = _champion_model_paths(model_store, models)
+        slot_preds = predict_slot(
+            paths, live_data.live.path, neutralize_proportion=config.neutralize_proportion,
+            neutralize_features=feature_sets.resolve(config.neutralize_feature_set),
+        )
+        preds = slot_preds.predictions
+        key = f"submissions/round{live_data.round_number}/{slot}/predictions.csv"
+        scratch = model_store.workdir(f"round{live_data.round_number}") / f"{slot}.csv"
+        sha256 = write_submission_csv(scratch, preds)
+        model_store.put_file(scratch, key)
+        live = read_by_id(live_data.live.path)
+        bench = read_by_id(live_data.benchmark_models.path)
+        benchmark = bench[gate_policy.benchmark_column] if gate_policy.benchmark_column in bench else None
+        dist = train_feature_distribution
+        results = evaluate_submission(
+            live.index.to_series(name="id"), submission_frame(preds),
+            live_features=live,
+            benchmark=benchmark, model_features=slot_preds.features,
+            train_counts=(dist.names, np.asarray(dist.counts)) if set(dist.names) <= set(live.columns) else None,
+            thresholds=gate_policy.thresholds(),
+        )
+        observed = {r.name: r.observed for r in results}
+        yield Output(
+            SlotPredictionsRef(slot, live_data.round_number, key, sha256, len(preds), shas),
+            metadata={
+                "rows": len(preds), "std": float(preds.std()), "sha256": sha256,
+                "exposure": float(observed["max_feature_exposure"].get("exposure", np.nan)),
+                "benchmark_corr": float(observed["benchmark_correlation"].get("correlation", np.nan)),
+                "gates_failed": MetadataValue.json([r.name for r in results if not r.passed]),
+            },
+        )
+        yield from gate_check_results(results, predictions_key)
+
+    @asset(
+        key=AssetKey([slot, "submission"]), group_name=GROUP, partitions_def=rounds_partitions,
+        ins={"predictions": AssetIn(predictions_key)}, kinds={"numerai"},
+        description=f"Slot {slot}'s submission for the round: idempotent, verified, in the ledger.",
+    )
+    def submission(
+        context: AssetExecutionContext,
+        predictions: SlotPredictionsRef,
+        numerai: NumeraiResource,
+        model_store: ModelStore,
+        submissions: SubmissionsResource,
+    ) -> Output[SubmissionOutcome]:
+        from numerai_assets.core.submitting import submit_slot
+
+        csv_path = model_store.local_path(predictions.csv_key)
+        if hashlib.sha256(csv_path.read_bytes()).hexdigest() != predictions.sha256:
+            raise Failure(f"{csv_path} changed since its gates passed: refusing to submit it")
+        with submissions.ledger() as ledger:
+            outcome = submit_slot(
+                numerai.get_client(logger=context.log), ledger, slot=slot,
+                round_number=predictions.round_number, csv_path=csv_path, sha256=predictions.sha256,
+                dry_run=submissions.dry_run, late_policy=submissions.late_policy,
+                allow_resubmit=submissions.allow_resubmit, log=context.log.info,
+            )
+        context.log.info(f"{slot} round {outcome.round_number}: {outcome.status}: {outcome.reason}")
+        return Output(outcome, metadata={
+            "status": outcome.status, "reason": outcome.reason, "late": outcome.late,
+            "submission_id": outcome.submission_id or "-", "sha256": outcome.sha256,
+            "rows": predictions.rows,
+        })
+
+    return [live_predictions, submission]
