@@ -5,7 +5,7 @@ that fails stops that slot's submission; a warning (feature drift) is reported o
 """
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -178,24 +178,36 @@ def evaluate_submission(
     preds = submission.set_index("id")["prediction"]
     exposure_cols = [c for c in live_features.columns if c.startswith("feature_")]
     needed = sorted({f for feats in model_features.values() for f in feats})
-    results = [
-        numerai_validation(live_ids, submission),
-        ids_exactly_once(live_ids, submission),
-        finite_values(submission),
-        values_in_unit_interval(submission),
-        std_above_floor(submission, thresholds.std_floor),
-        max_feature_exposure(preds, live_features[exposure_cols].reindex(preds.index),
-                             thresholds.exposure_ceiling),
-        benchmark_correlation(preds, benchmark, thresholds.benchmark_corr_floor)
-        if benchmark is not None
-        else GateResult("benchmark_correlation", False, "no live benchmark to compare with"),
-        features_match(needed, list(live_features.columns)),
-    ]
-    if train_counts is None:
-        results.append(GateResult("feature_drift", True, "no training distribution recorded",
-                                  blocking=False))
-    else:
+
+    def drift() -> GateResult:
+        if train_counts is None:
+            return GateResult("feature_drift", True, "no training distribution recorded", blocking=False)
         names, counts = train_counts
         live = value_histograms(live_features[list(names)].to_numpy(dtype=np.int8))
-        results.append(feature_drift(list(names), counts, live, thresholds.psi_threshold))
-    return results
+        return feature_drift(list(names), counts, live, thresholds.psi_threshold)
+
+    gates: dict[str, Callable[[], GateResult]] = {
+        "numerai_validation": lambda: numerai_validation(live_ids, submission),
+        "ids_exactly_once": lambda: ids_exactly_once(live_ids, submission),
+        "finite_values": lambda: finite_values(submission),
+        "values_in_unit_interval": lambda: values_in_unit_interval(submission),
+        "std_above_floor": lambda: std_above_floor(submission, thresholds.std_floor),
+        "max_feature_exposure": lambda: max_feature_exposure(
+            preds, live_features[exposure_cols], thresholds.exposure_ceiling),
+        "benchmark_correlation": lambda: (
+            benchmark_correlation(preds, benchmark, thresholds.benchmark_corr_floor)
+            if benchmark is not None
+            else GateResult("benchmark_correlation", False, "no live benchmark to compare with")),
+        "features_match": lambda: features_match(needed, list(live_features.columns)),
+        "feature_drift": drift,
+    }
+    return [_run_gate(name, gates[name]) for name in GATE_NAMES]
+
+
+def _run_gate(name: str, gate: Callable[[], GateResult]) -> GateResult:
+    """A gate that cannot even be computed (e.g. exposure of constant predictions) fails."""
+    try:
+        return gate()
+    except Exception as exc:  # noqa: BLE001 - any error here means the submission is not fit
+        return GateResult(name, False, f"{name} could not be computed: {type(exc).__name__}: {exc}",
+                          blocking=name != "feature_drift")

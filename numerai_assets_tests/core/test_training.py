@@ -15,8 +15,9 @@ import pytest
 import xgboost as xgb
 
 import numerai_assets
+from numerai_assets.core import batches
 from numerai_assets.core.batches import FeatureMatrix, SequentialRows, iter_id_batches
-from numerai_assets.core.cv import embargo_violations, Fold
+from numerai_assets.core.cv import Fold, embargo_violations
 from numerai_assets.core.dataset import FeatureSets
 from numerai_assets.core.manifest import features_sha256, file_sha256
 from numerai_assets.core.roster import EarlyStopping, ModelSpec
@@ -179,15 +180,21 @@ def test_load_model_rejects_tampered_file_and_wrong_features(data: dict, trained
         load_model(copy)
 
 
-def test_feature_matrix_streams_exactly_the_selected_rows(data: dict) -> None:
+@pytest.mark.parametrize("row_group_bytes", [None, 1])  # 1: every row group takes iter_batches
+def test_feature_matrix_streams_exactly_the_selected_rows(data: dict, tmp_path: Path, row_group_bytes,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    if row_group_bytes:
+        monkeypatch.setattr(batches, "ROW_GROUP_BYTES", row_group_bytes)
     features = data["features"][:7]
     frame = pd.read_parquet(data["train"], columns=["era", *features])
-    mask = (frame["era"].isin(["0002", "0003", "0017", "0040"])).to_numpy()
-    matrix = FeatureMatrix(data["train"], features, mask, batch_rows=97)
+    path = tmp_path / "train.parquet"
+    pq.write_table(pa.Table.from_pandas(frame), path, row_group_size=450)  # 9 row groups
+    mask = (frame["era"].isin(["0002", "0003", "0017", "0040"])).to_numpy()  # skips whole row groups
+    matrix = FeatureMatrix(str(path), features, mask, batch_rows=97)
     expected = frame.loc[mask, features].to_numpy()
-    batches = list(matrix.batches())
-    assert all(b.dtype == np.int8 and b.flags.c_contiguous for b in batches)
-    np.testing.assert_array_equal(np.concatenate(batches), expected)
+    got = list(matrix.batches())
+    assert all(b.dtype == np.int8 and b.flags.c_contiguous and len(b) <= 97 for b in got)
+    np.testing.assert_array_equal(np.concatenate(got), expected)
     assert matrix.n_rows == len(expected) and matrix.nbytes == expected.size
     rows = SequentialRows(matrix)
     np.testing.assert_array_equal(rows.take(90, 250), expected[90:250])  # crosses batches
@@ -195,6 +202,9 @@ def test_feature_matrix_streams_exactly_the_selected_rows(data: dict) -> None:
     assert rows.passes == 2
     with pytest.raises(IndexError):
         rows.take(0, len(expected) + 1)
+    ids, values = zip(*iter_id_batches(str(path), features, batch_rows=300))
+    assert list(np.concatenate(ids)) == list(frame.index)
+    np.testing.assert_array_equal(np.concatenate(values), frame[features].to_numpy())
 
 
 def test_missing_feature_values_read_as_two(tmp_path: Path) -> None:

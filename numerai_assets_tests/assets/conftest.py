@@ -1,0 +1,61 @@
+"""A trained tiny platform, built once per test module: tournament server, data, models, champions.
+
+Training is the expensive part, so tests share it and each works on its own round or model.
+"""
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+import dagster as dg
+import pytest
+
+from numerai_assets.core.roster import Roster, load_roster
+from numerai_assets.definitions import build_definitions
+from numerai_assets.partitions import model_seed_keys
+from numerai_assets.resources.policy import EvaluationPolicy
+from numerai_assets.settings import Settings
+from numerai_assets.tournament.server import TournamentServer
+
+ROSTER = """
+models:
+  - {name: lgbm_tiny, engine: lightgbm, slot: demo_slot_a, feature_set: medium, seeds: [0, 1],
+     num_boost_round: 40, params: {learning_rate: 0.05, num_leaves: 8, colsample_bytree: 0.5}}
+  - {name: xgb_tiny, engine: xgboost, slot: demo_slot_b, feature_set: medium, seeds: [0, 1],
+     num_boost_round: 40, params: {learning_rate: 0.05, max_depth: 3, max_bin: 8}}
+"""
+# Tiny data has 16 validation eras: Sharpe is noise there, so the floor is off in these tests.
+LENIENT = EvaluationPolicy(min_sharpe=-100.0)
+
+
+@dataclass
+class Platform:
+    server: TournamentServer
+    defs: dg.Definitions
+    instance: dg.DagsterInstance
+    roster: Roster
+    settings: Settings
+
+    def run(self, job: str, partition: str | None = None) -> dg.ExecuteInProcessResult:
+        return self.defs.resolve_job_def(job).execute_in_process(
+            instance=self.instance, partition_key=partition, raise_on_error=False)
+
+    def run_round(self, number: int) -> dg.ExecuteInProcessResult:
+        self.instance.add_dynamic_partitions("rounds", [str(number)])
+        return self.run("live_round_job", str(number))
+
+
+@pytest.fixture(scope="module")
+def platform(tournament_template: Path, tmp_path_factory: pytest.TempPathFactory):
+    home = tmp_path_factory.mktemp("platform")
+    shutil.copytree(tournament_template, home / "tournament")  # where settings find the oracle
+    (home / "roster.yaml").write_text(ROSTER)
+    roster = load_roster(home / "roster.yaml")
+    with TournamentServer(home / "tournament") as server, dg.instance_for_test() as instance:
+        settings = Settings(mode="local", home=home, api_url=server.url, dataset_version="v5.2",
+                            tracking_mode="offline", late_policy="submit")
+        platform = Platform(server, build_definitions(settings, roster, policy=LENIENT), instance,
+                            roster, settings)
+        assert platform.run("data_job").success
+        for key in model_seed_keys(roster):
+            assert platform.run("training_job", key).success, key
+        yield platform
