@@ -10,8 +10,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
-import signal
-import subprocess
 import sys
 import time
 from collections.abc import Iterator
@@ -119,50 +117,28 @@ def _fmt(value: object) -> str:
 
 def run_ui(settings: Settings, scale: str, port: int) -> int:
     """Tournament server + ``dagster dev`` on 127.0.0.1, both stopped together on Ctrl-C."""
+    from numerai_assets.dev_server import DagsterDev, spawn, stop_process_group
+
     home = ensure_dagster_home(settings)
-    procs: list[subprocess.Popen] = []
+    tournament = None
     try:
         if settings.mode == "local" and not AdminClient(settings.api_url).alive():
             from numerai_assets.tournament.generator import generate_tournament
 
             generate_tournament(settings.tournament_dir, scale=scale, seed=0)
             url = urlparse(settings.api_url)
-            procs.append(_spawn([sys.executable, "-m", "numerai_assets.tournament.cli", "serve",
-                                 "--root", str(settings.tournament_dir), "--host", url.hostname,
-                                 "--port", str(url.port)]))
-        procs.append(_spawn([sys.executable, "-m", "dagster", "dev", "-h", "127.0.0.1", "-p",
-                             str(port), "-m", "numerai_assets.definitions"]))
-        print(f"Dagster UI: http://127.0.0.1:{port}  (DAGSTER_HOME={home}); Ctrl-C stops everything")
-        procs[-1].wait()
+            tournament = spawn([sys.executable, "-m", "numerai_assets.tournament.cli", "serve",
+                                "--root", str(settings.tournament_dir), "--host", url.hostname,
+                                "--port", str(url.port)])
+        with DagsterDev(os.environ, port=port) as dev:
+            print(f"Dagster UI: {dev.url}  (DAGSTER_HOME={home}); Ctrl-C stops everything")
+            dev.proc.wait()
     except KeyboardInterrupt:
         pass
     finally:
-        for proc in procs:
-            stop_process_group(proc)
+        if tournament is not None:
+            stop_process_group(tournament)
     return 0
-
-
-def _spawn(cmd: list[str]) -> subprocess.Popen:
-    # A new session so the whole group can be stopped; SIGINT restored because a shell
-    # that backgrounds us may have set it to ignored (dagster dev then ignores Ctrl-C).
-    return subprocess.Popen(
-        cmd, start_new_session=True,
-        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
-    )
-
-
-def stop_process_group(proc: subprocess.Popen, grace_s: float = 10.0) -> None:
-    """SIGTERM the process group, then SIGKILL whatever is left after ``grace_s``."""
-    if proc.poll() is not None:
-        return
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(proc.pid, signal.SIGTERM)
-    try:
-        proc.wait(timeout=grace_s)
-    except subprocess.TimeoutExpired:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait()
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -12,20 +12,9 @@ import pytest
 from numerai_assets.core.roster import Roster, load_roster
 from numerai_assets.definitions import build_definitions
 from numerai_assets.partitions import model_seed_keys
-from numerai_assets.resources.policy import EvaluationPolicy
 from numerai_assets.settings import Settings
 from numerai_assets.tournament.server import TournamentServer
-
-ROSTER = """
-models:
-  - {name: lgbm_tiny, engine: lightgbm, slot: demo_slot_a, feature_set: medium, seeds: [0, 1],
-     num_boost_round: 40, params: {learning_rate: 0.05, num_leaves: 8, colsample_bytree: 0.5}}
-  - {name: xgb_tiny, engine: xgboost, slot: demo_slot_b, feature_set: medium, seeds: [0, 1],
-     num_boost_round: 40, params: {learning_rate: 0.05, max_depth: 3, max_bin: 8}}
-"""
-# Tiny data has 16 validation eras: Sharpe is noise there, so the floor is off in these tests.
-LENIENT = EvaluationPolicy(min_sharpe=-100.0)
-
+from numerai_assets_tests.platform import LENIENT, TINY_ROSTER
 
 @dataclass
 class Platform:
@@ -48,7 +37,7 @@ class Platform:
 def platform(tournament_template: Path, tmp_path_factory: pytest.TempPathFactory):
     home = tmp_path_factory.mktemp("platform")
     shutil.copytree(tournament_template, home / "tournament")  # where settings find the oracle
-    (home / "roster.yaml").write_text(ROSTER)
+    (home / "roster.yaml").write_text(TINY_ROSTER)
     roster = load_roster(home / "roster.yaml")
     with TournamentServer(home / "tournament") as server, dg.instance_for_test() as instance:
         settings = Settings(mode="local", home=home, api_url=server.url, dataset_version="v5.2",

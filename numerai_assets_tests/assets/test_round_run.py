@@ -2,9 +2,6 @@
 
 Each test opens its own round on the shared trained platform (module fixture).
 """
-import dataclasses
-import json
-
 import pandas as pd
 import pytest
 
@@ -14,6 +11,7 @@ from numerai_assets.core.dataset import read_by_id
 from numerai_assets.core.evaluation import read_predictions
 from numerai_assets.core.ledger import SubmissionLedger
 from numerai_assets.core.live import predict_slot
+from numerai_assets_tests.platform import install_broken_champion
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -75,28 +73,14 @@ def test_an_uncertain_upload_is_verified_before_any_retry(platform, open_round):
 
 def test_a_failing_gate_stops_only_its_slot(platform, open_round, tmp_path):
     """A broken champion (constant predictions) in slot b: b is refused, a still submits."""
-    from numerai_assets.core.training import train_model
-
-    spec = platform.roster.get("lgbm_tiny")
-    broken = dataclasses.replace(spec, name="broken", num_boost_round=1,
-                                 params={**spec.params, "min_data_in_leaf": 10**9})
-    train = platform.settings.data_dir / "datasets" / "v5.2" / "train.parquet"
-    features = read_by_id(platform.server.root / "v5.2" / "train.parquet").filter(like="feature_").columns[:8]
-    trained = train_model(broken, 0, train, list(features), tmp_path, log=lambda _: None)
     store = platform.defs.resources["model_store"]
-    store.put_file(trained.model_path, "broken/" + trained.model_path.name)
-    store.put_file(trained.manifest_path, "broken/" + trained.manifest_path.name)
-    record_path = platform.settings.store_dir / ChampionRecord.key("xgb_tiny")
-    original = record_path.read_text()
-    record = json.loads(original)
-    record["seeds"] = [{"model_key": "broken/" + trained.model_path.name,
-                        "manifest_key": "broken/" + trained.manifest_path.name,
-                        "model_sha256": trained.manifest["model_sha256"]}]
-    record_path.write_text(json.dumps(record))
+    original = install_broken_champion(
+        platform.roster, "xgb_tiny", store, platform.settings.store_dir,
+        platform.settings.data_dir / "datasets" / "v5.2" / "train.parquet", tmp_path)
     try:
         result = platform.run_round(open_round)
     finally:
-        record_path.write_text(original)
+        (platform.settings.store_dir / ChampionRecord.key("xgb_tiny")).write_text(original)
     assert not result.success  # the run reports the failed gate
     failed = {c.check_name: c.description for c in result.get_asset_check_evaluations()
               if not c.passed and c.asset_key.path[0] == "demo_slot_b"}

@@ -1,0 +1,102 @@
+"""End to end through the real stack: ``dagster dev`` (webserver + daemon) and the local tournament.
+
+The sensor notices each round by itself; everything is asserted through the webserver's GraphQL
+API and the tournament's own records. Every process started here is stopped in a ``finally``.
+"""
+import os
+import shutil
+
+import dagster as dg
+import pytest
+from dagster_graphql import DagsterGraphQLClient
+
+from numerai_assets.core.artifacts import ChampionRecord
+from numerai_assets.core.roster import load_roster
+from numerai_assets.definitions import build_definitions
+from numerai_assets.dev_server import DagsterDev
+from numerai_assets.partitions import model_seed_keys
+from numerai_assets.settings import Settings
+from numerai_assets.tournament.server import TournamentServer
+from numerai_assets_tests.platform import LENIENT, TINY_ROSTER, install_broken_champion
+
+pytestmark = pytest.mark.slow
+SLOTS = {"demo_slot_a", "demo_slot_b"}
+
+
+def prepare(home, server):
+    """Data, models and champions in the instance and store that dagster dev will use."""
+    (home / "roster.yaml").write_text(TINY_ROSTER)
+    roster = load_roster(home / "roster.yaml")
+    settings = Settings(mode="local", home=home, api_url=server.url, dataset_version="v5.2",
+                        tracking_mode="disabled")
+    defs = build_definitions(settings, roster, policy=LENIENT)
+    with dg.DagsterInstance.from_config(str(home / "dagster")) as inst:
+        def run(job, partition=None):
+            result = defs.resolve_job_def(job).execute_in_process(instance=inst, partition_key=partition)
+            assert result.success, (job, partition)
+
+        run("data_job")
+        for key in model_seed_keys(roster):
+            run("training_job", key)
+        for model in roster.names:
+            run("evaluation_job", model)
+    return roster, settings, defs
+
+
+def submissions_by_slot(server, round_number):
+    by_slot = {}
+    for sub in server.state.submissions(round_number=round_number):
+        by_slot.setdefault(sub.model_name, []).append(sub.sha256)
+    return by_slot
+
+
+def checks_of(dev, run_id):
+    return {
+        ("/".join(e["evaluation"]["assetKey"]["path"]), e["evaluation"]["checkName"]): e["evaluation"]
+        for e in dev.events(run_id) if e["__typename"] == "AssetCheckEvaluationEvent"
+    }
+
+
+def test_rounds_are_noticed_gated_and_submitted_once_per_slot(tournament_template, tmp_path):
+    home = tmp_path / "home"
+    shutil.copytree(tournament_template, home / "tournament")
+    (home / "dagster").mkdir(parents=True)
+    (home / "dagster" / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
+    with TournamentServer(home / "tournament") as server:
+        roster, settings, defs = prepare(home, server)
+        env = {**os.environ, "DAGSTER_HOME": str(home / "dagster"), "NUMERAI_ASSETS_HOME": str(home),
+               "NUMERAI_ASSETS_TOURNAMENT_URL": server.url, "NUMERAI_ASSETS_ROSTER": str(home / "roster.yaml"),
+               "NUMERAI_ASSETS_ROUND_POLL_S": "2", "NUMERAI_ASSETS_TRACKING": "disabled",
+               "GX_ANALYTICS_ENABLED": "false"}
+        env.pop("NUMERAI_ASSETS_MODE", None)
+        with DagsterDev(env, log=tmp_path / "dagster_dev.log") as dev:
+            for number in (1, 2):
+                server.advance()
+                run = dev.wait_for_run({"numerai/round": str(number)})
+                tags = {t["key"]: t["value"] for t in run["tags"]}
+                assert tags.get("dagster/sensor_name") == "round_open_sensor", tags  # the sensor fired
+                assert run["status"] == "SUCCESS", (tmp_path / "dagster_dev.log").read_text()[-3000:]
+                checks = checks_of(dev, run["runId"])
+                gates = {k: v for k, v in checks.items() if k[0].endswith("live_predictions")}
+                assert len(gates) == 18 and all(g["success"] for g in gates.values())
+                assert {s: len(v) for s, v in submissions_by_slot(server, number).items()} == {
+                    s: 1 for s in SLOTS}
+
+            # re-execute round 1 (as a user would from the UI): nothing is uploaded twice
+            before = submissions_by_slot(server, 1)
+            client = DagsterGraphQLClient("127.0.0.1", port_number=dev.port)
+            run_id = client.submit_job_execution("live_round_job", tags={"dagster/partition": "1"})
+            assert dev.wait_for_run(run_id=run_id)["status"] == "SUCCESS"
+            assert submissions_by_slot(server, 1) == before
+
+            # a broken champion in slot b: its gates stop it, slot a still submits
+            install_broken_champion(roster, "xgb_tiny", defs.resources["model_store"],
+                                    settings.store_dir, settings.data_dir / "datasets" / "v5.2" / "train.parquet",
+                                    tmp_path / "broken")
+            server.advance()
+            run = dev.wait_for_run({"numerai/round": "3"})
+            assert run["status"] == "FAILURE"
+            failed = {k for k, v in checks_of(dev, run["runId"]).items() if not v["success"]}
+            assert ("demo_slot_b/live_predictions", "std_above_floor") in failed
+            assert not any(k[0].startswith("demo_slot_a") for k in failed)
+            assert set(submissions_by_slot(server, 3)) == {"demo_slot_a"}
