@@ -5,15 +5,17 @@ import sys
 
 from collections import defaultdict
 
-from numerai_assets.assets.data import live_data
-from numerai_assets.checks.data_contracts import CONTRACT_KINDS, dataset_contract_checks
+from numerai_assets.checks.data_contracts import CONTRACT_KINDS
 from numerai_assets.core.contracts import checks_for_kind
+from numerai_assets.core.gates import GATE_NAMES
+from numerai_assets.core.roster import load_roster
 from numerai_assets.definitions import defs
 
-DATA_ASSETS = {
+ASSETS = {
     "features_metadata", "train_data", "validation_data", "train_benchmark_models",
     "validation_benchmark_models", "meta_model", "validation_example_preds", "feature_sets",
-    "live_data",
+    "live_data", "train_feature_distribution", "benchmark_alignment", "trained_model",
+    "validation_predictions", "model_evaluation", "champion",
 }
 
 
@@ -31,7 +33,8 @@ def test_graph_snapshot():
     """Pins assets, lineage, partitions and checks so an accidental graph change shows in review."""
     graph = defs.resolve_asset_graph()
     by_name = {k.to_user_string(): k for k in graph.get_all_asset_keys()}
-    assert DATA_ASSETS <= set(by_name)
+    slots = load_roster().slots
+    assert set(by_name) == ASSETS | {f"{s}/{a}" for s in slots for a in ("live_predictions", "submission")}
     live = graph.get(by_name["live_data"])
     assert live.partitions_def.name == "rounds"
     assert {d.to_user_string() for d in live.parent_keys} == {"feature_sets"}
@@ -43,10 +46,14 @@ def test_graph_snapshot():
         checks[key.asset_key.to_user_string()].add(key.name)
     expected = {asset: set(checks_for_kind(kind)) for asset, kind in CONTRACT_KINDS.items()}
     expected["live_data"] = set(checks_for_kind("live"))
+    expected["model_evaluation"] = {"promotion_gate"}
+    for slot in load_roster().slots:
+        expected[f"{slot}/live_predictions"] = set(GATE_NAMES)
     assert dict(checks) == expected
-    specs = [s for c in dataset_contract_checks for s in c.check_specs]
-    specs += list(live_data.check_specs)
-    assert specs and all(s.blocking for s in specs)
+    blocking = {(k.asset_key.to_user_string(), k.name): graph.get_check_spec(k).blocking
+                for k in graph.asset_check_keys}
+    assert [k for k, b in blocking.items() if not b] == [
+        (f"{slot}/live_predictions", "feature_drift") for slot in load_roster().slots]  # a warning
 
 
 def test_definitions_import_no_heavy_libraries():
