@@ -51,11 +51,9 @@ def benchmark_alignment(
 
     aligned, coverage = align_benchmarks(validation_data.path, validation_benchmark_models.path)
     key = f"alignment/validation_benchmarks_{validation_benchmark_models.sha256[:16]}.parquet"
-    scratch = model_store.workdir("scratch") / Path(key).name
-    write_by_id(scratch, aligned)
-    model_store.put_file(scratch, key)
+    with model_store.writing(key) as path:
+        write_by_id(path, aligned)
     model_store.write_json(key + ".coverage.json", {c: coverage[c].to_dict() for c in coverage})
-    scratch.unlink(missing_ok=True)
     worst = coverage.min()
     table = "| benchmark | min era coverage | mean coverage |\n|---|---|---|\n" + "\n".join(
         f"| {c} | {worst[c]:.3f} | {coverage[c].mean():.3f} |" for c in coverage.columns
@@ -130,11 +128,10 @@ def build_evaluation_assets(
         headline = result.headline
         stamp = "-".join(m.model_sha256[:8] for _, m in sorted(models.items()))
         folder = f"evaluation/{spec.name}/{stamp}"
-        scratch = model_store.workdir("scratch")
-        evaluation.write_predictions(scratch / "ensemble.parquet", result.ensemble, frame["era"])
-        result.per_era[evaluation.ENSEMBLE].to_parquet(scratch / "per_era.parquet")
-        model_store.put_file(scratch / "ensemble.parquet", f"{folder}/ensemble.parquet")
-        model_store.put_file(scratch / "per_era.parquet", f"{folder}/per_era.parquet")
+        with model_store.writing(f"{folder}/ensemble.parquet") as path:
+            evaluation.write_predictions(path, result.ensemble, frame["era"])
+        with model_store.writing(f"{folder}/per_era.parquet") as path:
+            result.per_era[evaluation.ENSEMBLE].to_parquet(path)
         tracked = tracking.get_tracker(secrets=(numerai.public_id, numerai.secret_key)).log_candidate(
             model_name=spec.name,
             config={"engine": spec.engine, "params": spec.params, "seeds": list(spec.seeds),

@@ -107,9 +107,8 @@ def _slot_assets(slot: str, models: list[str]) -> list[AssetsDefinition]:
         )
         preds = slot_preds.predictions
         key = f"submissions/round{live_data.round_number}/{slot}/predictions.csv"
-        scratch = model_store.workdir(f"round{live_data.round_number}") / f"{slot}.csv"
-        sha256 = write_submission_csv(scratch, preds)
-        model_store.put_file(scratch, key)
+        with model_store.writing(key) as path:
+            sha256 = write_submission_csv(path, preds)
         live = read_by_id(live_data.live.path)
         bench = read_by_id(live_data.benchmark_models.path)
         benchmark = bench[gate_policy.benchmark_column] if gate_policy.benchmark_column in bench else None

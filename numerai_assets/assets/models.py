@@ -5,7 +5,6 @@ manifest go to the model store under a content-addressed key, and the asset valu
 :class:`ModelRef`. Validation predictions go through ``core.training.predict``, the same path the
 live round uses.
 """
-from pathlib import Path
 
 from dagster import (
     AssetExecutionContext,
@@ -95,10 +94,9 @@ def build_model_assets(roster: Roster, pdef: MultiPartitionsDefinition) -> list[
         predictions = predict(load_model(model_path), validation_data.path)
         eras = read_by_id(validation_data.path, ["era"])["era"]
         key = f"predictions/validation/{trained_model.model}/seed{trained_model.seed}/{trained_model.model_sha256[:16]}.parquet"
-        scratch = model_store.workdir("scratch") / Path(key).name
-        write_predictions(scratch, predictions, eras)
-        uri = model_store.put_file(scratch, key)
-        scratch.unlink(missing_ok=True)
+        with model_store.writing(key) as path:
+            write_predictions(path, predictions, eras)
+        uri = model_store.uri(key)
         context.log.info(f"{len(predictions):,} validation predictions -> {uri}")
         return Output(
             PredictionsRef(trained_model.model, key, len(predictions), trained_model.seed),

@@ -1,9 +1,9 @@
 """Row-batched int8 feature matrices read straight from parquet, for training and prediction.
 
 The full v5.2 train file is 7.6 GB as int8 and ~30 GB as float32, so no step ever holds the whole
-feature matrix: features are read ``batch_rows`` rows at a time (default ~64 MB of int8), filtered
-by a row mask (eras kept, labelled rows), and handed to the engine batch by batch. Only the labels
-(float32) and the mask (1 byte per row) are held whole.
+feature matrix: one parquet row group at a time is decoded into int8 (a few hundred MB at most),
+filtered by a row mask (eras kept, labelled rows) and handed to the engine in ``batch_rows`` slices.
+Only the labels (float32) and the mask (1 byte per row) are held whole.
 """
 from __future__ import annotations
 
@@ -117,9 +117,10 @@ class FeatureMatrix:
 
     def _read(self, *, with_ids: bool) -> Iterator[tuple[np.ndarray | None, np.ndarray]]:
         """Row groups up to ``ROW_GROUP_BYTES`` are read whole, ``CHUNK_COLUMNS`` columns at a time,
-        then split into ``batch_rows`` views: pyarrow's ``iter_batches`` keeps ~20 bytes of decode
-        state per cell of a batch (1.4 GB for 24k rows x 2,748 columns) and is 2-4x slower, so it is
-        only used, with small batches, for bigger row groups. Unselected row groups are skipped.
+        then split into ``batch_rows`` views. pyarrow's ``iter_batches`` keeps ~20 bytes of decode
+        state per cell of a batch (1.4 GB for 24k rows x 2,748 columns) and is 2.5x slower with
+        batches small enough to avoid that, so it only serves bigger row groups. Row groups with no
+        selected row (e.g. the eval eras) are skipped.
         """
         pf = pq.ParquetFile(self.path)
         start = 0
@@ -144,8 +145,11 @@ class FeatureMatrix:
         out = np.empty((rows, len(self.features)), dtype=np.int8)
         for lo in range(0, len(self.features), CHUNK_COLUMNS):
             names = self.features[lo:lo + CHUNK_COLUMNS]
-            block = record_batch_int8(pf.read_row_group(i, columns=names, use_threads=False), names)
-            out[:, lo:lo + len(names)] = block if keep is None else block[keep]
+            table = pf.read_row_group(i, columns=names)
+            columns = [_column_int8(table.column(c)) for c in names]
+            del table
+            np.stack(columns if keep is None else [c[keep] for c in columns], axis=1,
+                     out=out[:, lo:lo + len(names)])
         return out
 
     def _stream_row_group(self, pf: pq.ParquetFile, i: int, keep: np.ndarray | None, with_ids: bool

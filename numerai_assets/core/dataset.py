@@ -6,8 +6,6 @@ Large files never travel between steps as DataFrames: assets pass a :class:`Data
 from __future__ import annotations
 
 import json
-import os
-import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,6 +14,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
+
+from numerai_assets.core.atomic import atomic_path
 
 DEFAULT_VERSION = "v5.2"
 MAIN_TARGET = "target"
@@ -125,15 +125,9 @@ def write_by_id(path: str | Path, frame: pd.DataFrame) -> Path:
     """
     table = pa.Table.from_pandas(frame.rename_axis("id").reset_index(), preserve_index=False)
     table = table.set_column(0, "id", table.column("id").cast(pa.string()))
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
-    try:
+    with atomic_path(path) as tmp:
         pq.write_table(table, tmp)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-    return path
+    return Path(path)
 
 
 def describe_parquet(

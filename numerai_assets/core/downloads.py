@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import requests
 
+from numerai_assets.core.atomic import atomic_path, write_bytes_atomic
 from numerai_assets.core.numerai_transport import TransportError
 
 CHUNK_BYTES = 1 << 20
@@ -56,10 +55,8 @@ def _cached(dest: Path, size: int, etag: str | None) -> dict | None:
 
 
 def _write_sidecar(dest: Path, sha256: str, size: int, etag: str | None) -> None:
-    side = sidecar_path(dest)
-    tmp = side.with_name(f".{side.name}.{uuid.uuid4().hex}")
-    tmp.write_text(json.dumps({"sha256": sha256, "bytes": size, "etag": etag}))
-    os.replace(tmp, side)
+    payload = json.dumps({"sha256": sha256, "bytes": size, "etag": etag}).encode()
+    write_bytes_atomic(sidecar_path(dest), payload)
 
 
 def download_to(
@@ -83,8 +80,7 @@ def download_to(
         cached = _cached(dest, expected, etag) if expected >= 0 else None
         if cached:
             return DownloadResult(dest, cached["sha256"], expected, downloaded=False)
-        tmp = dest.with_name(f".{dest.name}.{uuid.uuid4().hex}.partial")
-        try:
+        with atomic_path(dest) as tmp:  # renamed into place only if every check below passes
             digest, size = hashlib.sha256(), 0
             with open(tmp, "wb") as fh:
                 for chunk in resp.iter_content(CHUNK_BYTES):
@@ -98,8 +94,5 @@ def download_to(
                     validate(tmp)
                 except Exception as exc:  # noqa: BLE001 - any reader error means unreadable
                     raise DownloadError(f"{dest.name}: downloaded file is unreadable: {exc}") from None
-            os.replace(tmp, dest)
-        finally:
-            tmp.unlink(missing_ok=True)
     _write_sidecar(dest, digest.hexdigest(), size, etag)
     return DownloadResult(dest, digest.hexdigest(), size, downloaded=True)

@@ -16,7 +16,7 @@ import pandas as pd
 
 from numerai_assets.core import postprocess
 from numerai_assets.core.dataset import read_by_id
-from numerai_assets.core.manifest import write_bytes_atomic
+from numerai_assets.core.atomic import write_bytes_atomic
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,7 @@ from numerai_assets.core import cv, manifest as mf
 from numerai_assets.core.batches import EraIndex, FeatureMatrix, iter_id_batches
 from numerai_assets.core.dataset import DEFAULT_VERSION, DatasetFile
 from numerai_assets.core.roster import ModelSpec
-from numerai_assets.core.training_base import Fit, Progress, TrainingData
+from numerai_assets.core.training_base import Progress, TrainingData
 
 PREDICTION_COLUMN = "prediction"
 
@@ -145,7 +145,9 @@ def train_model(
     manifest_path = mf.manifest_path_for(model_path)
     mf.write_manifest(manifest_path, manifest)
     seconds = time.perf_counter() - t0
-    log(f"{spec.name} seed {seed}: saved {model_path.name} ({fitted.rounds} rounds) in {seconds:.1f}s")
+    peak = training["peak_rss_bytes"]
+    log(f"{spec.name} seed {seed}: saved {model_path.name} ({fitted.rounds} rounds) in {seconds:.1f}s"
+        + (f", peak RSS {peak / 1e9:.2f} GB" if peak else ""))
     return TrainedModel(model_path, manifest_path, manifest, seconds)
 
 

@@ -12,12 +12,12 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
+from numerai_assets.core.training_base import Fit, Progress, TrainingData  # first: sets OMP_WAIT_POLICY
 import lightgbm as lgb
 import numpy as np
 
 from numerai_assets.core.batches import FeatureMatrix, SequentialRows
 from numerai_assets.core.roster import ModelSpec
-from numerai_assets.core.training_base import Fit, Progress, TrainingData
 
 ENGINE = "lightgbm"
 SUFFIX = ".lgb.txt"

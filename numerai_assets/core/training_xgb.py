@@ -1,22 +1,27 @@
-"""XGBoost on streamed int8 batches through ``QuantileDMatrix(DataIter)``.
+"""XGBoost on streamed int8 batches through ``ExtMemQuantileDMatrix(DataIter)``.
 
-``xgb.DMatrix(numpy)`` keeps an 8-byte-per-cell copy of the data before building histograms; a
-``QuantileDMatrix`` fed by a ``DataIter`` sketches quantiles batch by batch and keeps only the
-binned index (1 byte per cell), and XGBoost takes int8 batches without a float copy.
+``xgb.DMatrix(numpy)`` keeps an 8-byte-per-cell copy of the data before building histograms. A
+``QuantileDMatrix`` fed by a ``DataIter`` sketches quantiles batch by batch, but still holds about
+2 bytes per cell (the binned index plus a column index: 2.1 GB peak for 0.7 GB of int8). The
+external-memory variant writes the binned pages to a temporary cache on disk and streams them each
+round: 0.98 GB peak on the same data, the same build and train times, identical predictions.
+XGBoost takes the int8 batches as they are, without a float copy.
 """
 from __future__ import annotations
 
+import os
 import re
+import tempfile
 import time
 from collections.abc import Sequence
 from typing import Any
 
+from numerai_assets.core.training_base import Fit, Progress, TrainingData  # first: sets OMP_WAIT_POLICY
 import numpy as np
 import xgboost as xgb
 
 from numerai_assets.core.batches import FeatureMatrix
 from numerai_assets.core.roster import ModelSpec
-from numerai_assets.core.training_base import Fit, Progress, TrainingData
 
 ENGINE = "xgboost"
 SUFFIX = ".xgb.ubj"
@@ -39,8 +44,8 @@ def engine_params(spec: ModelSpec, seed: int, threads: int) -> dict[str, Any]:
 class ParquetIter(xgb.DataIter):
     """Feeds a :class:`FeatureMatrix` and its labels to XGBoost one int8 batch at a time."""
 
-    def __init__(self, matrix: FeatureMatrix, labels: np.ndarray):
-        super().__init__(release_data=True)
+    def __init__(self, matrix: FeatureMatrix, labels: np.ndarray, cache_prefix: str | None = None):
+        super().__init__(cache_prefix=cache_prefix, release_data=True)
         self.matrix, self.labels = matrix, labels
         self.passes = 0
         self._stream = None
@@ -63,8 +68,12 @@ class ParquetIter(xgb.DataIter):
         return True
 
 
-def _dmatrix(data: TrainingData, params: dict[str, Any], ref: xgb.DMatrix | None = None
-             ) -> xgb.QuantileDMatrix:
+def _dmatrix(data: TrainingData, params: dict[str, Any], *, cache: str | None = None,
+             ref: xgb.DMatrix | None = None) -> xgb.DMatrix:
+    """External memory when ``cache`` is a path prefix (training data), in memory otherwise (eval)."""
+    if cache is not None:
+        return xgb.ExtMemQuantileDMatrix(ParquetIter(data.matrix, data.labels, cache_prefix=cache),
+                                         max_bin=params["max_bin"], nthread=params["nthread"], ref=ref)
     return xgb.QuantileDMatrix(ParquetIter(data.matrix, data.labels), max_bin=params["max_bin"],
                                nthread=params["nthread"], ref=ref)
 
@@ -95,17 +104,20 @@ class _ProgressCallback(xgb.callback.TrainingCallback):
 def fit(params: dict[str, Any], train: TrainingData, rounds: int, *, features: Sequence[str],
         progress: Progress, valid: TrainingData | None = None, patience: int | None = None) -> Fit:
     started = time.perf_counter()
-    dtrain = _dmatrix(train, params)
-    dvalid = _dmatrix(valid, params, ref=dtrain) if valid is not None else None
-    built = time.perf_counter()
-    progress.started = built
-    booster = xgb.train(params, dtrain, num_boost_round=rounds,
-                        evals=[(dvalid, "eval")] if dvalid is not None else (),
-                        early_stopping_rounds=patience if dvalid is not None else None,
-                        callbacks=[_ProgressCallback(progress, dtrain)], verbose_eval=False)
-    trained = time.perf_counter()
+    # The cache holds ~1-1.6 bytes per training cell on disk (under TMPDIR) while this runs.
+    with tempfile.TemporaryDirectory(prefix="numerai-xgb-cache-") as cache:
+        dtrain = _dmatrix(train, params, cache=os.path.join(cache, "train"))
+        dvalid = _dmatrix(valid, params, ref=dtrain) if valid is not None else None
+        built = time.perf_counter()
+        progress.started = built
+        booster = xgb.train(params, dtrain, num_boost_round=rounds,
+                            evals=[(dvalid, "eval")] if dvalid is not None else (),
+                            early_stopping_rounds=patience if dvalid is not None else None,
+                            callbacks=[_ProgressCallback(progress, dtrain)], verbose_eval=False)
+        trained = time.perf_counter()
+        del dtrain, dvalid  # release the cache files before the folder goes
     best = score = None
-    if dvalid is not None and patience:
+    if valid is not None and patience:
         best, score = booster.best_iteration + 1, float(booster.best_score)
         booster = booster[:best]  # keep the best rounds only, like LightGBM's num_iteration
     return Fit(booster, best or booster.num_boosted_rounds(), best, score,

@@ -4,16 +4,19 @@ An abstract resource with a local-directory implementation (default) and an fssp
 object stores (``s3://``, ``gs://``, ``az://`` with the matching fsspec driver installed), in
 the project_ml style. Writes are atomic: a reader never sees half a file or half a record.
 """
+import contextlib
 import json
-import os
 import shutil
 import uuid
 from abc import ABC, abstractmethod
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Optional
 
 from dagster import ConfigurableResource
 from pydantic import Field
+
+from numerai_assets.core.atomic import atomic_path, write_bytes_atomic
 
 
 class ModelStore(ConfigurableResource, ABC):
@@ -39,15 +42,19 @@ class ModelStore(ConfigurableResource, ABC):
     def workdir(self, key: str) -> Path:
         """A local scratch directory for building files before ``put_file``."""
 
+    @abstractmethod
+    def uri(self, key: str) -> str:
+        """Where ``key`` lives, for metadata and logs."""
 
-def _atomic_write_bytes(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
-    try:
-        tmp.write_bytes(data)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    @contextlib.contextmanager
+    def writing(self, key: str) -> Iterator[Path]:
+        """A local path to write ``key`` to; stored when the block succeeds, dropped either way."""
+        scratch = self.workdir("scratch") / f"{uuid.uuid4().hex}-{Path(key).name}"
+        try:
+            yield scratch
+            self.put_file(scratch, key)
+        finally:
+            scratch.unlink(missing_ok=True)
 
 
 class LocalModelStore(ModelStore):
@@ -59,14 +66,12 @@ class LocalModelStore(ModelStore):
     def put_file(self, local: Path, key: str) -> str:
         dest = self._path(key)
         if Path(local).resolve() != dest.resolve():
-            dest.parent.mkdir(parents=True, exist_ok=True)
-            tmp = dest.with_name(f".{dest.name}.{uuid.uuid4().hex}.tmp")
-            try:
+            with atomic_path(dest) as tmp:
                 shutil.copyfile(local, tmp)
-                os.replace(tmp, dest)
-            finally:
-                tmp.unlink(missing_ok=True)
-        return dest.as_uri()
+        return self.uri(key)
+
+    def uri(self, key: str) -> str:
+        return self._path(key).as_uri()
 
     def local_path(self, key: str) -> Path:
         path = self._path(key)
@@ -75,8 +80,8 @@ class LocalModelStore(ModelStore):
         return path
 
     def write_json(self, key: str, record: dict[str, Any]) -> str:
-        _atomic_write_bytes(self._path(key), json.dumps(record, indent=2, sort_keys=True).encode())
-        return self._path(key).as_uri()
+        write_bytes_atomic(self._path(key), json.dumps(record, indent=2, sort_keys=True).encode())
+        return self.uri(key)
 
     def read_json(self, key: str) -> Optional[dict[str, Any]]:
         path = self._path(key)
@@ -109,6 +114,9 @@ class FsspecModelStore(ModelStore):
         tmp = f"{base}/{key}.{uuid.uuid4().hex}.tmp"
         fs.put_file(str(local), tmp)
         fs.mv(tmp, f"{base}/{key}")  # object stores: the final key appears only when complete
+        return self.uri(key)
+
+    def uri(self, key: str) -> str:
         return f"{self.url.rstrip('/')}/{key}"
 
     def local_path(self, key: str) -> Path:
@@ -117,13 +125,13 @@ class FsspecModelStore(ModelStore):
         if not cached.exists():
             if not fs.exists(f"{base}/{key}"):
                 raise FileNotFoundError(f"model store has no {key!r} under {self.url}")
-            _atomic_write_bytes(cached, fs.cat_file(f"{base}/{key}"))
+            write_bytes_atomic(cached, fs.cat_file(f"{base}/{key}"))
         return cached
 
     def write_json(self, key: str, record: dict[str, Any]) -> str:
         fs, base = self._fs()
         fs.pipe_file(f"{base}/{key}", json.dumps(record, indent=2, sort_keys=True).encode())
-        return f"{self.url.rstrip('/')}/{key}"
+        return self.uri(key)
 
     def read_json(self, key: str) -> Optional[dict[str, Any]]:
         fs, base = self._fs()
