@@ -110,26 +110,23 @@ def _fixed_width_strings(chars: np.ndarray) -> pa.Array:
     return pa.StringArray.from_buffers(n, pa.py_buffer(offsets.tobytes()), pa.py_buffer(data))
 
 
-class AtomicParquetWriter:
-    """ParquetWriter into a temp sibling; `os.replace`d into place on a clean exit only."""
+class _AtomicWriter:
+    """A writer into a temp sibling, `os.replace`d into place on a clean exit only."""
 
     def __init__(self, path: Path, schema: pa.Schema) -> None:
         self.path, self.schema = path, schema
         path.parent.mkdir(parents=True, exist_ok=True)
         self._tmp = tmp_path(path)
-        no_dict = [f.name for f in schema if f.name == "id"]
-        self._writer = pq.ParquetWriter(
-            self._tmp,
-            schema,
-            compression="snappy",
-            use_dictionary=[f.name for f in schema if f.name not in no_dict],
-        )
+        self._writer = self._open()
+
+    def _open(self):  # the format's batch writer, writing to self._tmp
+        raise NotImplementedError
 
     def write(self, columns: list[pa.Array]) -> None:
-        """Write one row group from arrays in schema order."""
+        """Write one batch (a row group for parquet) from arrays in schema order."""
         self._writer.write_table(pa.Table.from_arrays(columns, schema=self.schema))
 
-    def __enter__(self) -> AtomicParquetWriter:
+    def __enter__(self) -> _AtomicWriter:
         return self
 
     def __exit__(
@@ -146,31 +143,18 @@ class AtomicParquetWriter:
             self._tmp.unlink(missing_ok=True)
 
 
-class AtomicCsvWriter:
-    """`id,prediction` CSV (unquoted, like Numerai's) written by batches, then moved into place."""
+class AtomicParquetWriter(_AtomicWriter):
+    """Parquet, snappy, dictionary encoding for every column but the unique `id`."""
 
-    def __init__(self, path: Path, schema: pa.Schema) -> None:
-        self.path, self.schema = path, schema
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self._tmp = tmp_path(path)
+    def _open(self) -> pq.ParquetWriter:
+        dictionary = [f.name for f in self.schema if f.name != "id"]
+        return pq.ParquetWriter(self._tmp, self.schema, compression="snappy",
+                                use_dictionary=dictionary)
+
+
+class AtomicCsvWriter(_AtomicWriter):
+    """`id,prediction` CSV (unquoted, like Numerai's)."""
+
+    def _open(self) -> pacsv.CSVWriter:
         options = pacsv.WriteOptions(quoting_style="none", quoting_header="none")
-        self._writer = pacsv.CSVWriter(str(self._tmp), schema, write_options=options)
-
-    def write(self, columns: list[pa.Array]) -> None:
-        self._writer.write_table(pa.Table.from_arrays(columns, schema=self.schema))
-
-    def __enter__(self) -> AtomicCsvWriter:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        try:
-            self._writer.close()
-            if exc_type is None:
-                os.replace(self._tmp, self.path)
-        finally:
-            self._tmp.unlink(missing_ok=True)
+        return pacsv.CSVWriter(str(self._tmp), self.schema, write_options=options)
