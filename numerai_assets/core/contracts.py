@@ -10,6 +10,7 @@ great_expectations is imported lazily (~4.5 s) so Dagster definitions never pay 
 """
 from __future__ import annotations
 
+import logging
 import os
 import time
 from collections.abc import Callable, Sequence
@@ -303,6 +304,8 @@ def build_checks(profile: DatasetProfile, kind: str, *, features: Sequence[str] 
 
 def _import_gx():
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+    # GX logs an INFO line per ephemeral context ("Created temporary directory"): noise in run logs
+    logging.getLogger("great_expectations").setLevel(logging.WARNING)
     import great_expectations as gx
     import great_expectations.expectations as gxe
     return gx, gxe
