@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -228,18 +226,8 @@ def _id_stats(chunks: list[pa.Array]) -> IdStats:
     return IdStats(nulls, len(vc), len(ids) - nulls - len(vc), len(duplicated), examples)
 
 
-def _prefetched(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
-    """Decode the next batch in a thread while the caller reduces this one (both release the GIL)."""
-    with ThreadPoolExecutor(1, thread_name_prefix="parquet-prefetch") as pool:
-        pending = pool.submit(next, batches, None)
-        while (batch := pending.result()) is not None:
-            pending = pool.submit(next, batches, None)
-            yield batch
-
-
 def profile_parquet(
-    path: str | Path, *, main_target: str = "target", batch_rows: int | None = None,
-    prefetch: bool = True,
+    path: str | Path, *, main_target: str = "target", batch_rows: int | None = None
 ) -> DatasetProfile:
     """Stream ``path`` once and return exact per-column statistics (see module docstring)."""
     start = time.perf_counter()
@@ -263,8 +251,7 @@ def profile_parquet(
     track_target = has["data_type"] and main_target in names and is_numeric_type(
         schema.field(main_target).type)
     rows = batches = 0
-    batches_iter = pf.iter_batches(batch_size=batch_rows, use_threads=True)
-    for batch in _prefetched(batches_iter) if prefetch else batches_iter:
+    for batch in pf.iter_batches(batch_size=batch_rows, use_threads=True):
         batch_nulls = np.fromiter((c.null_count for c in batch.columns), np.int64, len(names))
         nulls += batch_nulls
         if numeric and batch.num_rows:

@@ -113,6 +113,9 @@ class Tracker:
             return TrackedRun(self.mode, run.id, run_dir, f"{model_name}:{CANDIDATE_ALIAS}")
         finally:
             run.finish()
+            # finish() returns before W&B's service has written the run out; teardown waits for
+            # it, so the step never ends with a half-written offline run
+            wandb.teardown()
 
     def promote(self, model_name: str) -> bool:
         """Move the ``prod`` alias to the current candidate; only possible online."""
