@@ -34,7 +34,7 @@ validate: install
 	$(VENV)/bin/dagster definitions validate -m numerai_assets.definitions
 
 benchmark-contracts: install
-	$(PY) benchmarks/contracts_benchmark.py --scale full
+	$(PY) benchmarks/contracts_benchmark.py --scale full --naive-columns 400
 
 clean:
 	rm -rf $(HOME_DIR)

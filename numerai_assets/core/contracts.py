@@ -303,7 +303,7 @@ def build_checks(profile: DatasetProfile, kind: str, *, features: Sequence[str] 
 
 
 def _import_gx():
-    os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+    os.environ["GX_ANALYTICS_ENABLED"] = "false"  # no usage analytics, no network
     # GX logs an INFO line per ephemeral context ("Created temporary directory"): noise in run logs
     logging.getLogger("great_expectations").setLevel(logging.WARNING)
     import great_expectations as gx
