@@ -7,6 +7,7 @@ export NUMERAI_ASSETS_HOME ?= $(HOME_DIR)
 export DAGSTER_HOME ?= $(HOME_DIR)/dagster_home
 export GX_ANALYTICS_ENABLED := false
 export WANDB_SILENT := true
+export OMP_WAIT_POLICY ?= PASSIVE
 
 .PHONY: install demo test ui tournament validate benchmark-contracts clean
 

@@ -1,10 +1,9 @@
 """Small types shared by the engine modules (kept apart so engines do not import each other).
 
-Imported before lightgbm/xgboost on purpose: see ``OMP_WAIT_POLICY`` below.
+``OMP_WAIT_POLICY=PASSIVE`` is set by the package ``__init__`` (before any engine can load libgomp).
 """
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -13,12 +12,6 @@ from typing import Any
 import numpy as np
 
 from numerai_assets.core.batches import FeatureMatrix
-
-# OpenMP worker threads busy-wait between parallel regions by default. On a shared machine (other
-# steps, other jobs) that made 2-thread training 7-60x slower than 1 thread here; passive waiting
-# removed it. libgomp reads this when lightgbm/xgboost load it, so it must be set before their
-# import; an explicit value in the environment wins.
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 
 @dataclass

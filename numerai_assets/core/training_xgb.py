@@ -16,7 +16,7 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-from numerai_assets.core.training_base import Fit, Progress, TrainingData  # first: sets OMP_WAIT_POLICY
+from numerai_assets.core.training_base import Fit, Progress, TrainingData
 import numpy as np
 import xgboost as xgb
 
