@@ -6,25 +6,28 @@ import re
 from dataclasses import replace
 from pathlib import Path
 
-import lightgbm as lgb
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-import xgboost as xgb
 
 import numerai_assets
+from numerai_assets.core.training import engine_params, load_model, predict, train_model
+
+import lightgbm as lgb  # noqa: E402  (after numerai_assets...training, which sets OMP_WAIT_POLICY)
+import xgboost as xgb  # noqa: E402
 from numerai_assets.core import batches
 from numerai_assets.core.batches import FeatureMatrix, SequentialRows, iter_id_batches
 from numerai_assets.core.cv import Fold, embargo_violations
 from numerai_assets.core.dataset import FeatureSets
 from numerai_assets.core.manifest import features_sha256, file_sha256
 from numerai_assets.core.roster import EarlyStopping, ModelSpec
-from numerai_assets.core.training import engine_params, load_model, predict, train_model
 
 ENGINES = ["lightgbm", "xgboost"]
-THREADS = 2
+# One thread: conftest has already loaded scikit-learn's libgomp (which XGBoost shares) with busy-waiting
+# threads, and two spinning threads on a busy 2-core machine made these tests 10x slower.
+THREADS = 1
 
 
 @pytest.fixture(scope="module")

@@ -1,0 +1,228 @@
+"""Training memory, naive vs ours, side by side: peak RSS and time, each run in its own process.
+
+naive: ``pd.read_parquet`` -> ``lgb.Dataset(frame)`` / ``xgb.DMatrix(frame.to_numpy())`` -> train.
+ours:  ``numerai_assets.core.training.train_model`` (int8 batches -> ``lgb.Sequence`` /
+       ``QuantileDMatrix(DataIter)``), the code path the platform runs.
+Both get the same rows and exactly the same engine parameters (``engine_params``: the roster model of
+that engine, ``--rounds`` trees, seed 0), so their predictions on a fixed sample of validation rows
+must agree; the table prints the largest difference. Target: peak <= 1.5 x int8 bytes + 0.5 GB.
+
+``--rows N`` / ``--eras K`` / ``--era-step S`` train on the first N rows (whole eras) / the first K
+eras / every S-th era only; the subset is written once to a temporary parquet file (row groups of
+100k rows, like the generator's) that both paths then read.
+
+    python benchmarks/training_memory.py --root /tmp/demo --scale demo
+    python benchmarks/training_memory.py --root /work/fullscale/tournament --scale full \
+        --features all --rounds 30 --paths ours
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+ENGINES = {"lightgbm": "lgbm_medium", "xgboost": "xgb_medium"}  # roster models whose params are used
+EVAL_ROWS = 10_000
+GB = 1e9
+
+
+def _peak_rss() -> int:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) * 1024
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
+def _spec(args: argparse.Namespace):
+    from dataclasses import replace
+
+    from numerai_assets.core.roster import load_roster
+
+    return replace(load_roster().get(ENGINES[args.engine]), feature_set=args.features,
+                   num_boost_round=args.rounds, era_step=1)
+
+
+# ----------------------------------------------------------------------------- child processes
+def child(args: argparse.Namespace) -> dict:
+    import numpy as np
+
+    from numerai_assets.core.training import engine_params, predict, train_model
+
+    spec, features = _spec(args), json.loads(Path(args.features_file).read_text())
+    params = engine_params(spec, 0, args.threads)
+    start = time.perf_counter()
+    rss_start = _peak_rss()
+    if args.path_kind == "ours":
+        with tempfile.TemporaryDirectory() as out:
+            trained = train_model(spec, 0, args.data, features, out, threads=args.threads,
+                                  progress_every=max(1, args.rounds // 3), log=lambda s: print(s, file=sys.stderr),
+                                  dataset_sha256={Path(args.data).name: "not-hashed-in-benchmark"})
+            t = trained.manifest["training"]
+            peak = _peak_rss()
+            preds = predict(trained.model_path, args.eval, features).to_numpy()
+        load_s, build_s, train_s, rows = 0.0, t["build_seconds"], t["train_seconds"], t["rows"]
+    else:
+        import pandas as pd
+
+        frame = pd.read_parquet(args.data, columns=[*features, spec.target])
+        frame = frame[frame[spec.target].notna()]
+        load_s, rows = time.perf_counter() - start, len(frame)
+        t0 = time.perf_counter()
+        if args.engine == "lightgbm":
+            import lightgbm as lgb
+
+            data = lgb.Dataset(frame[features], label=frame[spec.target], params=params).construct()
+            build_s = time.perf_counter() - t0
+            t0 = time.perf_counter()
+            booster = lgb.train(params, data, num_boost_round=args.rounds)
+        else:
+            import xgboost as xgb
+
+            data = xgb.DMatrix(frame[features].to_numpy(), label=frame[spec.target].to_numpy(),
+                               nthread=args.threads)
+            build_s = time.perf_counter() - t0
+            t0 = time.perf_counter()
+            booster = xgb.train(params, data, num_boost_round=args.rounds)
+        train_s = time.perf_counter() - t0
+        peak = _peak_rss()
+        sample = pd.read_parquet(args.eval, columns=features)
+        preds = (booster.predict(sample) if args.engine == "lightgbm"
+                 else booster.predict(xgb.DMatrix(sample.to_numpy())))
+    np.save(args.preds_out, np.asarray(preds, dtype=np.float64))
+    return {"rows": rows, "load_s": load_s, "build_s": build_s, "train_s": train_s,
+            "total_s": time.perf_counter() - start, "peak_rss": peak, "rss_after_imports": rss_start}
+
+
+# ----------------------------------------------------------------------------- parent
+def _prepare(args: argparse.Namespace, work: Path) -> tuple[str, str, list[str], int]:
+    """Feature list, optional row/era subset of train, and the fixed validation sample."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    from numerai_assets.core.dataset import FeatureSets
+
+    base = Path(args.root) / args.version
+    features = FeatureSets.from_json_file(base / "features.json").resolve(args.features)
+    (work / "features.json").write_text(json.dumps(features))
+    train = str(base / "train.parquet")
+    if args.rows or args.eras or args.era_step > 1:
+        era = pq.read_table(train, columns=["era"]).column("era")
+        keep = np.ones(len(era), dtype=bool)
+        if args.eras or args.era_step > 1:
+            chosen = sorted(pc.unique(era).to_pylist())[: args.eras or None][:: args.era_step]
+            keep &= pc.is_in(era, value_set=pa.array(chosen)).to_numpy(zero_copy_only=False)
+        if args.rows:  # whole eras only: stop at the era boundary at or after N rows
+            eras = era.to_numpy(zero_copy_only=False)
+            cut = min(args.rows, len(eras))
+            while cut < len(eras) and eras[cut] == eras[cut - 1]:
+                cut += 1
+            keep[cut:] = False
+        subset = work / "train_subset.parquet"
+        pf = pq.ParquetFile(train)
+        writer, offset = None, 0
+        for batch in pf.iter_batches(batch_size=50_000, columns=["id", "era", "target", *features]):
+            part = keep[offset:offset + batch.num_rows]
+            offset += batch.num_rows
+            if part.any():
+                batch = batch.filter(pa.array(part))
+                writer = writer or pq.ParquetWriter(subset, batch.schema)
+                writer.write_batch(batch, row_group_size=100_000)
+        writer.close()
+        train = str(subset)
+    sample = next(pq.ParquetFile(base / "validation.parquet").iter_batches(
+        batch_size=EVAL_ROWS, columns=["id", *features]))
+    pq.write_table(pa.Table.from_batches([sample]), work / "eval.parquet")
+    int8 = pq.ParquetFile(train).metadata.num_rows * len(features)
+    return train, str(work / "eval.parquet"), features, int8
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--root", required=True, help="tournament root (holds v5.2/)")
+    ap.add_argument("--scale", default="", help="label printed with the results")
+    ap.add_argument("--version", default="v5.2")
+    ap.add_argument("--rows", type=int, default=0, help="train on the first N rows (whole eras)")
+    ap.add_argument("--eras", type=int, default=0, help="train on the first K eras")
+    ap.add_argument("--era-step", type=int, default=1, help="then keep every k-th era (Numerai's [::4])")
+    ap.add_argument("--features", default="medium", help="feature set name from features.json")
+    ap.add_argument("--rounds", type=int, default=50)
+    ap.add_argument("--engines", default="lightgbm,xgboost")
+    ap.add_argument("--paths", default="naive,ours", help="which paths to run: naive,ours")
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--json", help="also write the results here")
+    ap.add_argument("--child", choices=["naive", "ours", "prepare"], help=argparse.SUPPRESS)
+    for hidden in ("engine", "data", "eval", "features-file", "preds-out", "work"):
+        ap.add_argument(f"--{hidden}", help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.child == "prepare":
+        train, sample, _, int8 = _prepare(args, Path(args.work))
+        print(json.dumps({"train": train, "eval": sample, "int8": int8}))
+        return
+    if args.child:
+        args.path_kind = args.child
+        print(json.dumps(child(args)))
+        return
+
+    import numpy as np
+
+    print(f"uptime: {os.popen('uptime').read().strip()}", flush=True)
+    results = []
+    with tempfile.TemporaryDirectory(prefix="training-bench-") as tmp:
+        work = Path(tmp)
+        # the subset is written by a child process, so this parent stays small while children run
+        prep = subprocess.run([sys.executable, __file__, *sys.argv[1:], "--child", "prepare", "--work", tmp],
+                              capture_output=True, text=True, check=True)
+        p = json.loads(prep.stdout.strip().splitlines()[-1])
+        train, sample, int8 = p["train"], p["eval"], p["int8"]
+        features = json.loads((work / "features.json").read_text())
+        target = 1.5 * int8 + 0.5 * GB
+        print(f"{args.scale}: {train}: {int8 / len(features):,.0f} rows x {len(features)} features = "
+              f"{int8 / GB:.3f} GB int8; target peak {target / GB:.2f} GB; {args.rounds} rounds, "
+              f"{args.threads} threads", flush=True)
+        for engine in args.engines.split(","):
+            preds = {}
+            for kind in args.paths.split(","):
+                out = work / f"{engine}-{kind}.npy"
+                cmd = [sys.executable, __file__, "--child", kind, "--engine", engine, "--root", args.root,
+                       "--data", train, "--eval", sample, "--features", args.features,
+                       "--features-file", str(work / "features.json"), "--rounds", str(args.rounds),
+                       "--threads", str(args.threads), "--preds-out", str(out)]
+                t0 = time.perf_counter()
+                proc = subprocess.run(cmd, capture_output=True, text=True)
+                if proc.returncode != 0:
+                    print(f"{engine} {kind}: FAILED rc={proc.returncode} after {time.perf_counter() - t0:.0f}s\n"
+                          f"{proc.stderr[-3000:]}", flush=True)
+                    results.append({"engine": engine, "path": kind, "failed": proc.returncode})
+                    continue
+                r = json.loads(proc.stdout.strip().splitlines()[-1])
+                r.update(engine=engine, path=kind, int8_bytes=int8, target_bytes=target,
+                         within_target=r["peak_rss"] <= target)
+                preds[kind] = np.load(out)
+                results.append(r)
+                print(f"{engine:8} {kind:5} rows {r['rows']:>9,} load {r['load_s']:6.1f}s build {r['build_s']:6.1f}s "
+                      f"train {r['train_s']:6.1f}s total {r['total_s']:6.1f}s peak RSS {r['peak_rss'] / GB:6.2f} GB "
+                      f"(int8 {int8 / GB:.2f} GB, target {target / GB:.2f} GB: "
+                      f"{'within' if r['within_target'] else 'OVER'})", flush=True)
+            if len(preds) == 2:
+                diff = float(np.max(np.abs(preds["naive"] - preds["ours"])))
+                corr = float(np.corrcoef(preds["naive"], preds["ours"])[0, 1])
+                print(f"{engine:8} predictions naive vs ours on {len(preds['ours'])} validation rows: "
+                      f"max |diff| {diff:.2e}, corr {corr:.6f}", flush=True)
+                results.append({"engine": engine, "max_abs_diff": diff, "corr": corr})
+    if args.json:
+        Path(args.json).write_text(json.dumps({"args": vars(args), "results": results}, indent=2))
+
+
+if __name__ == "__main__":
+    main()
