@@ -90,7 +90,8 @@ class FeatureMatrix:
                  *, batch_rows: int | None = None):
         self.path, self.features = str(path), list(features)
         pf = pq.ParquetFile(self.path)
-        missing = [f for f in self.features if f not in pf.schema_arrow.names]
+        names = set(pf.schema_arrow.names)  # schema_arrow builds a new schema on every access
+        missing = [f for f in self.features if f not in names]
         if missing:
             raise ValueError(f"{path}: {len(missing)} feature column(s) missing, e.g. {missing[:3]}")
         meta = pf.metadata
@@ -114,6 +115,22 @@ class FeatureMatrix:
         """Selected rows, in file order, as C-contiguous int8 (rows, features) arrays."""
         for _, matrix in self._read(with_ids=False):
             yield matrix
+
+    def take_rows(self, rows: np.ndarray, dtype: np.dtype | type = np.int8) -> np.ndarray:
+        """The selected rows at sorted positions ``rows``, in one pass, as a ``(len(rows), features)``
+        array of ``dtype``: a row sample without ever holding more than one batch besides it."""
+        rows = np.asarray(rows, dtype=np.int64)
+        if len(rows) and (rows[0] < 0 or rows[-1] >= self.n_rows or np.any(np.diff(rows) <= 0)):
+            raise ValueError(f"{self.path}: row positions must be unique, sorted and in 0:{self.n_rows}")
+        out = np.empty((len(rows), len(self.features)), dtype=dtype)
+        offset = taken = 0
+        for batch in self.batches():
+            stop = int(np.searchsorted(rows, offset + len(batch)))
+            out[taken:stop] = batch[rows[taken:stop] - offset]
+            offset, taken = offset + len(batch), stop
+            if taken == len(rows):
+                break
+        return out
 
     def _read(self, *, with_ids: bool) -> Iterator[tuple[np.ndarray | None, np.ndarray]]:
         """Row groups up to ``ROW_GROUP_BYTES`` are read whole, ``CHUNK_COLUMNS`` columns at a time,

@@ -1,9 +1,10 @@
-"""LightGBM on streamed int8 batches through ``lgb.Sequence``.
+"""LightGBM on streamed int8 batches through ``lgb.Sequence``, binned from a separate row sample.
 
-``lgb.Dataset(frame)`` first copies the features into one float32 matrix (4x the int8 bytes) and
-then samples bins from it; a Sequence lets LightGBM sample ``bin_construct_sample_cnt`` rows and push
-the rest in float32 slices of ``batch_size`` rows, so only its own binned dataset (4 bits per cell
-for 5-valued features) stays resident.
+``lgb.Dataset(frame)`` first copies the features into one float32 matrix (4x the int8 bytes). Here
+the bins are found on a ``bin_construct_sample_cnt``-row sample (a small reference Dataset, freed
+before the rest), then every row is pushed through a Sequence in float32 slices of 4,096 rows into
+LightGBM's binned dataset. Letting the Sequence sample for itself would keep LightGBM's float64
+copies of the sample (0.53 GB at 20k rows x 2,748 features) alive until every row is pushed.
 """
 from __future__ import annotations
 
@@ -25,10 +26,13 @@ PUSH_ROWS = 4096  # float32 rows per push: 45 MB at 2,748 features
 DEFAULTS: dict[str, Any] = {
     "objective": "regression",
     "verbosity": -1,
-    # LightGBM bins from a row sample it holds as float64, ~17.5 bytes per sampled cell at peak:
-    # 0.96 GB for 20k rows x 2,748 features (2.4 GB at 50k, 9.6 GB at the default 200k). Features
-    # take 5 values, so 20k rows find exactly the bins millions would.
+    # Binning holds the sample as float32 plus LightGBM's float64 copy of its non-zero cells, ~0.75 GB
+    # for 20k rows x 2,748 features (2.5x that at 50k, 10x at the default 200k). Features take
+    # 5 values, so 20k rows find exactly the bins millions would (demo: same model from 5k to 200k).
     "bin_construct_sample_cnt": 20_000,
+    # Bins come from the sample alone, so pre-filtering would judge `min_data_in_leaf` against 20k
+    # rows instead of all of them and could drop every feature; keep all (none is constant here).
+    "feature_pre_filter": False,
 }
 
 
@@ -55,7 +59,7 @@ class ParquetSequence(lgb.Sequence):
     def __getitem__(self, idx: int | slice) -> np.ndarray:
         if isinstance(idx, numbers.Integral):
             i = int(idx) + (self._n if idx < 0 else 0)
-            return self.rows.take(i, i + 1)[0].astype(np.float64)  # LightGBM's sampler wants doubles
+            return self.rows.take(i, i + 1)[0].astype(np.float64)  # LightGBM's own sampler wants doubles
         if isinstance(idx, slice):
             start, stop, step = idx.indices(self._n)
             if step != 1:
@@ -64,8 +68,19 @@ class ParquetSequence(lgb.Sequence):
         raise TypeError(f"ParquetSequence index must be an int or slice, got {type(idx).__name__}")
 
 
+def _bin_reference(data: TrainingData, params: dict[str, Any], features: Sequence[str]) -> lgb.Dataset:
+    """A Dataset of a seeded row sample, whose bin boundaries the full Dataset then reuses."""
+    matrix = data.matrix
+    count = min(matrix.n_rows, int(params["bin_construct_sample_cnt"]))
+    rows = np.sort(np.random.default_rng(params["seed"]).choice(matrix.n_rows, size=count, replace=False))
+    sample = matrix.take_rows(rows, np.float32)
+    reference = lgb.Dataset(sample, params=params, feature_name=list(features), free_raw_data=True)
+    return reference.construct()
+
+
 def _dataset(data: TrainingData, params: dict[str, Any], features: Sequence[str],
              reference: lgb.Dataset | None = None) -> lgb.Dataset:
+    reference = reference if reference is not None else _bin_reference(data, params, features)
     dataset = lgb.Dataset(ParquetSequence(data.matrix), label=data.labels, params=params,
                           feature_name=list(features), reference=reference, free_raw_data=True)
     return dataset.construct()
