@@ -19,7 +19,6 @@ from pydantic import Field
 
 from numerai_assets.core.artifacts import ModelRef, PredictionsRef
 from numerai_assets.core.dataset import DatasetFile, FeatureSets, read_by_id
-from numerai_assets.core.evaluation import write_predictions
 from numerai_assets.core.roster import ModelSpec, Roster
 from numerai_assets.partitions import ModelSeed, parse_model_seed
 from numerai_assets.resources.model_store import ModelStore
@@ -87,6 +86,7 @@ def build_model_assets(roster: Roster, pdef: MultiPartitionsDefinition) -> list[
         model_store: ModelStore,
     ) -> Output[PredictionsRef]:
         """The seed's predictions on every validation row, through the live predict path."""
+        from numerai_assets.core.evaluation import write_predictions  # numerai-tools: scipy, sklearn
         from numerai_assets.core.training import load_model, predict
 
         model_path = model_store.local_path(trained_model.model_key)

@@ -1,7 +1,8 @@
 """End to end through the real stack: ``dagster dev`` (webserver + daemon) and the local tournament.
 
-The sensor notices each round by itself; everything is asserted through the webserver's GraphQL
-API and the tournament's own records. Every process started here is stopped in a ``finally``.
+The roster is trained by one asset backfill launched through the webserver's GraphQL API (what the
+UI's "Materialize" dialog sends) and run by the daemon; the sensor notices each round by itself;
+everything is asserted through the GraphQL API, the instance and the tournament's own records. Every process started here is stopped in a ``finally``.
 """
 import os
 import shutil
@@ -10,7 +11,6 @@ import dagster as dg
 import pytest
 from dagster_graphql import DagsterGraphQLClient
 
-from numerai_assets.core.artifacts import ChampionRecord
 from numerai_assets.core.roster import load_roster
 from numerai_assets.definitions import build_definitions
 from numerai_assets.dev_server import DagsterDev
@@ -24,23 +24,35 @@ SLOTS = {"demo_slot_a", "demo_slot_b"}
 
 
 def prepare(home, server):
-    """Data, models and champions in the instance and store that dagster dev will use."""
+    """The data in the instance and store that dagster dev will use."""
     (home / "roster.yaml").write_text(TINY_ROSTER)
     roster = load_roster(home / "roster.yaml")
     settings = Settings(mode="local", home=home, api_url=server.url, dataset_version="v5.2",
                         tracking_mode="disabled")
     defs = build_definitions(settings, roster, policy=LENIENT)
     with dg.DagsterInstance.from_config(str(home / "dagster")) as inst:
-        def run(job, partition=None):
-            result = defs.resolve_job_def(job).execute_in_process(instance=inst, partition_key=partition)
-            assert result.success, (job, partition)
-
-        run("data_job")
-        for key in model_seed_keys(roster):
-            run("training_job", key)
-        for model in roster.names:
-            run("evaluation_job", model)
+        assert defs.resolve_job_def("data_job").execute_in_process(instance=inst).success
     return roster, settings, defs
+
+
+def train_roster_as_backfill(dev, roster, home):
+    """Every (model x seed) partition in one backfill, launched as the UI launches it."""
+    keys = [str(k) for k in model_seed_keys(roster)]
+    backfill = dev.wait_for_backfill(dev.launch_backfill(["trained_model", "validation_predictions"], keys,
+                                                         title="roster sweep"))
+    assert backfill["status"] in {"COMPLETED", "COMPLETED_SUCCESS"}, backfill
+    assert backfill["numPartitions"] == len(keys)
+    with dg.DagsterInstance.from_config(str(home / "dagster")) as inst:
+        for asset in ("trained_model", "validation_predictions"):
+            assert inst.get_materialized_partitions(dg.AssetKey(asset)) == set(keys), asset
+
+
+def evaluate(roster, defs, home):
+    """Champions: the evaluation job per model, in process with the lenient test policy."""
+    with dg.DagsterInstance.from_config(str(home / "dagster")) as inst:
+        for model in roster.names:
+            result = defs.resolve_job_def("evaluation_job").execute_in_process(instance=inst, partition_key=model)
+            assert result.success, model
 
 
 def submissions_by_slot(server, round_number):
@@ -57,7 +69,7 @@ def checks_of(dev, run_id):
     }
 
 
-def test_rounds_are_noticed_gated_and_submitted_once_per_slot(tournament_template, tmp_path):
+def test_roster_backfills_then_rounds_are_noticed_gated_and_submitted_once_per_slot(tournament_template, tmp_path):
     home = tmp_path / "home"
     shutil.copytree(tournament_template, home / "tournament")
     (home / "dagster").mkdir(parents=True)
@@ -70,6 +82,8 @@ def test_rounds_are_noticed_gated_and_submitted_once_per_slot(tournament_templat
                "GX_ANALYTICS_ENABLED": "false"}
         env.pop("NUMERAI_ASSETS_MODE", None)
         with DagsterDev(env, log=tmp_path / "dagster_dev.log") as dev:
+            train_roster_as_backfill(dev, roster, home)
+            evaluate(roster, defs, home)
             for number in (1, 2):
                 server.advance()
                 run = dev.wait_for_run({"numerai/round": str(number)})
