@@ -2,7 +2,8 @@
 
 The roster is trained by one asset backfill launched through the webserver's GraphQL API (what the
 UI's "Materialize" dialog sends) and run by the daemon; the sensor notices each round by itself;
-everything is asserted through the GraphQL API, the instance and the tournament's own records. Every process started here is stopped in a ``finally``.
+everything is asserted through the GraphQL API, the instance and the tournament's own records.
+Every process started here is stopped in a ``finally``.
 """
 import os
 import shutil
@@ -38,8 +39,8 @@ def prepare(home, server):
 def train_roster_as_backfill(dev, roster, home):
     """Every (model x seed) partition in one backfill, launched as the UI launches it."""
     keys = [str(k) for k in model_seed_keys(roster)]
-    backfill = dev.wait_for_backfill(dev.launch_backfill(["trained_model", "validation_predictions"], keys,
-                                                         title="roster sweep"))
+    backfill_id = dev.launch_backfill(["trained_model", "validation_predictions"], keys, title="roster sweep")
+    backfill = dev.wait_for_backfill(backfill_id)
     assert backfill["status"] in {"COMPLETED", "COMPLETED_SUCCESS"}, backfill
     assert backfill["numPartitions"] == len(keys)
     with dg.DagsterInstance.from_config(str(home / "dagster")) as inst:
@@ -51,8 +52,8 @@ def evaluate(roster, defs, home):
     """Champions: the evaluation job per model, in process with the lenient test policy."""
     with dg.DagsterInstance.from_config(str(home / "dagster")) as inst:
         for model in roster.names:
-            result = defs.resolve_job_def("evaluation_job").execute_in_process(instance=inst, partition_key=model)
-            assert result.success, model
+            job = defs.resolve_job_def("evaluation_job")
+            assert job.execute_in_process(instance=inst, partition_key=model).success, model
 
 
 def submissions_by_slot(server, round_number):
@@ -69,7 +70,8 @@ def checks_of(dev, run_id):
     }
 
 
-def test_roster_backfills_then_rounds_are_noticed_gated_and_submitted_once_per_slot(tournament_template, tmp_path):
+def test_roster_backfills_then_rounds_are_noticed_gated_and_submitted_once_per_slot(
+        tournament_template, tmp_path):
     home = tmp_path / "home"
     shutil.copytree(tournament_template, home / "tournament")
     (home / "dagster").mkdir(parents=True)
