@@ -107,7 +107,8 @@ def _summarize(label: str, result, seconds: float) -> str:
             lines.append(f"  CHECK FAILED {event.asset_key.to_user_string()}:{event.check_name}"
                          f" {event.description or ''}")
     checks = result.get_asset_check_evaluations()
-    lines.append(f"  checks passed: {sum(c.passed for c in checks)}/{len(checks)}")
+    if checks:
+        lines.append(f"  checks passed: {sum(c.passed for c in checks)}/{len(checks)}")
     return "\n".join(lines)
 
 
