@@ -8,15 +8,15 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import platform
 import subprocess
-import tempfile
 from collections.abc import Sequence
 from datetime import datetime, timezone
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
+
+from numerai_assets.core.atomic import write_bytes_atomic
 
 MANIFEST_SCHEMA = 1
 MANIFEST_SUFFIX = ".manifest.json"
@@ -73,21 +73,6 @@ def manifest_path_for(model_path: str | Path) -> Path:
     return model_path.with_name(model_path.stem + MANIFEST_SUFFIX)
 
 
-def write_bytes_atomic(path: str | Path, data: bytes) -> None:
-    """Write to a temporary file in the same folder, then rename: readers never see half a file."""
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def write_manifest(path: str | Path, manifest: dict[str, Any]) -> None:
     write_bytes_atomic(path, (json.dumps(manifest, indent=2, sort_keys=True) + "\n").encode())
 
@@ -113,7 +98,8 @@ def build_manifest(
     dataset_version: str,
     dataset_sha256: dict[str, str],
     training: dict[str, Any],
-    model_path: Path,
+    model_file: str,
+    model_sha256: str,
     started_utc: str,
     extra: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
@@ -134,8 +120,8 @@ def build_manifest(
         "training": training,
         "versions": library_versions(engine),
         "git_sha": git_sha(),
-        "model_file": model_path.name,
-        "model_sha256": file_sha256(model_path),
+        "model_file": model_file,
+        "model_sha256": model_sha256,
         "started_utc": started_utc,
         "finished_utc": utc_now(),
     }

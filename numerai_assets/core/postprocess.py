@@ -14,7 +14,7 @@ import pandas as pd
 from numerai_tools import scoring as nt
 
 from numerai_assets.core import scoring_fast
-from numerai_assets.core.scoring import MISSING_FEATURE_VALUE
+from numerai_assets.core.batches import MISSING_FEATURE_VALUE
 
 
 def _eras_for(index: pd.Index, eras: pd.Series) -> np.ndarray:

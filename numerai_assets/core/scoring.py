@@ -29,11 +29,11 @@ import pyarrow.parquet as pq
 from numerai_tools import scoring as nt
 
 from numerai_assets.core import scoring_fast as fast
+from numerai_assets.core.batches import MISSING_FEATURE_VALUE
 
 METRICS = ("corr", "mmc", "bmc", "fnc", "feature_exposure")
 META_MODEL_COLUMN = "numerai_meta_model"
 MIN_OVERLAP = 1 - nt.DEFAULT_MAX_FILTERED_INDEX_RATIO  # 0.8
-MISSING_FEATURE_VALUE = 2  # Numerai fills a feature missing for an era with the middle bin
 Engine = Literal["vectorized", "numerai_tools"]
 
 

@@ -9,6 +9,7 @@ for validation and live predictions, so both see exactly the same reading code.
 """
 from __future__ import annotations
 
+import hashlib
 import os
 import time
 from collections.abc import Callable, Sequence
@@ -21,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from numerai_assets.core import cv, manifest as mf
+from numerai_assets.core.atomic import write_bytes_atomic
 from numerai_assets.core.batches import EraIndex, FeatureMatrix, iter_id_batches
 from numerai_assets.core.dataset import DEFAULT_VERSION, DatasetFile
 from numerai_assets.core.roster import ModelSpec
@@ -50,7 +52,7 @@ def engine_params(spec: ModelSpec, seed: int, threads: int | None = None) -> dic
 
 
 def model_path_for(out_dir: str | Path, spec: ModelSpec, seed: int) -> Path:
-    return Path(out_dir) / f"{spec.name}-seed{seed}{_engine(spec.engine).SUFFIX}"
+    return Path(out_dir) / f"{spec.name}-seed{seed}{mf.MODEL_SUFFIXES[spec.engine]}"
 
 
 @dataclass(frozen=True)
@@ -91,9 +93,9 @@ def train_model(
     index = EraIndex.load(path, spec.target)
     kept = cv.keep_every(index.eras, spec.era_step)
 
-    def data(eras: Sequence[str]) -> tuple[TrainingData, Any]:
+    def data(eras: Sequence[str]) -> TrainingData:
         sel = index.select(eras)
-        return TrainingData(FeatureMatrix(path, features, sel.mask, batch_rows=batch_rows), sel.labels), sel
+        return TrainingData(FeatureMatrix(path, features, sel.mask, batch_rows=batch_rows), sel.labels)
 
     train_eras, fold, valid = kept, None, None
     es = spec.early_stopping
@@ -101,8 +103,8 @@ def train_model(
         embargo = es.embargo if es.embargo is not None else cv.embargo_for_target(spec.target)
         fold = cv.last_fold(kept, eval_eras=es.eval_eras, embargo=embargo)
         train_eras = list(fold.train_eras)
-        valid, _ = data(fold.eval_eras)
-    train_data, sel = data(train_eras)
+        valid = data(fold.eval_eras)
+    train_data = data(train_eras)
     _log_data(log, spec, seed, train_data, train_eras, valid)
     fitted = engine.fit(params, train_data, spec.num_boost_round, features=features, valid=valid,
                         patience=es.patience if es else None,
@@ -112,7 +114,7 @@ def train_model(
         log(f"early stopping: best iteration {fitted.best_iteration} eval score {fitted.best_score:.5f}")
     if es is not None and es.refit and fitted.best_iteration is not None:
         log(f"refit on all {len(kept)} eras for {fitted.best_iteration} rounds")
-        train_data, sel = data(kept)
+        train_data = data(kept)
         fitted = engine.fit(params, train_data, fitted.best_iteration, features=features,
                             progress=Progress(log, progress_every, fitted.best_iteration))
         fits.append(fitted)
@@ -121,13 +123,14 @@ def train_model(
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     model_path = model_path_for(out_dir, spec, seed)
-    mf.write_bytes_atomic(model_path, engine.model_bytes(fitted))
+    model_bytes = engine.model_bytes(fitted)
+    write_bytes_atomic(model_path, model_bytes)
     hashes = dict(dataset_sha256 or {})
     name = train.name if isinstance(train, DatasetFile) else Path(path).name
     if name not in hashes:
         hashes[name] = train.sha256 if isinstance(train, DatasetFile) else mf.file_sha256(path)
     training = {
-        "file": name, "rows": sel.n_rows, "eras_first": train_eras[0], "eras_last": train_eras[-1],
+        "file": name, "rows": train_data.matrix.n_rows, "eras_first": train_eras[0], "eras_last": train_eras[-1],
         "eras_count": len(train_eras), "era_step": spec.era_step,
         "num_boost_round": spec.num_boost_round, "rounds": fitted.rounds,
         "best_iteration": fits[0].best_iteration, "best_score": fits[0].best_score,
@@ -141,7 +144,8 @@ def train_model(
         model=spec.name, slot=spec.slot, engine=spec.engine, seed=seed, target=spec.target,
         features=features, feature_set=spec.feature_set, params=params,
         dataset_version=dataset_version, dataset_sha256=hashes, training=training,
-        model_path=model_path, started_utc=started)
+        model_file=model_path.name, model_sha256=hashlib.sha256(model_bytes).hexdigest(),
+        started_utc=started)
     manifest_path = mf.manifest_path_for(model_path)
     mf.write_manifest(manifest_path, manifest)
     seconds = time.perf_counter() - t0

@@ -20,8 +20,6 @@ import numpy as np
 from numerai_assets.core.batches import FeatureMatrix, SequentialRows
 from numerai_assets.core.roster import ModelSpec
 
-ENGINE = "lightgbm"
-SUFFIX = ".lgb.txt"
 PUSH_ROWS = 4096  # float32 rows per push: 45 MB at 2,748 features
 DEFAULTS: dict[str, Any] = {
     "objective": "regression",
@@ -46,7 +44,10 @@ def engine_params(spec: ModelSpec, seed: int, threads: int) -> dict[str, Any]:
 
 
 class ParquetSequence(lgb.Sequence):
-    """A :class:`FeatureMatrix` seen as an ``lgb.Sequence``: rows as float64, slices as float32."""
+    """A :class:`FeatureMatrix` seen as an ``lgb.Sequence``: slices as float32 (what pushing reads).
+
+    With a binning reference LightGBM only reads slices; single rows (float64, as LightGBM's own
+    sampler wants them) are kept for the ``lgb.Sequence`` contract."""
 
     def __init__(self, matrix: FeatureMatrix, batch_size: int = PUSH_ROWS):
         self.rows = SequentialRows(matrix)
@@ -59,7 +60,7 @@ class ParquetSequence(lgb.Sequence):
     def __getitem__(self, idx: int | slice) -> np.ndarray:
         if isinstance(idx, numbers.Integral):
             i = int(idx) + (self._n if idx < 0 else 0)
-            return self.rows.take(i, i + 1)[0].astype(np.float64)  # LightGBM's own sampler wants doubles
+            return self.rows.take(i, i + 1)[0].astype(np.float64)
         if isinstance(idx, slice):
             start, stop, step = idx.indices(self._n)
             if step != 1:

@@ -23,8 +23,6 @@ import xgboost as xgb
 from numerai_assets.core.batches import FeatureMatrix
 from numerai_assets.core.roster import ModelSpec
 
-ENGINE = "xgboost"
-SUFFIX = ".xgb.ubj"
 DEFAULTS: dict[str, Any] = {
     "objective": "reg:squarederror",
     "tree_method": "hist",
@@ -47,7 +45,6 @@ class ParquetIter(xgb.DataIter):
     def __init__(self, matrix: FeatureMatrix, labels: np.ndarray, cache_prefix: str | None = None):
         super().__init__(cache_prefix=cache_prefix, release_data=True)
         self.matrix, self.labels = matrix, labels
-        self.passes = 0
         self._stream = None
         self._offset = 0
 
@@ -57,7 +54,6 @@ class ParquetIter(xgb.DataIter):
     def next(self, input_data) -> bool:  # type: ignore[override]
         if self._stream is None:
             self._stream = self.matrix.batches()
-            self.passes += 1
         batch = next(self._stream, None)
         if batch is None:
             return False
