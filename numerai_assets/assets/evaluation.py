@@ -113,10 +113,9 @@ def build_evaluation_assets(
         if sorted(seeds) != sorted(spec.seeds):
             raise ValueError(f"{spec.name}: predictions for seeds {sorted(seeds)}, roster lists {list(spec.seeds)}")
         exposure_features = feature_sets.resolve(policy.exposure_feature_set)
-        frame = scoring.load_scoring_frame(
-            validation_data.path, meta_model.path, model_store.local_path(benchmark_alignment.key),
-            policy.benchmark_column, target=spec.target, features=exposure_features,
-        )
+        # the benchmarks come aligned from their own file, not joined onto the frame a second time
+        frame = scoring.load_scoring_frame(validation_data.path, meta_model.path, None, None,
+                                           target=spec.target, features=exposure_features)
         benchmarks = read_by_id(model_store.local_path(benchmark_alignment.key))
         oracle = evaluation.read_oracle(numerai.oracle_path())
         result = evaluation.evaluate_model(

@@ -18,6 +18,8 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from PIL import Image
 
+from numerai_assets.core.scoring import summary_stat
+
 PANEL_PX = (900, 300)
 DPI = 80
 TITLES = {"corr": "CORR", "mmc": "MMC", "bmc": "BMC", "fnc": "FNC",
@@ -87,13 +89,6 @@ def _fmt(value: object, digits: int = 4) -> str:
     return f"{value:.{digits}f}" if isinstance(value, float) else str(value)
 
 
-def _stat(summary: Mapping, metric: str, stat: str) -> object:
-    """``summarize()`` output (nested) or ``flatten_summary()`` output (flat)."""
-    if metric in summary and isinstance(summary[metric], Mapping):
-        return summary[metric].get("all", {}).get(stat)
-    return summary.get(f"{metric}_{stat}")
-
-
 COLUMNS = (
     ("CORR mean", "corr", "mean"), ("CORR sharpe", "corr", "sharpe"),
     ("CORR max DD", "corr", "max_drawdown"), ("CORR hit rate", "corr", "hit_rate"),
@@ -113,6 +108,6 @@ def metrics_table_markdown(
     header = "| model | " + " | ".join(c[0] for c in COLUMNS) + " |"
     lines = [header, "|" + "---|" * (len(COLUMNS) + 1)]
     for name, summary in rows.items():
-        cells = [_fmt(_stat(summary, metric, stat)) for _, metric, stat in COLUMNS]
+        cells = [_fmt(summary_stat(summary, metric, stat)) for _, metric, stat in COLUMNS]
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
     return "\n".join(lines)

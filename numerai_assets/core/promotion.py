@@ -12,6 +12,8 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from numerai_assets.core.scoring import summary_stat
+
 
 @dataclass(frozen=True)
 class PromotionDecision:
@@ -21,13 +23,8 @@ class PromotionDecision:
 
 
 def corr_stat(summary: Mapping, stat: str) -> float:
-    """A CORR figure from ``summarize()`` (``summary["corr"]["all"][stat]``) or from
-    ``flatten_summary()`` (``summary[f"corr_{stat}"]``); NaN when absent."""
-    nested = summary.get("corr")
-    if isinstance(nested, Mapping):
-        value = nested.get("all", {}).get(stat)
-    else:
-        value = summary.get(f"corr_{stat}")
+    """A CORR figure of either summary form (see ``scoring.summary_stat``); NaN when absent."""
+    value = summary_stat(summary, "corr", stat)
     return float("nan") if value is None else float(value)
 
 

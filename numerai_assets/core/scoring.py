@@ -17,7 +17,7 @@ late), else it is scored on the rows it covers.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -300,5 +300,14 @@ def flatten_summary(summary: dict[str, dict[str, dict]]) -> dict[str, float]:
             prefix = metric if window == "all" else f"{metric}_{window}"
             flat.update({f"{prefix}_{name}": value for name, value in stats.items()})
     return flat
+
+
+def summary_stat(summary: Mapping, metric: str, stat: str) -> object:
+    """One figure of :func:`summarize` output (``summary[metric]["all"][stat]``) or of
+    :func:`flatten_summary` output (``summary[f"{metric}_{stat}"]``); None when absent."""
+    nested = summary.get(metric)
+    if isinstance(nested, Mapping):
+        return nested.get("all", {}).get(stat)
+    return summary.get(f"{metric}_{stat}")
 
 
