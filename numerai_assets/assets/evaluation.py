@@ -39,15 +39,18 @@ HEADLINE = ("corr_mean", "corr_sharpe", "corr_max_drawdown", "corr_hit_rate", "c
             "mmc_mean", "bmc_mean", "fnc_mean", "feature_exposure_mean")
 
 
-@asset(group_name=GROUP, kinds={"parquet"})
+@asset(group_name=GROUP, kinds={"parquet"}, check_specs=[AssetCheckSpec(
+    "benchmark_coverage", asset="benchmark_alignment", blocking=True,
+    description="the BMC reference covers at least min_benchmark_coverage of our ids in every era")])
 def benchmark_alignment(
     context: AssetExecutionContext,
     validation_data: DatasetFile,
     validation_benchmark_models: DatasetFile,
     model_store: ModelStore,
-) -> Output[PredictionsRef]:
+    policy: EvaluationPolicy,
+) -> Iterator[Output[PredictionsRef] | AssetCheckResult]:
     """Numerai's benchmark predictions aligned to our scored validation ids and eras."""
-    from numerai_assets.core.evaluation import align_benchmarks
+    from numerai_assets.core.evaluation import align_benchmarks, benchmark_coverage
 
     aligned, coverage = align_benchmarks(validation_data.path, validation_benchmark_models.path)
     key = f"alignment/validation_benchmarks_{validation_benchmark_models.sha256[:16]}.parquet"
@@ -59,11 +62,15 @@ def benchmark_alignment(
         f"| {c} | {worst[c]:.3f} | {coverage[c].mean():.3f} |" for c in coverage.columns
     )
     context.log.info(f"aligned {len(coverage.columns)} benchmarks over {len(coverage)} eras")
-    return Output(
+    yield Output(
         PredictionsRef("benchmarks", key, len(aligned)),
         metadata={"coverage": MetadataValue.md(table), "eras": len(coverage),
                   "min_coverage": float(worst.min()), "rows": len(aligned)},
     )
+    passed, message, observed = benchmark_coverage(coverage, policy.benchmark_column,
+                                                   policy.min_benchmark_coverage)
+    yield AssetCheckResult(check_name="benchmark_coverage", passed=passed,
+                           severity=AssetCheckSeverity.ERROR, description=message, metadata=observed)
 
 
 def promotion_gate_result(decision, previous: Mapping | None) -> AssetCheckResult:

@@ -62,6 +62,22 @@ def align_benchmarks(
     return aligned, coverage
 
 
+def benchmark_coverage(coverage: pd.DataFrame, column: str, floor: float) -> tuple[bool, str, dict]:
+    """Whether ``column`` covers at least ``floor`` of our scored ids in every era (BMC is scored
+    against it): ``(passed, message, observed)``; the message names the worst eras."""
+    if column not in coverage.columns:
+        return False, f"benchmark column {column!r} is not in the benchmark file", {"column": column}
+    share = coverage[column]
+    short = share[share < floor].sort_values()
+    observed = {"column": column, "floor": floor, "min_coverage": float(share.min()),
+                "eras_below": len(short)}
+    if short.empty:
+        return True, f"{column} covers >= {floor:.0%} of our ids in all {len(share)} eras", observed
+    worst = ", ".join(f"{era} ({value:.1%})" for era, value in short.head(5).items())
+    return False, (f"{column} covers under {floor:.0%} of our ids in {len(short)} of {len(share)} "
+                   f"eras: {worst}"), observed
+
+
 def _per_era_spearman(a: pd.Series, b: pd.Series, eras: pd.Series) -> float:
     frame = pd.DataFrame({"a": a, "b": b, "era": eras}).dropna()
     if frame.empty:

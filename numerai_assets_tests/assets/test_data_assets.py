@@ -77,3 +77,18 @@ def test_live_data_missing_a_feature_fails_the_named_check(defs, open_server):
         failed = {c.check_name: c for c in result.get_asset_check_evaluations() if not c.passed}
         assert "live_covers_required_features" in failed
         assert dropped in failed["live_covers_required_features"].description
+
+
+def test_benchmark_missing_an_era_fails_the_coverage_check(defs, open_server):
+    served = open_server.root / "v5.2" / "validation_benchmark_models.parquet"
+    bench = pd.read_parquet(served)
+    era = sorted(bench["era"].unique())[2]
+    bench[bench["era"] != era].to_parquet(served)
+    with dg.instance_for_test() as instance:
+        result = defs.resolve_job_def("data_job").execute_in_process(instance=instance, raise_on_error=False)
+    assert not result.success  # the check is blocking
+    check, = [c for c in result.get_asset_check_evaluations() if c.check_name == "benchmark_coverage"]
+    assert not check.passed
+    assert "in 1 of" in check.description and f"{era} (0.0%)" in check.description
+    others = [c for c in result.get_asset_check_evaluations() if c.check_name != "benchmark_coverage"]
+    assert others and all(c.passed for c in others)

@@ -206,3 +206,15 @@ def test_tiny_tournament_frame_and_oracle_corr(tournament_template: Path) -> Non
     np.testing.assert_allclose(scores.to_numpy(), reference.to_numpy(), rtol=0, atol=TOL)
     assert summarize(scores)["corr"]["all"]["mean"] > 0
     assert len(scores) == frame["era"].nunique()
+
+
+def test_benchmark_coverage_floor_names_the_worst_eras_and_a_missing_column() -> None:
+    from numerai_assets.core.evaluation import benchmark_coverage
+
+    coverage = pd.DataFrame({"bench": [1.0, 0.5, 0.95, 0.2]}, index=pd.Index(["0001", "0002", "0003", "0004"], name="era"))
+    passed, message, observed = benchmark_coverage(coverage, "bench", 0.9)
+    assert not passed and observed["eras_below"] == 2 and observed["min_coverage"] == 0.2
+    assert message.endswith("in 2 of 4 eras: 0004 (20.0%), 0002 (50.0%)")
+    assert benchmark_coverage(coverage, "bench", 0.2)[0]
+    passed, message, _ = benchmark_coverage(coverage, "other", 0.9)
+    assert not passed and "'other' is not in the benchmark file" in message
