@@ -47,6 +47,7 @@ def test_graph_snapshot():
     expected = {asset: set(checks_for_kind(kind)) for asset, kind in CONTRACT_KINDS.items()}
     expected["live_data"] = set(checks_for_kind("live"))
     expected["model_evaluation"] = {"promotion_gate"}
+    expected["benchmark_alignment"] = {"benchmark_coverage"}
     for slot in load_roster().slots:
         expected[f"{slot}/live_predictions"] = set(GATE_NAMES)
     assert dict(checks) == expected
