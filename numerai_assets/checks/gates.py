@@ -7,9 +7,7 @@ from collections.abc import Iterable, Iterator
 
 from dagster import AssetCheckResult, AssetCheckSeverity, AssetCheckSpec, AssetKey
 
-from numerai_assets.core.gates import GATE_NAMES, GateResult
-
-NON_BLOCKING = {"feature_drift"}
+from numerai_assets.core.gates import GATE_NAMES, NON_BLOCKING, GateResult
 
 
 def gate_check_specs(asset_key: AssetKey) -> list[AssetCheckSpec]:
