@@ -11,7 +11,6 @@ Memory is bounded by the batch (``batch_rows`` x columns) plus the ``id`` column
 """
 from __future__ import annotations
 
-import re
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,8 +24,6 @@ import pyarrow.parquet as pq
 KEY_COLUMNS = ("id", "era", "data_type")
 FEATURE_RANGE = (0.0, 4.0)
 UNIT_RANGE = (0.0, 1.0)
-ERA_PATTERN = re.compile(r"^[0-9]{4}$")
-LIVE_ERA = "X"
 # The pass costs ~35 bytes of RSS per batch cell (Arrow's decoder): 32 M cells (11.5 k rows of the
 # 2,792-column train file) peak at 1.3 GB; 8 k rows: 0.96 GB, 24 k: 2.2 GB, same CPU time.
 DEFAULT_BATCH_CELLS = 32_000_000
@@ -87,13 +84,9 @@ class IdStats:
 
 @dataclass(frozen=True)
 class EraStats:
-    counts: dict[str, int]  # distinct eras -> rows, in order of first appearance
-    nulls: int
-    four_digit_rows: int  # rows whose era matches ^[0-9]{4}$
-    placeholder_rows: int  # rows whose era is the live placeholder "X"
+    counts: dict[str, int]  # distinct eras -> rows, in order of first appearance (at most MAX_DISTINCT_ERAS)
     order_violations: int  # adjacent (non-null) pairs where era[i] < era[i-1]
     first_violation: tuple[int, str, str] | None  # (row, previous era, era)
-    truncated: bool  # more than MAX_DISTINCT_ERAS distinct eras: counts holds the first ones
 
 
 @dataclass(frozen=True)
@@ -174,24 +167,18 @@ def _merge_counts(into: dict, value_counts: pa.StructArray) -> None:
 class _EraTracker:
     def __init__(self) -> None:
         self.counts: dict[str, int] = {}
-        self.nulls = self.four_digit = self.placeholder = self.violations = 0
+        self.violations = 0
         self.first_violation: tuple[int, str, str] | None = None
-        self.truncated = False
         self._last: str | None = None
         self._last_row = -1
 
     def update(self, era: pa.Array, offset: int) -> None:
-        self.nulls += era.null_count
-        self.four_digit += pc.sum(pc.match_substring_regex(era, ERA_PATTERN.pattern)).as_py() or 0
-        self.placeholder += pc.sum(pc.equal(era, LIVE_ERA)).as_py() or 0
-        vc = pc.value_counts(era.drop_null())  # order of first appearance
+        values = era.drop_null()
+        vc = pc.value_counts(values)  # order of first appearance
         if len(self.counts) + len(vc) <= MAX_DISTINCT_ERAS:
             _merge_counts(self.counts, vc)
-        else:
-            self.truncated = True
         positions = np.arange(len(era)) if era.null_count == 0 else (
             pc.indices_nonzero(era.is_valid()).to_numpy())
-        values = era.drop_null()
         if len(values) == 0:
             return
         if self._last is not None:  # boundary with the previous batch
@@ -208,8 +195,7 @@ class _EraTracker:
         self._last, self._last_row = values[-1].as_py(), int(positions[-1])
 
     def result(self) -> EraStats:
-        return EraStats(dict(self.counts), self.nulls, self.four_digit, self.placeholder,
-                        self.violations, self.first_violation, self.truncated)
+        return EraStats(dict(self.counts), self.violations, self.first_violation)
 
 
 def _id_stats(chunks: list[pa.Array]) -> IdStats:
