@@ -26,7 +26,6 @@ from numerai_assets.tournament.state import (
     DEFAULT_CLOSE_WINDOW_S,
     DEFAULT_STAKING_WINDOW_S,
     Round,
-    StateError,
     TournamentState,
 )
 
@@ -179,14 +178,8 @@ class TournamentServer:
     ) -> Round:
         """Write the round's live files (generator), then open it: staking closes after
         ``staking_window_s`` (late submissions are still taken until ``close_window_s``)."""
-        with self._round_lock:
-            current = self.state.current_round()
-            if current is not None:
-                raise StateError(f"round {current.number} is already open; close it first")
-            if number is None:
-                number = self.state.latest_round_number() + 1
-            elif self.state.get_round(number) is not None:
-                raise StateError(f"round {number} already exists")
+        with self._round_lock:  # refused before generating anything
+            number = self.state.next_round_number(number, float(staking_window_s), float(close_window_s))
             self._live_round_fn(self.root, number)
             rnd = self.state.open_round(number, float(staking_window_s), float(close_window_s),
                                         open_time)

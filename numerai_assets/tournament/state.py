@@ -162,6 +162,23 @@ class TournamentState:
 
     # rounds ---------------------------------------------------------------------------------
 
+    def next_round_number(self, number: int | None, staking_window_s: float, close_window_s: float) -> int:
+        """The number a round opened now with these arguments would get, or StateError saying why
+        it cannot open (also called before a round's live files are generated)."""
+        if staking_window_s < 0 or close_window_s < staking_window_s:
+            raise StateError("need 0 <= staking_window_s <= close_window_s")
+        with self._lock:
+            current = self.current_round()
+            if current is not None:
+                raise StateError(f"round {current.number} is already open; close it first")
+            if number is None:
+                return self.latest_round_number() + 1
+            if self.get_round(number) is not None:
+                raise StateError(f"round {number} already exists")
+            if number < 1:
+                raise StateError("round numbers start at 1")
+            return number
+
     def open_round(
         self,
         number: int | None = None,
@@ -170,18 +187,8 @@ class TournamentState:
         open_time: dt.datetime | None = None,
     ) -> Round:
         """Open a round; numbering continues from the highest round ever opened (1 at first)."""
-        if staking_window_s < 0 or close_window_s < staking_window_s:
-            raise StateError("need 0 <= staking_window_s <= close_window_s")
         with self._lock:
-            current = self.current_round()
-            if current is not None:
-                raise StateError(f"round {current.number} is already open; close it first")
-            if number is None:
-                number = self.latest_round_number() + 1
-            elif self.get_round(number) is not None:
-                raise StateError(f"round {number} already exists")
-            if number < 1:
-                raise StateError("round numbers start at 1")
+            number = self.next_round_number(number, staking_window_s, close_window_s)
             t0 = open_time or utcnow()
             close = t0 + dt.timedelta(seconds=close_window_s)
             rnd = Round(

@@ -47,6 +47,17 @@ def test_opening_a_second_round_while_one_is_open_is_refused(open_server):
         open_server.open_round()
 
 
+@pytest.mark.parametrize(("kwargs", "message"), [
+    ({"number": 0}, "start at 1"), ({"staking_window_s": -1}, "staking_window_s"),
+])
+def test_a_round_that_cannot_open_is_refused_before_its_files_are_written(server, kwargs, message):
+    before = sorted(p.name for p in (server.root / "rounds").glob("*"))
+    with pytest.raises(ValueError, match=message):
+        server.open_round(**kwargs)
+    assert sorted(p.name for p in (server.root / "rounds").glob("*")) == before
+    assert server.current_round() is None
+
+
 def test_list_datasets_has_the_twelve_v52_names(open_server, napi):
     assert sorted(napi.list_datasets()) == sorted(f"v5.2/{n}" for n in DATASET_NAMES)
 
