@@ -104,7 +104,7 @@ class Handler(BaseHTTPRequestHandler):
             self._file(path)
         elif url.path.startswith("/submissions/"):
             sub = self.app.state.get_submission(url.path.rsplit("/", 1)[1])
-            self._file(Path(sub.path) if sub else None)
+            self._file(Path(sub.path) if sub else None, sub.sha256 if sub else None)
         elif url.path == "/":
             self._json(200, {"service": "local Numerai tournament", "graphql": "POST /"})
         else:
@@ -168,14 +168,15 @@ class Handler(BaseHTTPRequestHandler):
 
     # files ----------------------------------------------------------------------------------
 
-    def _file(self, path: Path | None) -> None:
-        """Serve a file with ETag (sha256), single Range (206/416) and the truncation fault."""
+    def _file(self, path: Path | None, sha256: str | None = None) -> None:
+        """Serve a file with ETag (sha256: given when known, e.g. a submission's, else hashed once
+        per version by the catalog), single Range (206/416) and the truncation fault."""
         if path is None or not path.is_file():
             self._reply(404, b"not found\n")
             return
         st = path.stat()
         size = st.st_size
-        etag = f'"{self.app.catalog.sha256(path)}"'
+        etag = f'"{sha256 or self.app.catalog.sha256(path)}"'
         headers = {"ETag": etag, "Accept-Ranges": "bytes",
                    "Last-Modified": email.utils.formatdate(st.st_mtime, usegmt=True)}
         if self.headers.get("If-None-Match") == etag:

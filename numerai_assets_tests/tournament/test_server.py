@@ -116,6 +116,9 @@ def test_valid_upload_is_listed_and_recorded(open_server, napi):
     assert recorded["id"] == submission_id and recorded["modelName"] == "demo_slot_a"
     assert recorded["late"] is False
     assert recorded["sha256"] == hashlib.sha256(sub.to_csv(index=False).encode()).hexdigest()
+    served = requests.get(f"{open_server.url}/submissions/{submission_id}", timeout=10)
+    assert served.content == sub.to_csv(index=False).encode()
+    assert served.headers["ETag"] == f'"{recorded["sha256"]}"'
 
 
 def test_served_live_example_predictions_are_a_valid_submission(open_server, napi, tmp_path):
