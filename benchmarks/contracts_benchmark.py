@@ -36,12 +36,10 @@ KINDS = {"train": "train", "validation": "validation", "live": "live"}
 
 
 def _peak_rss_mb() -> float:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    import resource
+    from numerai_assets.core.training import peak_rss_bytes
 
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    peak = peak_rss_bytes()
+    return float("nan") if peak is None else peak / 2**20
 
 
 def _cpu_s() -> float:

@@ -29,6 +29,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from numerai_assets.core.scoring import load_scoring_frame, per_era_scores
+from numerai_assets.core.training import peak_rss_bytes
 
 BENCHMARK_COLUMN = "v52_lgbm_ender20"
 
@@ -45,13 +46,6 @@ def _timed(fn, repeat: int):
         result = fn()
         best = min(best, time.perf_counter() - start)
     return best, result
-
-
-def _peak_rss_gb() -> float:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024**2
-    return float("nan")
 
 
 def main() -> None:
@@ -120,7 +114,8 @@ def main() -> None:
             per_era = seconds / len(eras)
             print(f"  {len(names):>5} features: {per_era:6.2f} s/era measured; "
                   f"{per_era * n_eras / 60:6.1f} min for {n_eras} eras EXTRAPOLATED")
-    print(f"\npeak RSS {_peak_rss_gb():.2f} GB")
+    peak = peak_rss_bytes()
+    print(f"\npeak RSS {peak / 2**30:.2f} GB" if peak else "\npeak RSS unknown (no /proc)")
     if tmp is not None:
         tmp.cleanup()
 

@@ -33,15 +33,6 @@ EVAL_ROWS = 10_000
 GB = 1e9
 
 
-def _peak_rss() -> int:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) * 1024
-    import resource
-
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-
-
 def _spec(args: argparse.Namespace):
     from dataclasses import replace
 
@@ -55,19 +46,19 @@ def _spec(args: argparse.Namespace):
 def child(args: argparse.Namespace) -> dict:
     import numpy as np
 
-    from numerai_assets.core.training import engine_params, predict, train_model
+    from numerai_assets.core.training import engine_params, peak_rss_bytes, predict, train_model
 
     spec, features = _spec(args), json.loads(Path(args.features_file).read_text())
     params = engine_params(spec, 0, args.threads)
     start = time.perf_counter()
-    rss_start = _peak_rss()
+    rss_start = peak_rss_bytes()
     if args.path_kind == "ours":
         with tempfile.TemporaryDirectory() as out:
             trained = train_model(spec, 0, args.data, features, out, threads=args.threads,
                                   progress_every=max(1, args.rounds // 3), log=lambda s: print(s, file=sys.stderr),
                                   dataset_sha256={Path(args.data).name: "not-hashed-in-benchmark"})
             t = trained.manifest["training"]
-            peak = _peak_rss()
+            peak = peak_rss_bytes()
             preds = predict(trained.model_path, args.eval, features).to_numpy()
         load_s, build_s, train_s, rows = 0.0, t["build_seconds"], t["train_seconds"], t["rows"]
     else:
@@ -93,7 +84,7 @@ def child(args: argparse.Namespace) -> dict:
             t0 = time.perf_counter()
             booster = xgb.train(params, data, num_boost_round=args.rounds)
         train_s = time.perf_counter() - t0
-        peak = _peak_rss()
+        peak = peak_rss_bytes()
         sample = pd.read_parquet(args.eval, columns=features)
         preds = (booster.predict(sample) if args.engine == "lightgbm"
                  else booster.predict(xgb.DMatrix(sample.to_numpy())))
