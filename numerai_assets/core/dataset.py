@@ -36,10 +36,6 @@ class DatasetFile:
     columns: tuple[str, ...] = ()
     round_number: int | None = None
 
-    @property
-    def feature_columns(self) -> list[str]:
-        return [c for c in self.columns if c.startswith("feature_")]
-
     def metadata(self) -> dict[str, object]:
         """Figures shown on the asset in the UI."""
         meta: dict[str, object] = {

@@ -90,9 +90,6 @@ class RoundInfo:
     close_staking_time: datetime
     close_time: datetime | None
 
-    def staking_open(self, now: datetime) -> bool:
-        return self.open_time <= now < self.close_staking_time
-
 
 @dataclass(frozen=True)
 class UploadReceipt:
