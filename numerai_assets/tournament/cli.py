@@ -18,6 +18,8 @@ import urllib.request
 from pathlib import Path
 from typing import Any, Sequence
 
+from numerai_assets.tournament.profiles import DEFAULT_PROFILE, DEFAULT_VERSION, PROFILES
+
 DEFAULT_URL = "http://127.0.0.1:8765"
 
 
@@ -52,7 +54,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
     from numerai_assets.tournament.generator import generate_tournament
 
     info = generate_tournament(Path(args.root), scale=args.scale, seed=args.seed,
-                               version=args.version)
+                               version=args.version, profile=args.profile)
     _print(dataclasses.asdict(info) if dataclasses.is_dataclass(info) else info)
     return 0
 
@@ -109,7 +111,11 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--root", required=True)
     gen.add_argument("--scale", choices=("tiny", "demo", "full"), default="tiny")
     gen.add_argument("--seed", type=int, default=0)
-    gen.add_argument("--version", default="v5.2")
+    gen.add_argument("--version", default=None,
+                     help=f"dataset version (default: the profile's, {DEFAULT_VERSION} for "
+                          f"{DEFAULT_PROFILE}); run again with another to add it to --root")
+    gen.add_argument("--profile", default=DEFAULT_PROFILE, choices=sorted(PROFILES),
+                     help="convention profile (see numerai_assets/tournament/profiles.py)")
     gen.set_defaults(func=cmd_generate)
 
     serve = sub.add_parser("serve", help="serve the tournament in --root until SIGTERM/SIGINT")

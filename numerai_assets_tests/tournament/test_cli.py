@@ -15,6 +15,7 @@ import time
 import pytest
 
 from numerai_assets.tournament.cli import main
+from numerai_assets.tournament.profiles import DEFAULT_VERSION as V
 
 CLIENT = """
 import json, sys
@@ -55,8 +56,8 @@ def test_serve_subprocess_answers_numerapi_and_stops_on_sigterm(tournament_root,
         assert client.returncode == 0, client.stderr
         answer = json.loads(client.stdout)
         assert answer["round"] == 1
-        assert "v5.2/train.parquet" in answer["datasets"]
-        assert "v5.2/live.parquet" in answer["datasets"]
+        assert f"{V}/train.parquet" in answer["datasets"]
+        assert f"{V}/live.parquet" in answer["datasets"]
 
         capsys.readouterr()
         assert main(["advance", "--url", url]) == 0
@@ -80,7 +81,7 @@ def test_serve_subprocess_answers_numerapi_and_stops_on_sigterm(tournament_root,
 def test_generate_command_writes_a_servable_tournament(tmp_path, capsys):
     assert main(["generate", "--root", str(tmp_path), "--scale", "tiny", "--seed", "1"]) == 0
     assert json.loads(capsys.readouterr().out)["seed"] == 1
-    assert (tmp_path / "v5.2" / "train.parquet").is_file()
+    assert (tmp_path / V / "train.parquet").is_file()
 
 
 def test_admin_commands_report_an_unreachable_server():
