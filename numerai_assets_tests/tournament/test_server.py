@@ -36,10 +36,16 @@ def test_round_state_drives_current_round_and_check_round_open(server, napi):
     assert napi.get_current_round() == 3
 
 
-def test_round_times_look_like_numerai(open_server, napi):
+def test_round_times_follow_the_calendar(open_server, napi):
+    """A round opened by hand closes for staking at the calendar's next close: 13:00 UTC on
+    Tuesday-Friday or Sunday 14:00 UTC; late submissions run until a Tue-Sat 12:00 opening."""
     (rnd,) = [r for r in napi.list_rounds() if r["number"] == 1]
-    assert rnd["closeStakingTime"] - rnd["openTime"] == dt.timedelta(hours=1)
-    assert rnd["closeTime"] - rnd["openTime"] >= dt.timedelta(days=2)
+    close = rnd["closeStakingTime"].astimezone(dt.timezone.utc)
+    assert (close.weekday(), close.hour) in {(1, 13), (2, 13), (3, 13), (4, 13), (6, 14)}
+    assert close - rnd["openTime"] <= dt.timedelta(days=3, hours=2)
+    late = rnd["closeTime"].astimezone(dt.timezone.utc)
+    assert late.weekday() in (1, 2, 3, 4, 5) and (late.hour, late.minute) == (12, 0)
+    assert close < late and rnd["scoreTime"] > close and rnd["resolveTime"] > rnd["scoreTime"]
     assert rnd["openTime"] < dt.datetime.now(dt.timezone.utc) < rnd["closeStakingTime"]
 
 
