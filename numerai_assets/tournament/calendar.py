@@ -94,6 +94,28 @@ def window_opened_at(now: dt.datetime) -> RoundWindow:
     return RoundWindow(now, w.close_staking_time, w.close_time, w.score_time, w.resolve_time)
 
 
+def fixed_window(open_time: dt.datetime, staking_window_s: float,
+                 close_window_s: float) -> RoundWindow:
+    """A window of explicit lengths (the calendar aside): scores at the close, resolves 31 days
+    after the open, as before the calendar existed."""
+    if staking_window_s < 0 or close_window_s < staking_window_s:
+        raise ValueError("need 0 <= staking_window_s <= close_window_s, got "
+                         f"staking_window_s={staking_window_s}, close_window_s={close_window_s}")
+    close = open_time + dt.timedelta(seconds=close_window_s)
+    return RoundWindow(open_time, open_time + dt.timedelta(seconds=staking_window_s), close,
+                       close, open_time + RESOLVE_AFTER)
+
+
+def check_window(w: RoundWindow) -> None:
+    if not w.open_time <= w.close_staking_time <= w.close_time:
+        raise ValueError(f"round times out of order: open {_iso(w.open_time)}, close staking "
+                         f"{_iso(w.close_staking_time)}, close {_iso(w.close_time)}")
+
+
+def _iso(t: dt.datetime) -> str:
+    return _utc(t).isoformat(timespec="milliseconds")
+
+
 @dataclass(frozen=True)
 class ScaledClock:
     """Calendar time = `calendar_epoch` + (real time - `real_epoch`) * `scale`."""

@@ -16,7 +16,6 @@ import math
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import ExitStack
-from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -34,10 +33,12 @@ from numerai_assets.tournament.eras import (
     float_columns,
 )
 from numerai_assets.tournament.info import (
-    INFO_FILE,
     TournamentInfo,
+    existing_versions,
     load_tournament_info,
+    profile_of,
     version_info_path,
+    write_infos,
 )
 from numerai_assets.tournament.profiles import DEFAULT_PROFILE, Profile, get_profile
 from numerai_assets.tournament.scales import MAIN_TARGET, Scale, get_scale
@@ -96,12 +97,12 @@ def generate_tournament(
     prof = get_profile(profile) if isinstance(profile, str) else profile
     wanted = sort_versions(list(versions) if versions else [version or prof.version])
     _check_seed(seed)
-    done = set(_existing_versions(root, scale, seed, prof))
+    done = set(existing_versions(root, scale, seed, prof))
     for v in wanted:
         if v not in done or not all((root / v / f).is_file() for f in TOURNAMENT_FILES):
             _generate_version(root, sc, seed, v, prof)
             done.add(v)
-    _write_infos(root, sort_versions(list(done)))
+    write_infos(root, sort_versions(list(done)))
     return load_tournament_info(root, wanted[-1])
 
 
@@ -119,7 +120,7 @@ def generate_live_round(root: Path | str, round_number: int) -> Path:
         out = root / "rounds" / str(round_number) / version
         if all((out / f).is_file() for f in LIVE_FILES):
             continue
-        ctx = TournamentContext(get_scale(info.scale), info.seed, version, _profile_of(info))
+        ctx = TournamentContext(get_scale(info.scale), info.seed, version, profile_of(info))
         _write_live(ctx, round_number, out, odir)
     return root / "rounds" / str(round_number) / info.version
 
@@ -188,50 +189,6 @@ def _generate_version(root: Path, sc: Scale, seed: int, version: str, prof: Prof
         versions=[version],
     )
     write_text_atomic(version_info_path(root, version), info.to_json())
-
-
-def _existing_versions(root: Path, scale: str, seed: int, prof: Profile) -> list[str]:
-    """Versions already under `root`; refuses a root generated with other parameters."""
-    if not (root / INFO_FILE).is_file():
-        return []
-    info = load_tournament_info(root)
-    have = (info.scale, info.seed, _switches(_profile_of(info)))
-    if have != (scale, seed, _switches(prof)):
-        raise ValueError(
-            f"{root} already holds a tournament with scale={info.scale!r}, seed={info.seed}, "
-            f"profile={info.profile!r}; asked for scale={scale!r}, seed={seed}, "
-            f"profile={prof.name!r}: use another root or delete this one"
-        )
-    if not version_info_path(root, info.version).is_file():  # generator 1: one version only
-        write_text_atomic(version_info_path(root, info.version), info.to_json())
-    return list(info.versions)
-
-
-def _write_infos(root: Path, versions: list[str]) -> None:
-    """Every version's info lists all versions; tournament.json is the newest's (written last)."""
-    texts = {version_info_path(root, v): replace(load_tournament_info(root, v),
-                                                 versions=versions).to_json() for v in versions}
-    texts[root / INFO_FILE] = texts[version_info_path(root, versions[-1])]
-    for path, text in texts.items():  # unchanged files are not touched: a rerun is a no-op
-        if not path.is_file() or path.read_text(encoding="utf-8") != text:
-            write_text_atomic(path, text)
-
-
-def _profile_of(info: TournamentInfo) -> Profile:
-    if info.profile_switches:
-        return Profile(**info.profile_switches)  # type: ignore[arg-type]
-    if info.unresolved_data_type == "test":  # generator 1
-        return replace(get_profile("unresolved_tail_test"), name="legacy", live_targets=True,
-                       version=info.version)
-    return get_profile(info.profile)
-
-
-def _switches(prof: Profile) -> dict[str, object]:
-    """The conventions a root is generated with (name, description, version aside)."""
-    d = prof.to_dict()
-    for key in ("name", "description", "version"):
-        d.pop(key)
-    return d
 
 
 def _check_seed(seed: int) -> None:

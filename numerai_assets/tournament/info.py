@@ -8,8 +8,11 @@ version, so its presence marks that version complete).
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
+
+from numerai_assets.tournament.profiles import Profile, get_profile
+from numerai_assets.tournament.writer import write_text_atomic
 
 INFO_FILE = "tournament.json"
 VERSIONS_DIR = "_versions"
@@ -88,3 +91,47 @@ def load_tournament_info(root: Path | str, version: str | None = None) -> Tourna
             f"{root} holds no generated {version} (has {', '.join(info.versions)})"
         )
     return info
+
+
+def existing_versions(root: Path, scale: str, seed: int, prof: Profile) -> list[str]:
+    """Versions already under `root`; refuses a root generated with other parameters."""
+    if not (root / INFO_FILE).is_file():
+        return []
+    info = load_tournament_info(root)
+    have = (info.scale, info.seed, _switches(profile_of(info)))
+    if have != (scale, seed, _switches(prof)):
+        raise ValueError(
+            f"{root} already holds a tournament with scale={info.scale!r}, seed={info.seed}, "
+            f"profile={info.profile!r}; asked for scale={scale!r}, seed={seed}, "
+            f"profile={prof.name!r}: use another root or delete this one"
+        )
+    if not version_info_path(root, info.version).is_file():  # generator 1: one version only
+        write_text_atomic(version_info_path(root, info.version), info.to_json())
+    return list(info.versions)
+
+
+def write_infos(root: Path, versions: list[str]) -> None:
+    """Every version's info lists all versions; tournament.json is the newest's (written last)."""
+    texts = {version_info_path(root, v): replace(load_tournament_info(root, v),
+                                                 versions=versions).to_json() for v in versions}
+    texts[root / INFO_FILE] = texts[version_info_path(root, versions[-1])]
+    for path, text in texts.items():  # unchanged files are not touched: a rerun is a no-op
+        if not path.is_file() or path.read_text(encoding="utf-8") != text:
+            write_text_atomic(path, text)
+
+
+def profile_of(info: TournamentInfo) -> Profile:
+    if info.profile_switches:
+        return Profile(**info.profile_switches)  # type: ignore[arg-type]
+    if info.unresolved_data_type == "test":  # generator 1
+        return replace(get_profile("unresolved_tail_test"), name="legacy", live_targets=True,
+                       version=info.version)
+    return get_profile(info.profile)
+
+
+def _switches(prof: Profile) -> dict[str, object]:
+    """The conventions a root is generated with (name, description, version aside)."""
+    d = prof.to_dict()
+    for key in ("name", "description", "version"):
+        d.pop(key)
+    return d

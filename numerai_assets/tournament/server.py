@@ -26,6 +26,7 @@ from numerai_assets.tournament.http_handler import Handler
 from numerai_assets.tournament.calendar import (
     RoundWindow,
     ScaledClock,
+    fixed_window,
     last_open,
     round_window,
     window_opened_at,
@@ -35,7 +36,6 @@ from numerai_assets.tournament.state import (
     DEFAULT_STAKING_WINDOW_S,
     Round,
     TournamentState,
-    fixed_window,
     parse_iso,
     utcnow,
 )

@@ -14,14 +14,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable
 
-from numerai_assets.tournament.calendar import RoundWindow
+from numerai_assets.tournament.calendar import RoundWindow, check_window, fixed_window
 
 # Fixed namespace so a model name maps to the same UUID on every machine and every restart.
 MODEL_NAMESPACE = uuid.UUID("5f0c6a52-8d1e-4c3b-9a57-2f4e1b6d9c10")
 
 DEFAULT_STAKING_WINDOW_S = 3600.0
 DEFAULT_CLOSE_WINDOW_S = 3 * 86400.0
-RESOLVE_AFTER_S = 31 * 86400.0
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS rounds (
@@ -72,24 +71,6 @@ def iso(t: dt.datetime) -> str:
 
 def parse_iso(s: str) -> dt.datetime:
     return dt.datetime.fromisoformat(s.replace("Z", "+00:00"))
-
-
-def fixed_window(open_time: dt.datetime, staking_window_s: float,
-                 close_window_s: float) -> RoundWindow:
-    """A window of explicit lengths (the calendar aside): scores at the close, resolves 31 days
-    after the open, as before the calendar existed."""
-    if staking_window_s < 0 or close_window_s < staking_window_s:
-        raise StateError("need 0 <= staking_window_s <= close_window_s, got "
-                         f"staking_window_s={staking_window_s}, close_window_s={close_window_s}")
-    close = open_time + dt.timedelta(seconds=close_window_s)
-    return RoundWindow(open_time, open_time + dt.timedelta(seconds=staking_window_s), close,
-                       close, open_time + dt.timedelta(seconds=RESOLVE_AFTER_S))
-
-
-def check_window(w: RoundWindow) -> None:
-    if not w.open_time <= w.close_staking_time <= w.close_time:
-        raise StateError(f"round times out of order: open {iso(w.open_time)}, close staking "
-                         f"{iso(w.close_staking_time)}, close {iso(w.close_time)}")
 
 
 def model_id_for(name: str) -> str:
