@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 import numerapi
 import numerapi.base_api
@@ -23,6 +23,24 @@ def tournament_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("tournament_template")
     generate_tournament(root, scale="tiny", seed=0)
     return root
+
+
+@pytest.fixture(scope="session")
+def profile_template(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], Path]:
+    """`profile_template(name)`: a tiny tournament of that convention profile (see
+    numerai_assets/tournament/profiles.py), generated once per session; copy before changing."""
+    from numerai_assets.tournament.generator import generate_tournament
+
+    made: dict[str, Path] = {}
+
+    def make(profile: str) -> Path:
+        if profile not in made:
+            root = tmp_path_factory.mktemp(f"tournament_{profile}")
+            generate_tournament(root, scale="tiny", seed=0, profile=profile)
+            made[profile] = root
+        return made[profile]
+
+    return make
 
 
 @pytest.fixture

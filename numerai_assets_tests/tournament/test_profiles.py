@@ -130,3 +130,11 @@ def test_combined_deviations_are_allowed_in_code(tmp_path: Path) -> None:
     info = generate_tournament(tmp_path, "tiny", seed=0, profile=combo)
     assert (info.version, info.unresolved_data_type, info.profile) == ("v5.2", "test", "combo")
     assert "data_type" not in _read(tmp_path, "v5.2/meta_model.parquet").columns
+
+
+def test_profile_template_fixture_serves_the_profile(profile_template, tmp_path: Path) -> None:
+    """The session fixture other packages' tests use to run against each profile."""
+    root = profile_template("benchmark_no_data_type")
+    assert profile_template("benchmark_no_data_type") is root
+    assert load_tournament_info(root).profile == "benchmark_no_data_type"
+    assert "data_type" not in _read(root, "v5.3/validation_benchmark_models.parquet").columns
