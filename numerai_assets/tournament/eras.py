@@ -14,7 +14,7 @@ import numpy as np
 import pyarrow as pa
 
 from numerai_assets.tournament.layout import FeatureLayout, build_layout
-from numerai_assets.tournament.profiles import NEXT_ERA, Profile, get_profile
+from numerai_assets.tournament.profiles import DEFAULT_PROFILE, NEXT_ERA, Profile, get_profile
 from numerai_assets.tournament.scales import BENCHMARK_TARGET_NAMES, Scale
 from numerai_assets.tournament.planted_signal import (
     LIVE_STREAM_OFFSET,
@@ -53,7 +53,7 @@ class TournamentContext:
     schemas. v5.2 features, targets, ids and fake models are the same in every version."""
 
     def __init__(self, scale: Scale, seed: int, version: str,
-                 profile: Profile | str = "numerai") -> None:
+                 profile: Profile | str = DEFAULT_PROFILE) -> None:
         self.scale, self.seed, self.version = scale, seed, version
         self.profile = get_profile(profile) if isinstance(profile, str) else profile
         self.layout: FeatureLayout = build_layout(
@@ -74,7 +74,8 @@ class TournamentContext:
             strings + feature_fields + (target_fields if self.profile.live_targets else [])
         )
         bench_strings = strings if self.profile.benchmark_data_type else strings[:1]
-        self.bench_schema = frame_schema(bench_strings + [(c, pa.float32()) for c in self.bench_cols])
+        bench_fields = [(c, pa.float32()) for c in self.bench_cols]
+        self.bench_schema = frame_schema(bench_strings + bench_fields)
         self.meta_schema = frame_schema(bench_strings + [("numerai_meta_model", pa.float32())])
         self.preds_schema = frame_schema([("prediction", pa.float32())])
         self.csv_schema = pa.schema([("id", pa.string()), ("prediction", pa.float32())])

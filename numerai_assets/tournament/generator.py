@@ -2,9 +2,9 @@
 
 Writes the directory described in docs/ARCHITECTURE.md. Everything derives from per-era random
 generators keyed by (seed, stream, era), so files are byte-identical for the same
-(scale, seed, version, profile) whatever the batching, and full scale streams row group by row group with
-bounded memory (generation of the next row group overlaps writing of the previous one). Each file
-appears atomically; tournament.json is written last and marks a complete tournament. Several
+(scale, seed, version, profile) whatever the batching, and full scale streams row group by row
+group with bounded memory (generating the next row group overlaps writing the previous one). Each
+file appears atomically; tournament.json is written last and marks a complete tournament. Several
 versions can share a root: they have the same rows, ids and targets (v5.3 adds the quantum
 features), so the oracle under `_oracle/` serves them all. The profile (profiles.py) picks the
 conventions: documented Numerai by default.

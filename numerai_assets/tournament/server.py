@@ -200,7 +200,8 @@ class TournamentServer:
             w = self.clock.window_to_real(window_opened_at(self.clock.to_calendar(now)))
             return dataclasses.replace(w, open_time=now)
         staking = DEFAULT_STAKING_WINDOW_S if staking_window_s is None else float(staking_window_s)
-        close = max(DEFAULT_CLOSE_WINDOW_S, staking) if close_window_s is None else float(close_window_s)
+        close = (max(DEFAULT_CLOSE_WINDOW_S, staking) if close_window_s is None
+                 else float(close_window_s))
         return fixed_window(now, staking, close)
 
     def open_round(

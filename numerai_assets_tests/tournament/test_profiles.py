@@ -24,7 +24,7 @@ BENCH_FILES = ("train_benchmark_models.parquet", "validation_benchmark_models.pa
                "meta_model.parquet")
 # What each profile must produce, written out by hand (not read from the profile's switches).
 EXPECTED = {
-    #  name:                   (version, tail label,  live targets, bench data_type, live era, NaN features)
+    # name: (version, unresolved tail label, live targets, bench data_type, live era, n NaN feats)
     "numerai":                ("v5.3", "validation", False, True, "X", 0),
     "v52_layout":             ("v5.2", "validation", False, True, "X", 0),
     "v53_layout":             ("v5.3", "validation", False, True, "X", 0),
