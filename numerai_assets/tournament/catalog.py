@@ -37,7 +37,7 @@ DATASET_NAMES = (
     "validation_example_preds.parquet",
 )
 LIVE_NAMES = frozenset(n for n in DATASET_NAMES if n.startswith("live"))
-_VERSION_RE = re.compile(r"^v\d+(\.\d+)*$")
+_VERSION_RE = re.compile(r"^v\d+\.\d+$")
 _HASH_CHUNK = 4 * 1024 * 1024
 
 
@@ -45,12 +45,6 @@ def read_info(root: Path) -> dict:
     """The raw ``tournament.json`` (empty when the root has none)."""
     info = root / "tournament.json"
     return json.loads(info.read_text()) if info.is_file() else {}
-
-
-def read_version(root: Path) -> str:
-    """The newest dataset version recorded in ``tournament.json`` (the default if absent)."""
-    version = read_info(root).get("version")
-    return version if isinstance(version, str) and _VERSION_RE.match(version) else DEFAULT_VERSION
 
 
 class Catalog:
@@ -66,11 +60,12 @@ class Catalog:
         self._sha: dict[tuple[str, int, int, int], str] = {}
         self._hashing: dict[str, threading.Lock] = {}  # one hasher per path at a time
         self._universe: dict[tuple[int, int, int], pd.Series] = {}
-        self._info: tuple[int, dict] = (-1, {})
+        self._info: tuple[tuple[int, int], dict] = ((-1, -1), {})
 
     def _read_info(self) -> dict:
         path = self.root / "tournament.json"
-        mtime = path.stat().st_mtime_ns if path.is_file() else 0
+        st = path.stat() if path.is_file() else None
+        mtime = (st.st_mtime_ns, st.st_ino) if st else (0, 0)
         with self._lock:
             if self._info[0] == mtime:
                 return self._info[1]
@@ -82,7 +77,11 @@ class Catalog:
     @property
     def version(self) -> str:
         """The version a bare file name means: the one asked for, else the newest generated."""
-        return self._fixed_version or read_version(self.root)
+        if self._fixed_version:
+            return self._fixed_version
+        version = self._read_info().get("version")
+        valid = isinstance(version, str) and _VERSION_RE.match(version)
+        return version if valid else DEFAULT_VERSION
 
     def versions(self) -> list[str]:
         """Every version served, oldest first."""
