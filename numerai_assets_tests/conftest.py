@@ -58,7 +58,9 @@ def server(tournament_root: Path) -> Iterator[TournamentServer]:
 
 @pytest.fixture
 def open_server(server: TournamentServer) -> TournamentServer:
-    server.open_round()
+    """Round 1 open for an hour of staking: an explicit window, so a test that happens to run
+    just before a calendar close (13:00 UTC Tue-Fri, Sunday 14:00) is not cut short."""
+    server.open_round(staking_window_s=3600)
     return server
 
 

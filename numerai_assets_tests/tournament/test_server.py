@@ -24,7 +24,7 @@ def test_round_state_drives_current_round_and_check_round_open(server, napi):
     with pytest.raises(ValueError, match="Current round not open for submissions"):
         napi.get_current_round()
 
-    server.open_round()
+    server.open_round(staking_window_s=3600)  # explicit: never cut short by a calendar close
     assert napi.get_current_round() == 1
     assert napi.check_round_open() is True
 
@@ -36,17 +36,21 @@ def test_round_state_drives_current_round_and_check_round_open(server, napi):
     assert napi.get_current_round() == 3
 
 
-def test_round_times_follow_the_calendar(open_server, napi):
-    """A round opened by hand closes for staking at the calendar's next close: 13:00 UTC on
-    Tuesday-Friday or Sunday 14:00 UTC; late submissions run until a Tue-Sat 12:00 opening."""
-    (rnd,) = [r for r in napi.list_rounds() if r["number"] == 1]
-    close = rnd["closeStakingTime"].astimezone(dt.timezone.utc)
-    assert (close.weekday(), close.hour) in {(1, 13), (2, 13), (3, 13), (4, 13), (6, 14)}
-    assert close - rnd["openTime"] <= dt.timedelta(days=3, hours=2)
-    late = rnd["closeTime"].astimezone(dt.timezone.utc)
+def test_round_times_follow_the_calendar(server, napi):
+    """A round opened by hand without windows closes for staking at the calendar's next close
+    (13:00 UTC Tuesday-Friday, Sunday 14:00 UTC); late submissions run until the next opening."""
+    server.open_round()
+    (rnd,) = napi.list_rounds(number=1)
+    utc = dt.timezone.utc
+    t = rnd["openTime"].astimezone(utc).replace(minute=0, second=0, microsecond=0)
+    closes = {(1, 13), (2, 13), (3, 13), (4, 13), (6, 14)}  # (weekday, hour), Monday = 0
+    while t <= rnd["openTime"] or (t.weekday(), t.hour) not in closes:
+        t += dt.timedelta(hours=1)
+    assert rnd["closeStakingTime"] == t
+    late = rnd["closeTime"].astimezone(utc)
     assert late.weekday() in (1, 2, 3, 4, 5) and (late.hour, late.minute) == (12, 0)
-    assert close < late and rnd["scoreTime"] > close and rnd["resolveTime"] > rnd["scoreTime"]
-    assert rnd["openTime"] < dt.datetime.now(dt.timezone.utc) < rnd["closeStakingTime"]
+    assert t < late <= t + dt.timedelta(days=2, hours=23)
+    assert rnd["scoreTime"] > t and rnd["resolveTime"] > rnd["scoreTime"]
 
 
 def test_opening_a_second_round_while_one_is_open_is_refused(open_server):
