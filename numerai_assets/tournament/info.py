@@ -66,6 +66,7 @@ class TournamentInfo:
         if "test_eras" in raw:  # generator_version 1 called the unresolved tail "test"
             raw["unresolved_eras"] = raw.pop("test_eras")
             raw.setdefault("unresolved_data_type", "test")
+            raw.setdefault("profile", "legacy")
         for key in ("train_eras", "validation_eras", "unresolved_eras"):
             if raw.get(key) is not None:
                 raw[key] = tuple(raw[key])

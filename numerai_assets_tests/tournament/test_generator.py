@@ -337,3 +337,18 @@ def test_several_versions_share_a_root_rows_and_targets(root: Path, tmp_path: Pa
     assert live[V].index.equals(live["v5.2"].index)
     with pytest.raises(FileNotFoundError, match="v5.0"):
         load_tournament_info(other, "v5.0")
+
+
+def test_a_root_from_generator_1_is_read_and_refused_by_name(root: Path, tmp_path: Path) -> None:
+    """Roots written before profiles ("test" tail, live targets) still load; regenerating one
+    with the new defaults says which profile it holds instead of mixing conventions."""
+    raw = json.loads((root / "tournament.json").read_text())
+    raw["test_eras"] = raw.pop("unresolved_eras")
+    for key in ("unresolved_data_type", "target_alias", "profile", "profile_switches", "versions"):
+        raw.pop(key)
+    raw.update(version="v5.2", generator_version=1)
+    (tmp_path / "tournament.json").write_text(json.dumps(raw))
+    info = load_tournament_info(tmp_path)
+    assert (info.unresolved_data_type, info.profile, info.versions) == ("test", "legacy", ["v5.2"])
+    with pytest.raises(ValueError, match="profile='legacy'.*delete this one"):
+        generate_tournament(tmp_path, "tiny", seed=0)
