@@ -278,6 +278,8 @@ def test_bad_scale_names_the_valid_ones(tmp_path: Path) -> None:
         get_scale("huge")
     with pytest.raises(ValueError, match="valid scales"):
         generate_tournament(tmp_path, "huge")
+    with pytest.raises(ValueError, match="'5.3'"):
+        generate_tournament(tmp_path, "tiny", version="5.3")
     assert not list(tmp_path.iterdir())
 
 
