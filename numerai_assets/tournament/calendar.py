@@ -5,7 +5,8 @@ Saturday at 12:00 UTC; Tuesday-Friday rounds close for submissions (`closeStakin
 UTC the same day, and the Saturday round at Sunday 14:00 UTC. No round opens on Sunday or
 Monday. First daily scores come ~4 days after the close and a round resolves after ~31 days.
 Late submissions are queued for the next round: locally a round takes late submissions
-(`closeTime`) until the next round opens.
+(`closeTime`) until the next round opens, or (``late=False``) none, leaving a gap between rounds
+in which numerapi's `get_current_round` fails with "not open", as its source says can happen.
 
 `ScaledClock` maps real time to calendar time `scale` times faster, anchored at a real instant
 and a calendar instant, so tests can live through a week of rounds in seconds.
@@ -71,26 +72,29 @@ def last_open(at: dt.datetime) -> dt.datetime:
     return day
 
 
-def round_window(open_time: dt.datetime) -> RoundWindow:
-    """The window of the round opening at `open_time` (which must be a calendar opening)."""
+def round_window(open_time: dt.datetime, late: bool = True) -> RoundWindow:
+    """The window of the round opening at `open_time` (which must be a calendar opening).
+    `late`: late submissions until the next opening (`closeTime`); False: none, the round
+    closes with staking and there is no current round until the next opening."""
     open_time = _utc(open_time)
     if not is_open_time(open_time):
         raise ValueError(f"no round opens at {open_time.isoformat()}: rounds open "
                          "Tuesday-Saturday at 12:00 UTC")
     close_staking = open_time + (SATURDAY_CLOSE if open_time.weekday() == SATURDAY
                                  else WEEKDAY_CLOSE)  # fmt: skip
-    return RoundWindow(open_time, close_staking, next_open(close_staking),
+    close = next_open(close_staking) if late else close_staking
+    return RoundWindow(open_time, close_staking, close,
                        close_staking + SCORE_AFTER, close_staking + RESOLVE_AFTER)
 
 
-def window_opened_at(now: dt.datetime) -> RoundWindow:
+def window_opened_at(now: dt.datetime, late: bool = True) -> RoundWindow:
     """A round opened by hand at `now`: it takes submissions until the calendar's next
     `closeStakingTime` after `now` (the round opening at or before it), late ones until the
     next opening after that."""
     now = _utc(now)
-    w = round_window(last_open(now))
+    w = round_window(last_open(now), late)
     if w.close_staking_time <= now:
-        w = round_window(next_open(now))
+        w = round_window(next_open(now), late)
     return RoundWindow(now, w.close_staking_time, w.close_time, w.score_time, w.resolve_time)
 
 

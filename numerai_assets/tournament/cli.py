@@ -75,7 +75,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
         start = dt.datetime.fromisoformat(args.clock_start) if args.clock_start else None
         clock = ScaledClock.starting_now(args.clock_scale or 1.0, start)
     server = TournamentServer(args.root, host=args.host, port=args.port, models=models,
-                              allow_remote=args.allow_remote, clock=clock)
+                              allow_remote=args.allow_remote, clock=clock,
+                              late_submissions=not args.no_late_submissions)
     with server.start():
         if args.open_round and server.current_round() is None:
             server.open_round(staking_window_s=args.staking_window_s)
@@ -137,6 +138,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--clock-scale", type=float, default=None,
                        help="open and close rounds by the calendar, X times faster than real "
                             "time (3600: an hour per second)")
+    serve.add_argument("--no-late-submissions", action="store_true",
+                       help="calendar rounds end at closeStakingTime (no round until the next "
+                            "opening) instead of taking late submissions until then")
     serve.add_argument("--clock-start", default=None,
                        help="calendar time at start, ISO-8601 with zone (default: now)")
     serve.add_argument("--allow-remote", action="store_true", help="permit a non-loopback host")

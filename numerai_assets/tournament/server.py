@@ -85,7 +85,9 @@ class TournamentServer:
     """Local tournament over ``root`` (the generator's layout); state in ``root/state.sqlite``.
 
     ``clock`` maps real time to calendar time (default: the real time); rounds opened without
-    explicit windows follow the calendar on it, and ``start_clock`` follows it automatically."""
+    explicit windows follow the calendar on it, and ``start_clock`` follows it automatically.
+    ``late_submissions=False`` ends calendar rounds at ``closeStakingTime`` (a gap between
+    rounds) instead of taking late submissions until the next opening."""
 
     def __init__(
         self,
@@ -98,6 +100,7 @@ class TournamentServer:
         allow_remote: bool = False,
         live_round_fn: LiveRoundFn | None = None,
         clock: ScaledClock | None = None,
+        late_submissions: bool = True,
     ) -> None:
         if not is_loopback(host) and not allow_remote:
             raise ValueError(f"refusing to bind {host!r}: not loopback (pass allow_remote=True)")
@@ -109,6 +112,7 @@ class TournamentServer:
         self.catalog = Catalog(self.root, version)
         self.faults = Faults()
         self.clock = clock or ScaledClock.starting_now()  # real time unless scaled
+        self.late_submissions = late_submissions  # calendar rounds: late until the next opening
         self.uploads_dir = self.root / "_uploads"
         self.uploads_dir.mkdir(exist_ok=True)
         self.api = GraphQLApi(self.state, self.catalog, self.models, str(self.uploads_dir))
@@ -197,7 +201,8 @@ class TournamentServer:
         on the server's clock and answered in real time."""
         now = open_time or utcnow()
         if staking_window_s is None and close_window_s is None:
-            w = self.clock.window_to_real(window_opened_at(self.clock.to_calendar(now)))
+            cal = window_opened_at(self.clock.to_calendar(now), self.late_submissions)
+            w = self.clock.window_to_real(cal)
             return dataclasses.replace(w, open_time=now)
         staking = DEFAULT_STAKING_WINDOW_S if staking_window_s is None else float(staking_window_s)
         close = (max(DEFAULT_CLOSE_WINDOW_S, staking) if close_window_s is None
@@ -260,7 +265,7 @@ class TournamentServer:
                 return None
             if self.state.current_round() is not None:
                 self.close_round()
-            cal = round_window(last_open(self.clock.to_calendar(now)))
+            cal = round_window(last_open(self.clock.to_calendar(now)), self.late_submissions)
             return self.open_round(window=self.clock.window_to_real(cal))
 
     def start_clock(self, poll_s: float = 0.2) -> None:

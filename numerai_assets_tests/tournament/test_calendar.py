@@ -77,3 +77,9 @@ def test_scaled_clock_runs_an_hour_per_second() -> None:
         real0 + dt.timedelta(seconds=7))
     with pytest.raises(ValueError, match="scale"):
         ScaledClock.starting_now(0)
+
+
+def test_without_late_submissions_a_round_ends_at_its_staking_close() -> None:
+    w = round_window(day(5), late=False)
+    assert w.close_time == w.close_staking_time == day(6, 14)
+    assert window_opened_at(day(2, 9), late=False).close_time == day(2, 13)

@@ -132,3 +132,21 @@ def test_republish_of_an_unknown_file_names_it(open_server):
     resp = requests.post(f"{open_server.url}/admin/datasets/republish",
                          json={"filename": f"{V}/nope.parquet"}, timeout=10)
     assert resp.status_code == 400 and f"{V}/nope.parquet" in resp.json()["error"]
+
+
+def test_without_late_submissions_the_clock_leaves_a_gap_between_rounds(tournament_root, napi,
+                                                                          monkeypatch):
+    """Rounds end at closeStakingTime: until the next opening numerapi finds no current round."""
+    real0 = dt.datetime(2030, 1, 1, tzinfo=UTC)
+    clock = ScaledClock(real0, cal(0, 11), 3600)
+    with TournamentServer(tournament_root, clock=clock, late_submissions=False) as srv:
+        monkeypatch.setattr(numerapi.base_api, "API_TOURNAMENT_URL", srv.url)
+        assert srv.clock_tick(clock.to_real(cal(0, 12))).number == 1  # Tuesday's round
+        assert napi.get_current_round() == 1
+        assert srv.clock_tick(clock.to_real(cal(0, 13))) is None  # staking closed: round ends
+        assert srv.state.get_round(1).status == "closed"
+        with pytest.raises(ValueError, match="not open"):
+            napi.get_current_round()
+        assert srv.clock_tick(clock.to_real(cal(0, 20))) is None  # still between rounds
+        assert srv.clock_tick(clock.to_real(cal(1, 12))).number == 2
+        assert napi.get_current_round() == 2
