@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 import numerapi
 import numerapi.base_api
@@ -25,6 +25,24 @@ def tournament_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
+@pytest.fixture(scope="session")
+def profile_template(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], Path]:
+    """`profile_template(name)`: a tiny tournament of that convention profile (see
+    numerai_assets/tournament/profiles.py), generated once per session; copy before changing."""
+    from numerai_assets.tournament.generator import generate_tournament
+
+    made: dict[str, Path] = {}
+
+    def make(profile: str) -> Path:
+        if profile not in made:
+            root = tmp_path_factory.mktemp(f"tournament_{profile}")
+            generate_tournament(root, scale="tiny", seed=0, profile=profile)
+            made[profile] = root
+        return made[profile]
+
+    return make
+
+
 @pytest.fixture
 def tournament_root(tournament_template: Path, tmp_path: Path) -> Path:
     root = tmp_path / "tournament"
@@ -40,7 +58,9 @@ def server(tournament_root: Path) -> Iterator[TournamentServer]:
 
 @pytest.fixture
 def open_server(server: TournamentServer) -> TournamentServer:
-    server.open_round()
+    """Round 1 open for an hour of staking: an explicit window, so a test that happens to run
+    just before a calendar close (13:00 UTC Tue-Fri, Sunday 14:00) is not cut short."""
+    server.open_round(staking_window_s=3600)
     return server
 
 

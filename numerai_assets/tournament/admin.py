@@ -47,5 +47,13 @@ class AdminClient:
         path = "submissions" if round_number is None else f"submissions?round={round_number}"
         return self._request("GET", path)["submissions"]
 
+    def republish(self, filename: str, round_number: int | None = None) -> dict:
+        """Replace ``vX.Y/<name>`` (a live file: of ``round_number``, default the latest round)
+        by different content of the same size; answers its new sha256 (the ETag)."""
+        payload: dict[str, Any] = {"filename": filename}
+        if round_number is not None:
+            payload["round"] = round_number
+        return self._request("POST", "datasets/republish", payload)
+
     def set_faults(self, **faults: Any) -> dict:
         return self._request("POST", "faults", faults)

@@ -1,4 +1,5 @@
-"""JSON control API (``/admin/*``) of the local tournament: rounds, submissions, faults, health.
+"""JSON control API (``/admin/*``) of the local tournament: rounds, submissions, faults, health,
+and republishing a dataset file with same-size new content.
 
 Never subject to faults, so a test can always switch a fault off again. Unauthenticated: the
 server binds to loopback unless told otherwise. Rounds are shaped like numerapi's (camelCase
@@ -10,6 +11,7 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
+from numerai_assets.tournament.republish import republish
 from numerai_assets.tournament.state import StateError
 
 if TYPE_CHECKING:
@@ -37,6 +39,19 @@ class AdminApi:
             status, result = 400, {"error": str(exc)}
         h._json(status, result)
 
+    def _republish(self, filename: str, round: int | None = None) -> dict[str, Any]:  # noqa: A002
+        """Replace a served file (a live one: of `round`, default the latest round) by
+        same-size, different content (see republish.py); answers its new sha256, the ETag."""
+        app = self.app
+        version, name = app.catalog.split(filename)
+        number = round if round is not None else app.state.latest_round_number()
+        path = app.catalog.path_for(version, name, number)
+        if path is None:
+            raise ValueError(f"dataset {filename!r} not found for round {number}")
+        republish(path)
+        return {"filename": f"{version}/{name}", "round": number, "size": path.stat().st_size,
+                "sha256": app.catalog.sha256(path)}
+
     def _dispatch(self, route: tuple[str, str], query: dict[str, list[str]],
                   payload: dict[str, Any]) -> tuple[int, Any]:
         app = self.app
@@ -49,6 +64,8 @@ class AdminApi:
             opened = app.advance(**_only(payload, _OPEN_KEYS - {"number"}))
             closed = app.state.get_round(before.number) if before else None
             return 200, {"closed": closed.to_dict() if closed else None, "round": opened.to_dict()}
+        if route == ("POST", "/admin/datasets/republish"):
+            return 200, self._republish(**_only(payload, {"filename", "round"}))
         if route == ("GET", "/admin/rounds/current"):
             current = app.state.current_round()
             return 200, {"round": current.to_dict() if current else None}
@@ -68,6 +85,7 @@ class AdminApi:
             current = app.state.current_round()
             return 200, {
                 "ok": True, "url": app.url, "version": app.catalog.version,
+                "versions": app.catalog.versions(),
                 "round": current.number if current else None, "models": app.models,
             }
         return 404, {"error": f"no admin route {route[0]} {route[1]}"}

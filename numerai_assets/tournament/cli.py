@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import datetime as dt
 import json
 import logging
 import signal
@@ -17,6 +18,9 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 from typing import Any, Sequence
+
+from numerai_assets.tournament.calendar import ScaledClock
+from numerai_assets.tournament.profiles import DEFAULT_PROFILE, DEFAULT_VERSION, PROFILES
 
 DEFAULT_URL = "http://127.0.0.1:8765"
 
@@ -52,7 +56,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
     from numerai_assets.tournament.generator import generate_tournament
 
     info = generate_tournament(Path(args.root), scale=args.scale, seed=args.seed,
-                               version=args.version)
+                               version=args.version, profile=args.profile)
     _print(dataclasses.asdict(info) if dataclasses.is_dataclass(info) else info)
     return 0
 
@@ -66,11 +70,18 @@ def cmd_serve(args: argparse.Namespace) -> int:
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
+    clock = None
+    if args.clock_scale is not None or args.clock_start is not None:
+        start = dt.datetime.fromisoformat(args.clock_start) if args.clock_start else None
+        clock = ScaledClock.starting_now(args.clock_scale or 1.0, start)
     server = TournamentServer(args.root, host=args.host, port=args.port, models=models,
-                              allow_remote=args.allow_remote)
+                              allow_remote=args.allow_remote, clock=clock,
+                              late_submissions=not args.no_late_submissions)
     with server.start():
         if args.open_round and server.current_round() is None:
             server.open_round(staking_window_s=args.staking_window_s)
+        if clock is not None:
+            server.start_clock()
         print(f"serving {server.url}", flush=True)
         while not stop.wait(1.0):
             pass
@@ -109,7 +120,11 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--root", required=True)
     gen.add_argument("--scale", choices=("tiny", "demo", "full"), default="tiny")
     gen.add_argument("--seed", type=int, default=0)
-    gen.add_argument("--version", default="v5.2")
+    gen.add_argument("--version", default=None,
+                     help=f"dataset version (default: the profile's, {DEFAULT_VERSION} for "
+                          f"{DEFAULT_PROFILE}); run again with another to add it to --root")
+    gen.add_argument("--profile", default=DEFAULT_PROFILE, choices=sorted(PROFILES),
+                     help="convention profile (see numerai_assets/tournament/profiles.py)")
     gen.set_defaults(func=cmd_generate)
 
     serve = sub.add_parser("serve", help="serve the tournament in --root until SIGTERM/SIGINT")
@@ -118,7 +133,16 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=8765, help="0 picks a free port")
     serve.add_argument("--models", default="demo_slot_a,demo_slot_b")
     serve.add_argument("--open-round", action="store_true", help="open a round if none is open")
-    serve.add_argument("--staking-window-s", type=float, default=3600.0)
+    serve.add_argument("--staking-window-s", type=float, default=None,
+                       help="with --open-round: staking window length (default: the calendar)")
+    serve.add_argument("--clock-scale", type=float, default=None,
+                       help="open and close rounds by the calendar, X times faster than real "
+                            "time (3600: an hour per second)")
+    serve.add_argument("--no-late-submissions", action="store_true",
+                       help="calendar rounds end at closeStakingTime (no round until the next "
+                            "opening) instead of taking late submissions until then")
+    serve.add_argument("--clock-start", default=None,
+                       help="calendar time at start, ISO-8601 with zone (default: now)")
     serve.add_argument("--allow-remote", action="store_true", help="permit a non-loopback host")
     serve.add_argument("--log-level", default="INFO")
     serve.set_defaults(func=cmd_serve)
@@ -142,6 +166,11 @@ def build_parser() -> argparse.ArgumentParser:
     subs.add_argument("--round", type=int)
     subs.set_defaults(func=lambda a: _print(_admin(
         a.url, "GET", "submissions" + ("" if a.round is None else f"?round={a.round}"))) or 0)
+    rep = with_url("republish", "replace a served file by same-size, different content")
+    rep.add_argument("--filename", required=True, help="e.g. v5.3/train.parquet")
+    rep.add_argument("--round", type=int, help="round of a live file (default: the latest)")
+    rep.set_defaults(func=lambda a: _print(_admin(a.url, "POST", "datasets/republish", {
+        "filename": a.filename, **({} if a.round is None else {"round": a.round})})) or 0)
     faults = with_url("faults", "show or set fault switches")
     faults.add_argument("--set", nargs="+", metavar="KEY=VALUE")
     faults.add_argument("--reset", action="store_true", help="clear every fault first")

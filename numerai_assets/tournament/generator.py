@@ -2,20 +2,20 @@
 
 Writes the directory described in docs/ARCHITECTURE.md. Everything derives from per-era random
 generators keyed by (seed, stream, era), so files are byte-identical for the same
-(scale, seed, version) whatever the batching, and full scale streams row group by row group with
-bounded memory (generation of the next row group overlaps writing of the previous one). Each file
-appears atomically; tournament.json is written last and marks a complete tournament.
+(scale, seed, version, profile) whatever the batching, and full scale streams row group by row
+group with bounded memory (generating the next row group overlaps writing the previous one). Each
+file appears atomically; tournament.json is written last and marks a complete tournament. Several
+versions can share a root: they have the same rows, ids and targets (v5.3 adds the quantum
+features), so the oracle under `_oracle/` serves them all. The profile (profiles.py) picks the
+conventions: documented Numerai by default.
 """
 
 from __future__ import annotations
 
-import json
 import math
-import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import ExitStack
-from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -30,10 +30,19 @@ from numerai_assets.tournament.eras import (
     Era,
     TournamentContext,
     build_batch,
-    data_columns,
     float_columns,
 )
-from numerai_assets.tournament.scales import get_scale
+from numerai_assets.tournament.info import (
+    TournamentInfo,
+    existing_versions,
+    load_tournament_info,
+    profile_of,
+    version_info_path,
+    write_infos,
+)
+from numerai_assets.tournament.profiles import DEFAULT_PROFILE, Profile, get_profile
+from numerai_assets.tournament.scales import MAIN_TARGET, Scale, get_scale
+from numerai_assets.tournament.versions import sort_versions
 from numerai_assets.tournament.writer import (
     AtomicCsvWriter,
     AtomicParquetWriter,
@@ -52,8 +61,6 @@ __all__ = [
     "load_tournament_info",
 ]
 
-GENERATOR_VERSION = 1
-INFO_FILE = "tournament.json"
 ORACLE_DIR = "_oracle"
 TOURNAMENT_FILES = (
     "features.json",
@@ -74,74 +81,71 @@ LIVE_FILES = (
 META_COL, EXAMPLE_COL = "numerai_meta_model", "validation_example_preds"
 
 
-@dataclass(frozen=True)
-class TournamentInfo:
-    """Summary of a generated tournament, persisted as <root>/tournament.json.
-
-    `validation_eras` spans all of validation.parquet; its last eras (`test_eras`) have no
-    targets. CORR figures are mean and Sharpe of per-era `numerai_corr` against `target` over the
-    validation eras that have targets; `validation_corr_*` covers the benchmark columns, the meta
-    model and the example predictions.
-    """
-
-    version: str
-    scale: str
-    seed: int
-    n_features: int
-    feature_sets: dict[str, int]
-    targets: list[str]
-    benchmark_columns: list[str]
-    train_eras: tuple[str, str]
-    validation_eras: tuple[str, str]
-    oracle_validation_corr_mean: float
-    oracle_validation_corr_sharpe: float
-    test_eras: tuple[str, str] | None = None
-    benchmark_train_start_era: str = ""
-    n_train_rows: int = 0
-    n_validation_rows: int = 0
-    validation_corr_mean: dict[str, float] = field(default_factory=dict)
-    validation_corr_sharpe: dict[str, float] = field(default_factory=dict)
-    main_target: str = "target"
-    live_era: str = LIVE_ERA
-    generator_version: int = GENERATOR_VERSION
-
-    def to_json(self) -> str:
-        return json.dumps(asdict(self), indent=2) + "\n"
-
-    @classmethod
-    def from_json(cls, text: str) -> TournamentInfo:
-        raw = json.loads(text)
-        for key in ("train_eras", "validation_eras", "test_eras"):
-            if raw.get(key) is not None:
-                raw[key] = tuple(raw[key])
-        return cls(**raw)
-
-
-def load_tournament_info(root: Path | str) -> TournamentInfo:
-    path = Path(root) / INFO_FILE
-    if not path.is_file():
-        raise FileNotFoundError(f"no generated tournament at {root} ({INFO_FILE} missing)")
-    return TournamentInfo.from_json(path.read_text(encoding="utf-8"))
-
-
 def generate_tournament(
-    root: Path | str, scale: str = "tiny", seed: int = 0, version: str = "v5.2"
+    root: Path | str,
+    scale: str = "tiny",
+    seed: int = 0,
+    version: str | None = None,
+    profile: str | Profile = DEFAULT_PROFILE,
+    versions: Iterable[str] | None = None,
 ) -> TournamentInfo:
-    """Write everything but the rounds under `root`; a no-op if it is already there."""
+    """Write every version asked for (`versions`, else `version`, else the profile's) under
+    `root`, next to any version already there; versions already complete are left alone.
+    Returns the info of the newest version asked for."""
     root = Path(root)
     sc = get_scale(scale)
-    _check_params(seed, version)
-    if (root / INFO_FILE).is_file():
-        info = load_tournament_info(root)
-        if (info.scale, info.seed, info.version) != (scale, seed, version):
-            raise ValueError(
-                f"{root} already holds a tournament with scale={info.scale!r}, seed={info.seed}, "
-                f"version={info.version!r}; asked for scale={scale!r}, seed={seed}, "
-                f"version={version!r}: use another root or delete this one"
-            )
-        if all((root / version / f).is_file() for f in TOURNAMENT_FILES):
-            return info
-    ctx = TournamentContext(sc, seed, version)
+    prof = get_profile(profile) if isinstance(profile, str) else profile
+    wanted = sort_versions(list(versions) if versions else [version or prof.version])
+    _check_seed(seed)
+    done = set(existing_versions(root, scale, seed, prof))
+    for v in wanted:
+        if v not in done or not all((root / v / f).is_file() for f in TOURNAMENT_FILES):
+            _generate_version(root, sc, seed, v, prof)
+            done.add(v)
+    write_infos(root, sort_versions(list(done)))
+    return load_tournament_info(root, wanted[-1])
+
+
+def generate_live_round(root: Path | str, round_number: int) -> Path:
+    """Write one round's live files for every version under `root` (deterministic from seed,
+    profile and round); returns the folder of the root's newest version."""
+    root = Path(root)
+    info = load_tournament_info(root)
+    if isinstance(round_number, bool) or not isinstance(round_number, int):
+        raise TypeError(f"round_number must be an int, got {round_number!r}")
+    if not 0 <= round_number < MAX_ROUND:
+        raise ValueError(f"round_number must be in [0, {MAX_ROUND}), got {round_number}")
+    odir = root / ORACLE_DIR / "rounds" / str(round_number)
+    for version in info.versions:
+        out = root / "rounds" / str(round_number) / version
+        if all((out / f).is_file() for f in LIVE_FILES):
+            continue
+        ctx = TournamentContext(get_scale(info.scale), info.seed, version, profile_of(info))
+        _write_live(ctx, round_number, out, odir)
+    return root / "rounds" / str(round_number) / info.version
+
+
+def _write_live(ctx: TournamentContext, round_number: int, out: Path, odir: Path) -> None:
+    for d in (out, odir):
+        d.mkdir(parents=True, exist_ok=True)
+        remove_stale_tmp(d)
+    b = build_batch(ctx, [ctx.live_era(round_number)])
+    if not (odir / "live_targets.parquet").is_file():  # the same for every version
+        with AtomicParquetWriter(odir / "live_targets.parquet", ctx.live_oracle_schema) as w:
+            w.write([b.ids, b.era_col, pa.array(b.oracle)] + float_columns(b.targets))
+    with AtomicParquetWriter(out / "live_benchmark_models.parquet", ctx.bench_schema) as w:
+        w.write(ctx.bench_base(b) + float_columns(b.bench))
+    with AtomicParquetWriter(out / "live_example_preds.parquet", ctx.preds_schema) as w:
+        w.write([b.ids, pa.array(b.example)])
+    with AtomicCsvWriter(out / "live_example_preds.csv", ctx.csv_schema) as w:
+        w.write([b.ids, pa.array(b.example)])
+    with AtomicParquetWriter(out / "live.parquet", ctx.live_schema) as w:
+        w.write(ctx.data_columns(b, live=True))
+
+
+def _generate_version(root: Path, sc: Scale, seed: int, version: str, prof: Profile) -> None:
+    """Write one version's files, then `_versions/<version>.json` (marks it complete)."""
+    ctx = TournamentContext(sc, seed, version, prof)
     vdir, odir = root / version, root / ORACLE_DIR
     for d in (root, vdir, odir):
         d.mkdir(parents=True, exist_ok=True)
@@ -158,9 +162,10 @@ def generate_tournament(
 
     mean = {c: float(np.mean(v)) for c, v in scores.items()}
     sharpe = {c: _sharpe(v) for c, v in scores.items()}
+    unresolved = (label(ctx.n_resolved), label(ctx.n_eras - 1)) if sc.n_test_eras else None
     info = TournamentInfo(
         version=version,
-        scale=scale,
+        scale=sc.name,
         seed=seed,
         n_features=ctx.layout.n_features,
         feature_sets={k: len(v) for k, v in ctx.layout.feature_sets().items()},
@@ -170,53 +175,25 @@ def generate_tournament(
         validation_eras=(label(sc.n_train_eras), label(ctx.n_eras - 1)),
         oracle_validation_corr_mean=mean.pop("oracle"),
         oracle_validation_corr_sharpe=sharpe.pop("oracle"),
-        test_eras=(label(ctx.n_resolved), label(ctx.n_eras - 1)) if sc.n_test_eras else None,
+        unresolved_eras=unresolved,
+        unresolved_data_type=prof.unresolved_data_type,
         benchmark_train_start_era=label(ctx.bench_start - 1),
         n_train_rows=n_train,
         n_validation_rows=n_validation,
         validation_corr_mean=mean,
         validation_corr_sharpe=sharpe,
+        target_alias=MAIN_TARGET,
+        live_era=prof.live_era,
+        profile=prof.name,
+        profile_switches=prof.to_dict(),
+        versions=[version],
     )
-    write_text_atomic(root / INFO_FILE, info.to_json())
-    return info
+    write_text_atomic(version_info_path(root, version), info.to_json())
 
 
-def generate_live_round(root: Path | str, round_number: int) -> Path:
-    """Write one round's live files (deterministic from seed and round); returns their folder."""
-    root = Path(root)
-    info = load_tournament_info(root)
-    if isinstance(round_number, bool) or not isinstance(round_number, int):
-        raise TypeError(f"round_number must be an int, got {round_number!r}")
-    if not 0 <= round_number < MAX_ROUND:
-        raise ValueError(f"round_number must be in [0, {MAX_ROUND}), got {round_number}")
-    out = root / "rounds" / str(round_number) / info.version
-    if all((out / f).is_file() for f in LIVE_FILES):
-        return out
-    odir = root / ORACLE_DIR / "rounds" / str(round_number)
-    for d in (out, odir):
-        d.mkdir(parents=True, exist_ok=True)
-        remove_stale_tmp(d)
-    ctx = TournamentContext(get_scale(info.scale), info.seed, info.version)
-    b = build_batch(ctx, [ctx.live_era(round_number)])
-    base = [b.ids, b.era_col, b.type_col]
-    with AtomicParquetWriter(odir / "live_targets.parquet", ctx.live_oracle_schema) as w:
-        w.write([b.ids, b.era_col, pa.array(b.oracle)] + float_columns(b.targets))
-    with AtomicParquetWriter(out / "live_benchmark_models.parquet", ctx.bench_schema) as w:
-        w.write(base + float_columns(b.bench))
-    with AtomicParquetWriter(out / "live_example_preds.parquet", ctx.preds_schema) as w:
-        w.write([b.ids, pa.array(b.example)])
-    with AtomicCsvWriter(out / "live_example_preds.csv", ctx.csv_schema) as w:
-        w.write([b.ids, pa.array(b.example)])
-    with AtomicParquetWriter(out / "live.parquet", ctx.data_schema) as w:
-        w.write(data_columns(b, with_targets=False))
-    return out
-
-
-def _check_params(seed: int, version: str) -> None:
+def _check_seed(seed: int) -> None:
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
         raise ValueError(f"seed must be a non-negative int, got {seed!r}")
-    if not re.fullmatch(r"v\d+\.\d+", version):
-        raise ValueError(f"version must look like 'v5.2', got {version!r}")
 
 
 def _sharpe(values: list[float]) -> float:
@@ -256,10 +233,10 @@ def _write_train(ctx: TournamentContext, vdir: Path) -> int:
         )
 
         def write(b: Batch) -> None:
-            data.write(data_columns(b))
+            data.write(ctx.data_columns(b))
             lo, hi = b.rows_of(lambda e: e.index >= ctx.bench_start - 1)
             if hi > lo:
-                bench.write(_slice([b.ids, b.era_col, b.type_col], lo, hi)
+                bench.write(_slice(ctx.bench_base(b), lo, hi)
                             + float_columns(b.bench[:, lo:hi]))  # fmt: skip
 
         return _pipeline(ctx, groups, write)
@@ -284,10 +261,10 @@ def _write_validation(
         )
 
         def write(b: Batch) -> None:
-            base = [b.ids, b.era_col, b.type_col]
-            data.write(data_columns(b))
+            base = ctx.bench_base(b)
+            data.write(ctx.data_columns(b))
             bench.write(base + float_columns(b.bench))
-            lo, hi = b.rows_of(lambda e: e.data_type == "validation")
+            lo, hi = b.rows_of(lambda e: e.resolved)
             if hi > lo:
                 meta.write(_slice(base, lo, hi) + [pa.array(b.meta[lo:hi])])
             preds.write([b.ids, pa.array(b.example)])
@@ -298,7 +275,7 @@ def _write_validation(
             lo = 0
             for e in b.eras:
                 hi = lo + e.n_rows
-                if e.data_type == "validation":
+                if e.resolved:
                     for col, value in _era_corr(ctx, b, lo, hi).items():
                         scores.setdefault(col, []).append(value)
                 lo = hi

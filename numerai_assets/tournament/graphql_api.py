@@ -19,6 +19,7 @@ from graphql import GraphQLError, build_schema, graphql_sync
 from numerai_tools.submissions import validate_submission_numerai
 
 from numerai_assets.tournament.catalog import Catalog
+from numerai_assets.tournament.round_configs import payout_factor, score_configs
 from numerai_assets.tournament.state import Round, Submission, TournamentState, parse_iso, utcnow
 
 TOURNAMENT = 8  # Numerai Classic
@@ -114,7 +115,7 @@ class GraphQLApi:
             "id": str(uuid.uuid5(_ROUND_NS, str(rnd.number))),
             "tournament": TOURNAMENT,
             "number": rnd.number,
-            "target": "ender20",
+            "target": self.catalog.target_alias(),
             "status": "OPEN" if rnd.status == "open" else "RESOLVING",
             "openTime": rnd.open_time,
             "closeStakingTime": rnd.close_staking_time,
@@ -123,10 +124,10 @@ class GraphQLApi:
             "resolveTime": rnd.resolve_time,
             "resolvedGeneral": False,
             "resolvedStaking": False,
-            "payoutFactor": "1",
+            "payoutFactor": payout_factor(rnd.number),
             "stakeThreshold": None,
             "dataDatestamp": int(rnd.open_time[:10].replace("-", "")),
-            "roundScoreConfigs": [],
+            "roundScoreConfigs": score_configs(rnd.number, rnd.score_time, rnd.resolve_time),
         }
 
     def _submission(self, sub: Submission, latest: set[str]) -> dict[str, Any]:

@@ -4,12 +4,13 @@ Features are int8 in {0..4}, drawn uniformly so each value holds ~20% of an era,
 per-era quintiles. Realism that matters downstream is kept cheaply in int8: features come in
 families of noisy copies of one base (so signal leaks into siblings and feature sets overlap in
 information), and a few features are "introduced late" and read 2 (Numerai's fill value) in early
-eras.
+eras. Dataset v5.3 appends a `quantum` set after v5.2's features: same v5.2 names and draws
+first, then new features drawn from their own stream (noisy copies of v5.2 features or noise).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -34,36 +35,75 @@ class FeatureLayout:
     signal: np.ndarray  # int64 indices of the features the target is built from
     small: list[int]
     medium: list[int]
+    n_base: int = 0  # v5.2-shaped features; quantum features (v5.3+) follow them
+    quantum_base: np.ndarray = field(default_factory=lambda: np.empty(0, np.int64))
+    quantum_threshold: np.ndarray = field(default_factory=lambda: np.empty(0, np.uint8))
 
     @property
     def n_features(self) -> int:
         return len(self.names)
 
+    @property
+    def quantum(self) -> list[int]:
+        return list(range(self.n_base, self.n_features))
+
     def feature_sets(self) -> dict[str, list[str]]:
-        """features.json "feature_sets": small, medium, all, then the groups."""
+        """features.json "feature_sets": small, medium, all, fncv3_features (the medium set:
+        what FNC neutralizes against), the groups, then `quantum` when the version has it."""
+        medium = [self.names[i] for i in self.medium]
         sets = {
             "small": [self.names[i] for i in self.small],
-            "medium": [self.names[i] for i in self.medium],
+            "medium": medium,
             "all": list(self.names),
+            "fncv3_features": list(medium),
         }
         sets.update({g: [self.names[i] for i in idx] for g, idx in self.groups.items()})
+        if self.quantum:
+            sets["quantum"] = [self.names[i] for i in self.quantum]
         return sets
 
-    def draw(self, rng: np.random.Generator, n_rows: int, era_index: int | None) -> np.ndarray:
+    def draw(self, rng: np.random.Generator, n_rows: int, era_index: int | None,
+             quantum_rng: np.random.Generator | None = None) -> np.ndarray:
         """One era's features as a (n_features, n_rows) int8 array (feature-major, so each
-        column is contiguous for Arrow). `era_index=None` (live) means every feature exists."""
-        x = rng.integers(0, 5, size=(self.n_features, n_rows), dtype=np.int8)
+        column is contiguous for Arrow). `era_index=None` (live) means every feature exists.
+        v5.2 features come from `rng` exactly as without quantum ones; those from `quantum_rng`."""
+        x = np.empty((self.n_features, n_rows), dtype=np.int8)
+        x[: self.n_base] = rng.integers(0, 5, size=(self.n_base, n_rows), dtype=np.int8)
         if len(self.members):
             u = rng.integers(0, 256, size=(len(self.members), n_rows), dtype=np.uint8)
             copy = u < self.member_threshold[:, None]
             x[self.members] = np.where(copy, x[self.member_base], x[self.members])
         if era_index is not None and len(self.late):
             x[self.late[self.late_intro_era > era_index]] = FILL_VALUE
+        n_q = self.n_features - self.n_base
+        if n_q:
+            if quantum_rng is None:
+                raise ValueError(f"{n_q} quantum features need a quantum_rng")
+            q = quantum_rng.integers(0, 5, size=(n_q, n_rows), dtype=np.int8)
+            u = quantum_rng.integers(0, 256, size=(n_q, n_rows), dtype=np.uint8)
+            copy = u < self.quantum_threshold[:, None]
+            x[self.n_base :] = np.where(copy, x[self.quantum_base], q)
         return x
 
 
-def build_layout(scale: Scale, seed: int) -> FeatureLayout:
-    """Deterministic layout for (scale, seed); names depend on the scale only."""
+def build_layout(scale: Scale, seed: int, n_quantum: int = 0) -> FeatureLayout:
+    """Deterministic layout for (scale, seed); names depend on the scale only. `n_quantum` new
+    features (v5.3) are appended without changing anything about the first `n_features`."""
+    base = _build_base_layout(scale, seed)
+    if not n_quantum:
+        return base
+    rng = np.random.default_rng([seed, 0, 53])
+    qbase = rng.choice(base.n_base, n_quantum)  # noisy copies of v5.2 features, some faint
+    rho = rng.uniform(0.0, 0.6, size=n_quantum)
+    return replace(
+        base,
+        names=feature_names(base.n_base + n_quantum),
+        quantum_base=qbase.astype(np.int64),
+        quantum_threshold=np.round(rho * 256).astype(np.uint8),
+    )
+
+
+def _build_base_layout(scale: Scale, seed: int) -> FeatureLayout:
     rng = np.random.default_rng([seed, 0])
     n = scale.n_features
     names = feature_names(n)
@@ -121,4 +161,5 @@ def build_layout(scale: Scale, seed: int) -> FeatureLayout:
         signal=signal.astype(np.int64),
         small=sorted(int(i) for i in small),
         medium=sorted(int(i) for i in medium),
+        n_base=n,
     )

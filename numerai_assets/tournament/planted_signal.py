@@ -29,6 +29,7 @@ _LINEAR, _INTERACTION, _ABS, _THRESHOLD = 0, 1, 2, 3
 _STABLE, _DRIFT, _REGIME = 0, 1, 2
 STREAM_FEATURES, STREAM_TARGETS, STREAM_PREDICTIONS, STREAM_ERA = 1, 2, 3, 4
 STREAM_REGIME = 5
+STREAM_NAN, STREAM_QUANTUM = 6, 7  # profile NaN masks; v5.3 quantum features
 LIVE_STREAM_OFFSET = 10  # live rounds use stream + 10 with the round number as the era key
 
 
@@ -109,7 +110,7 @@ class SignalModel:
         ]
         dirs = bench_dirs + [self.static, self.static_small]
         self.static_dirs = np.asarray(dirs, dtype=np.float32)
-        non_signal = np.setdiff1d(np.arange(layout.n_features), layout.signal)
+        non_signal = np.setdiff1d(np.arange(layout.n_base), layout.signal)
         n_spur = min(24, len(non_signal) // 2)
         self.spur_idx = np.stack([rng.choice(non_signal, n_spur, False) for _ in range(9)])
         self.spur_w = rng.standard_normal((9, n_spur))

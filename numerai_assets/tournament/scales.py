@@ -14,7 +14,8 @@ class Scale:
     """Row, era and column counts of one tournament size.
 
     `n_validation_eras` counts the eras with targets; `n_test_eras` more eras follow them in
-    validation.parquet with data_type "test" and no targets. Rows per era vary by about +-10%
+    validation.parquet with no targets at all (not resolved yet), labelled as the profile says
+    (data_type "validation" by default). Rows per era vary by about +-10%
     around the `*_rows_per_era` means, as real eras do.
     """
 
@@ -44,6 +45,7 @@ ALL_TARGET_NAMES: tuple[str, ...] = (
     "waldo", "xerxes",
 )  # fmt: skip
 BENCHMARK_TARGET_NAMES: tuple[str, ...] = ("ender", "cyrusd", "teager2b", "jasper")
+MAIN_TARGET = "target_ender_20"  # the column `target` equals (planted_signal makes ender main)
 
 SCALES: dict[str, Scale] = {
     "tiny": Scale(

@@ -6,6 +6,7 @@ is answered on ``POST /``. Round control lives here (Python) and under ``/admin`
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import ipaddress
 import logging
@@ -18,20 +19,31 @@ from types import TracebackType
 from typing import Callable, Iterable
 
 from numerai_assets.tournament.admin_api import AdminApi
-from numerai_assets.tournament.catalog import Catalog, read_version
+from numerai_assets.tournament.catalog import Catalog
 from numerai_assets.tournament.faults import Faults
 from numerai_assets.tournament.graphql_api import GraphQLApi
 from numerai_assets.tournament.http_handler import Handler
+from numerai_assets.tournament.calendar import (
+    RoundWindow,
+    ScaledClock,
+    fixed_window,
+    last_open,
+    round_window,
+    window_opened_at,
+)
 from numerai_assets.tournament.state import (
     DEFAULT_CLOSE_WINDOW_S,
     DEFAULT_STAKING_WINDOW_S,
     Round,
     TournamentState,
+    parse_iso,
+    utcnow,
 )
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_MODELS = ("demo_slot_a", "demo_slot_b")
+_CLOCK_SLACK = dt.timedelta(milliseconds=5)  # float rounding of scaled clock times
 LiveRoundFn = Callable[[Path, int], Path]
 
 
@@ -70,7 +82,12 @@ class _HTTPServer6(_HTTPServer):
 
 
 class TournamentServer:
-    """Local tournament over ``root`` (the generator's layout); state in ``root/state.sqlite``."""
+    """Local tournament over ``root`` (the generator's layout); state in ``root/state.sqlite``.
+
+    ``clock`` maps real time to calendar time (default: the real time); rounds opened without
+    explicit windows follow the calendar on it, and ``start_clock`` follows it automatically.
+    ``late_submissions=False`` ends calendar rounds at ``closeStakingTime`` (a gap between
+    rounds) instead of taking late submissions until the next opening."""
 
     def __init__(
         self,
@@ -82,6 +99,8 @@ class TournamentServer:
         version: str | None = None,
         allow_remote: bool = False,
         live_round_fn: LiveRoundFn | None = None,
+        clock: ScaledClock | None = None,
+        late_submissions: bool = True,
     ) -> None:
         if not is_loopback(host) and not allow_remote:
             raise ValueError(f"refusing to bind {host!r}: not loopback (pass allow_remote=True)")
@@ -90,8 +109,10 @@ class TournamentServer:
         self.host, self.port = host, port
         self.state = TournamentState(self.root / "state.sqlite")
         self.models = self.state.ensure_models(models)
-        self.catalog = Catalog(self.root, version or read_version(self.root))
+        self.catalog = Catalog(self.root, version)
         self.faults = Faults()
+        self.clock = clock or ScaledClock.starting_now()  # real time unless scaled
+        self.late_submissions = late_submissions  # calendar rounds: late until the next opening
         self.uploads_dir = self.root / "_uploads"
         self.uploads_dir.mkdir(exist_ok=True)
         self.api = GraphQLApi(self.state, self.catalog, self.models, str(self.uploads_dir))
@@ -169,20 +190,41 @@ class TournamentServer:
 
     # round control --------------------------------------------------------------------------
 
+    def round_window(
+        self,
+        staking_window_s: float | None = None,
+        close_window_s: float | None = None,
+        open_time: dt.datetime | None = None,
+    ) -> RoundWindow:
+        """Explicit window lengths when either is given (the other defaults as before the
+        calendar), else the calendar's window for a round opened now (see calendar.py), read
+        on the server's clock and answered in real time."""
+        now = open_time or utcnow()
+        if staking_window_s is None and close_window_s is None:
+            cal = window_opened_at(self.clock.to_calendar(now), self.late_submissions)
+            w = self.clock.window_to_real(cal)
+            return dataclasses.replace(w, open_time=now)
+        staking = DEFAULT_STAKING_WINDOW_S if staking_window_s is None else float(staking_window_s)
+        close = (max(DEFAULT_CLOSE_WINDOW_S, staking) if close_window_s is None
+                 else float(close_window_s))
+        return fixed_window(now, staking, close)
+
     def open_round(
         self,
         number: int | None = None,
-        staking_window_s: float = DEFAULT_STAKING_WINDOW_S,
-        close_window_s: float = DEFAULT_CLOSE_WINDOW_S,
+        staking_window_s: float | None = None,
+        close_window_s: float | None = None,
         open_time: dt.datetime | None = None,
+        window: RoundWindow | None = None,
     ) -> Round:
-        """Write the round's live files (generator), then open it: staking closes after
-        ``staking_window_s`` (late submissions are still taken until ``close_window_s``)."""
+        """Write the round's live files (generator), then open it with `window`, or the window
+        lengths given, or the calendar's (staking closes at ``closeStakingTime``; late
+        submissions are still taken until ``closeTime``)."""
+        window = window or self.round_window(staking_window_s, close_window_s, open_time)
         with self._round_lock:  # refused before generating anything
-            number = self.state.next_round_number(number, float(staking_window_s), float(close_window_s))
+            number = self.state.next_round_number(number, window)
             self._live_round_fn(self.root, number)
-            rnd = self.state.open_round(number, float(staking_window_s), float(close_window_s),
-                                        open_time)
+            rnd = self.state.open_round(number, window=window)
         logger.info("round %d open (staking closes %s)", rnd.number, rnd.close_staking_time)
         return rnd
 
@@ -194,8 +236,8 @@ class TournamentServer:
 
     def advance(
         self,
-        staking_window_s: float = DEFAULT_STAKING_WINDOW_S,
-        close_window_s: float = DEFAULT_CLOSE_WINDOW_S,
+        staking_window_s: float | None = None,
+        close_window_s: float | None = None,
     ) -> Round:
         """Close the open round (if any) and open the next one."""
         with self._round_lock:
@@ -205,3 +247,35 @@ class TournamentServer:
 
     def current_round(self) -> Round | None:
         return self.state.current_round()
+
+    # calendar clock -------------------------------------------------------------------------
+
+    def clock_tick(self, now: dt.datetime | None = None) -> Round | None:
+        """Follow the calendar on the server's clock at real time `now`: once the open round's
+        ``closeTime`` has passed it closes, and when the calendar's latest opening has no round
+        yet, that round opens with its calendar window. Returns the round opened, if any."""
+        now = now or utcnow()
+        opening = self.clock.to_real(last_open(self.clock.to_calendar(now)))
+        with self._round_lock:
+            current = self.state.current_round()
+            if current is not None and parse_iso(current.close_time) <= now:
+                self.close_round()
+            latest = self.state.get_round(self.state.latest_round_number())
+            if latest is not None and parse_iso(latest.open_time) >= opening - _CLOCK_SLACK:
+                return None
+            if self.state.current_round() is not None:
+                self.close_round()
+            cal = round_window(last_open(self.clock.to_calendar(now)), self.late_submissions)
+            return self.open_round(window=self.clock.window_to_real(cal))
+
+    def start_clock(self, poll_s: float = 0.2) -> None:
+        """Run `clock_tick` every `poll_s` real seconds until the server stops."""
+        def loop() -> None:
+            while not self.stopped.is_set():
+                try:
+                    self.clock_tick()
+                except Exception:  # noqa: BLE001 - keep the clock alive; the log says why
+                    logger.exception("calendar clock tick failed")
+                self.stopped.wait(poll_s)
+
+        threading.Thread(target=loop, name="tournament-clock", daemon=True).start()

@@ -14,12 +14,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable
 
+from numerai_assets.tournament.calendar import RoundWindow, check_window, fixed_window
+
 # Fixed namespace so a model name maps to the same UUID on every machine and every restart.
 MODEL_NAMESPACE = uuid.UUID("5f0c6a52-8d1e-4c3b-9a57-2f4e1b6d9c10")
 
 DEFAULT_STAKING_WINDOW_S = 3600.0
 DEFAULT_CLOSE_WINDOW_S = 3 * 86400.0
-RESOLVE_AFTER_S = 31 * 86400.0
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS rounds (
@@ -162,11 +163,10 @@ class TournamentState:
 
     # rounds ---------------------------------------------------------------------------------
 
-    def next_round_number(self, number: int | None, staking_window_s: float, close_window_s: float) -> int:
-        """The number a round opened now with these arguments would get, or StateError saying why
+    def next_round_number(self, number: int | None, window: RoundWindow) -> int:
+        """The number a round opened now with this window would get, or StateError saying why
         it cannot open (also called before a round's live files are generated)."""
-        if staking_window_s < 0 or close_window_s < staking_window_s:
-            raise StateError("need 0 <= staking_window_s <= close_window_s")
+        check_window(window)
         with self._lock:
             current = self.current_round()
             if current is not None:
@@ -185,19 +185,20 @@ class TournamentState:
         staking_window_s: float = DEFAULT_STAKING_WINDOW_S,
         close_window_s: float = DEFAULT_CLOSE_WINDOW_S,
         open_time: dt.datetime | None = None,
+        window: RoundWindow | None = None,
     ) -> Round:
-        """Open a round; numbering continues from the highest round ever opened (1 at first)."""
+        """Open a round with `window`'s times, or `open_time` (default now) plus the window
+        lengths; numbering continues from the highest round ever opened (1 at first)."""
+        window = window or fixed_window(open_time or utcnow(), staking_window_s, close_window_s)
         with self._lock:
-            number = self.next_round_number(number, staking_window_s, close_window_s)
-            t0 = open_time or utcnow()
-            close = t0 + dt.timedelta(seconds=close_window_s)
+            number = self.next_round_number(number, window)
             rnd = Round(
                 number=number,
-                open_time=iso(t0),
-                close_staking_time=iso(t0 + dt.timedelta(seconds=staking_window_s)),
-                close_time=iso(close),
-                score_time=iso(close),
-                resolve_time=iso(t0 + dt.timedelta(seconds=RESOLVE_AFTER_S)),
+                open_time=iso(window.open_time),
+                close_staking_time=iso(window.close_staking_time),
+                close_time=iso(window.close_time),
+                score_time=iso(window.score_time),
+                resolve_time=iso(window.resolve_time),
                 status="open",
             )
             self._write([(

@@ -12,6 +12,7 @@ import requests
 
 from numerai_assets.tournament.faults import Faults
 from numerai_assets_tests.tournament.helpers import admin, predictions
+from numerai_assets.tournament.profiles import DEFAULT_VERSION as V
 
 CURRENT_ROUND = "query($t: Int!) { rounds(tournament: $t, number: 0) { number } }"
 
@@ -87,19 +88,19 @@ def test_rejected_upload_put_is_not_stored_and_numerapi_fails_at_create(open_ser
 
 
 def test_truncated_download_is_short_and_numerapi_resumes_it(open_server, napi, tmp_path):
-    served = open_server.root / "v5.2" / "train.parquet"
-    url = open_server.url + "/files/1/v5.2/train.parquet"
+    served = open_server.root / V / "train.parquet"
+    url = open_server.url + f"/files/1/{V}/train.parquet"
     open_server.faults.set(truncate_downloads=2)
     with pytest.raises(requests.exceptions.ChunkedEncodingError):
         requests.get(url, timeout=10).content  # noqa: B018 - reading the body is the point
 
     dest = tmp_path / "train.parquet"
     with pytest.raises(requests.exceptions.RequestException):
-        napi.download_dataset("v5.2/train.parquet", str(dest))
+        napi.download_dataset(f"{V}/train.parquet", str(dest))
     # numerapi keeps what it wrote in "<dest>.temp" (whole 1 MiB chunks only) and no dest.
     partial = Path(str(dest) + ".temp")
     assert partial.stat().st_size < served.stat().st_size and not dest.exists()
-    napi.download_dataset("v5.2/train.parquet", str(dest))  # resumes from .temp with Range
+    napi.download_dataset(f"{V}/train.parquet", str(dest))  # resumes from .temp with Range
     assert hashlib.sha256(dest.read_bytes()).digest() == hashlib.sha256(served.read_bytes()).digest()
 
 

@@ -26,9 +26,10 @@ from numerai_assets.tournament.generator import (
 from numerai_assets.tournament.layout import build_layout
 from numerai_assets.tournament.scales import SCALES, Scale, get_scale
 from numerai_assets.tournament.planted_signal import SignalModel
+from numerai_assets.tournament.versions import n_quantum_features
 from numerai_assets.tournament.writer import TMP_MARK
 
-V = "v5.2"
+V = "v5.3"  # the default version
 TINY = get_scale("tiny")
 ORACLE_FILES = ("_oracle/validation_oracle.parquet",)
 
@@ -36,7 +37,7 @@ ORACLE_FILES = ("_oracle/validation_oracle.parquet",)
 @pytest.fixture(scope="module")
 def root(tmp_path_factory: pytest.TempPathFactory) -> Path:
     r = tmp_path_factory.mktemp("tournament")
-    generate_tournament(r, "tiny", seed=0, version=V)
+    generate_tournament(r, "tiny", seed=0)  # the default: documented Numerai, v5.3
     generate_live_round(r, 1)
     generate_live_round(r, 2)
     return r
@@ -68,7 +69,7 @@ def _files(root: Path) -> dict[str, str]:
 
 def test_writes_the_contract_layout(root: Path) -> None:
     files = set(_files(root))
-    expected = {"tournament.json", *ORACLE_FILES}
+    expected = {"tournament.json", f"_versions/{V}.json", *ORACLE_FILES}
     expected |= {f"{V}/{f}" for f in TOURNAMENT_FILES}
     for n in (1, 2):
         expected |= {f"rounds/{n}/{V}/{f}" for f in LIVE_FILES}
@@ -83,7 +84,8 @@ def test_no_temp_files_left_behind(root: Path) -> None:
 def test_info_round_trips_and_matches_files(root: Path, train: pd.DataFrame) -> None:
     info = load_tournament_info(root)
     assert TournamentInfo.from_json(info.to_json()) == info
-    assert (info.scale, info.seed, info.version) == ("tiny", 0, V)
+    assert (info.scale, info.seed, info.version, info.profile) == ("tiny", 0, V, "numerai")
+    assert info.versions == [V]
     assert info.train_eras == ("0001", f"{TINY.n_train_eras:04d}")
     assert info.n_train_rows == len(train)
     assert info.live_era == LIVE_ERA == "X"
@@ -95,7 +97,7 @@ def test_dtypes_and_id_index(train: pd.DataFrame, root: Path) -> None:
     assert pd.api.types.is_string_dtype(train["era"]) and train["era"].str.fullmatch(r"\d{4}").all()
     assert set(train["data_type"]) == {"train"}
     feats = [c for c in train if c.startswith("feature_")]
-    assert len(feats) == TINY.n_features
+    assert len(feats) == load_tournament_info(root).n_features > TINY.n_features  # + quantum
     assert (train[feats].dtypes == np.int8).all()
     values = train[feats].to_numpy()
     assert values.min() == 0 and values.max() == 4
@@ -116,7 +118,9 @@ def test_features_json_matches_columns(
     assert set(sets["small"]) < set(sets["medium"]) < set(sets["all"])
     assert len(sets["small"]) == TINY.n_small_features
     assert len(sets["medium"]) == TINY.n_medium_features
-    groups = [g for g in sets if g not in ("small", "medium", "all")]
+    assert sets["fncv3_features"] and set(sets["fncv3_features"]) <= set(feats)
+    assert set(sets["quantum"]) == set(feats[TINY.n_features :])
+    groups = [g for g in sets if g not in ("small", "medium", "all", "fncv3_features", "quantum")]
     assert len(groups) == 8 and "constitution" in groups
     grouped = [f for g in groups for f in sets[g]]
     assert len(grouped) == len(set(grouped)) and set(grouped) < set(feats)
@@ -125,8 +129,13 @@ def test_features_json_matches_columns(
     assert load_tournament_info(root).feature_sets == {k: len(v) for k, v in sets.items()}
 
 
-def test_main_target_is_ender_and_binned(train: pd.DataFrame, validation: pd.DataFrame) -> None:
-    for df in (train, validation[validation["data_type"] == "validation"]):
+def test_main_target_is_ender_and_binned(
+    train: pd.DataFrame, validation: pd.DataFrame, root: Path
+) -> None:
+    info = load_tournament_info(root)
+    assert info.target_alias == "target_ender_20"
+    resolved = validation[validation["era"] < info.unresolved_eras[0]]
+    for df in (train, resolved):
         assert df["target"].equals(df["target_ender_20"])
         assert df["target"].notna().all()
     assert set(np.unique(train["target"])) == {0.0, 0.25, 0.5, 0.75, 1.0}
@@ -142,15 +151,19 @@ def test_auxiliary_targets_have_nans_and_follow_main(train: pd.DataFrame) -> Non
     assert (corr > 0.1).all()
 
 
-def test_test_eras_have_no_targets(validation: pd.DataFrame, root: Path) -> None:
+def test_newest_validation_eras_are_validation_rows_without_targets(
+    validation: pd.DataFrame, root: Path
+) -> None:
+    """Documented Numerai: the unresolved tail is data_type "validation" with NaN targets."""
     info = load_tournament_info(root)
     eras = sorted(validation["era"].unique())
     assert eras[0] == f"{TINY.n_train_eras + 1:04d}" and (eras[0], eras[-1]) == info.validation_eras
-    test = validation[validation["data_type"] == "test"]
-    assert sorted(test["era"].unique()) == eras[-TINY.n_test_eras :]
+    assert set(validation["data_type"]) == {"validation"} == {info.unresolved_data_type}
     targets = [c for c in validation if c.startswith("target")]
-    assert test[targets].isna().all().all()
-    assert set(validation["data_type"]) == {"validation", "test"}
+    no_target = validation[validation[targets].isna().all(axis=1)]
+    assert sorted(no_target["era"].unique()) == eras[-TINY.n_test_eras :]
+    assert info.unresolved_eras == (eras[-TINY.n_test_eras], eras[-1])
+    assert validation.loc[validation["era"] < info.unresolved_eras[0], "target"].notna().all()
 
 
 def test_ids_unique_across_files_and_fresh_each_round(
@@ -165,9 +178,8 @@ def test_live_round_files(root: Path, train: pd.DataFrame) -> None:
     folder = root / "rounds" / "1" / V
     live = pd.read_parquet(folder / "live.parquet")
     assert abs(len(live) - TINY.live_rows) <= 0.05 * TINY.live_rows
-    assert list(live.columns) == list(train.columns)
+    assert list(live.columns) == [c for c in train.columns if not c.startswith("target")]
     assert set(live["era"]) == {LIVE_ERA} and set(live["data_type"]) == {"live"}
-    assert live.filter(like="target").isna().all().all()
     bench = pd.read_parquet(folder / "live_benchmark_models.parquet")
     preds = pd.read_parquet(folder / "live_example_preds.parquet")
     csv = pd.read_csv(folder / "live_example_preds.csv")
@@ -188,11 +200,11 @@ def test_prediction_files_cover_their_rows(
     vb = pd.read_parquet(root / V / "validation_benchmark_models.parquet")
     assert vb.index.equals(validation.index)
     assert list(vb.columns) == ["era", "data_type", *info.benchmark_columns]
-    assert info.benchmark_columns[0] == "v52_lgbm_ender20" and len(info.benchmark_columns) == 8
+    assert info.benchmark_columns[0] == "v53_lgbm_ender20" and len(info.benchmark_columns) == 8
     for col in info.benchmark_columns:
         assert vb[col].dtype == np.float32 and vb[col].between(0, 1, inclusive="neither").all()
     meta = pd.read_parquet(root / V / "meta_model.parquet")
-    assert meta.index.equals(validation.index[validation["data_type"] == "validation"])
+    assert meta.index.equals(validation.index[validation["era"] < info.unresolved_eras[0]])
     assert meta["numerai_meta_model"].dtype == np.float32
     preds = pd.read_parquet(root / V / "validation_example_preds.parquet")
     assert preds.index.equals(validation.index) and list(preds.columns) == ["prediction"]
@@ -204,8 +216,8 @@ def test_oracle_file_and_recorded_corr(root: Path, validation: pd.DataFrame) -> 
     info = load_tournament_info(root)
     oracle = pd.read_parquet(root / "_oracle" / "validation_oracle.parquet")
     assert oracle.index.equals(validation.index) and list(oracle.columns) == ["era", "oracle"]
-    df = oracle.join(validation[["target", "data_type"]])
-    df = df[df["data_type"] == "validation"]
+    df = oracle.join(validation[["target"]])
+    df = df[df["era"] < info.unresolved_eras[0]]
     per_era = [
         numerai_corr(g[["oracle"]], g["target"])["oracle"] for _, g in df.groupby("era")
     ]
@@ -233,7 +245,7 @@ def test_oracle_beats_fake_models_which_beat_zero(
 
 def test_deterministic_and_seed_sensitive(root: Path, tmp_path: Path) -> None:
     again = tmp_path / "again"
-    generate_tournament(again, "tiny", seed=0, version=V)
+    generate_tournament(again, "tiny", seed=0, version=V, profile="numerai")
     for n in (1, 2):
         generate_live_round(again, n)
     assert _files(again) == _files(root)
@@ -257,6 +269,8 @@ def test_rerun_is_a_no_op_and_other_params_fail(root: Path) -> None:
         generate_tournament(root, "tiny", seed=3, version=V)
     with pytest.raises(ValueError, match="scale='tiny'"):
         generate_tournament(root, "demo", seed=0, version=V)
+    with pytest.raises(ValueError, match="profile='numerai'"):
+        generate_tournament(root, "tiny", seed=0, profile="feature_nan")
 
 
 def test_bad_scale_names_the_valid_ones(tmp_path: Path) -> None:
@@ -264,6 +278,8 @@ def test_bad_scale_names_the_valid_ones(tmp_path: Path) -> None:
         get_scale("huge")
     with pytest.raises(ValueError, match="valid scales"):
         generate_tournament(tmp_path, "huge")
+    with pytest.raises(ValueError, match="'5.3'"):
+        generate_tournament(tmp_path, "tiny", version="5.3")
     assert not list(tmp_path.iterdir())
 
 
@@ -294,11 +310,47 @@ def test_failure_mid_write_leaves_no_partial_files(
     assert left == ["features.json"]  # complete on its own; no parquet, no tournament.json
 
 
-def test_full_scale_has_the_v52_shape() -> None:
+def test_full_scale_has_the_v52_and_v53_shapes() -> None:
     full = get_scale("full")
     layout = build_layout(full, seed=0)
     sets = layout.feature_sets()
     assert [len(sets[k]) for k in ("small", "medium", "all")] == [42, 780, 2748]
+    assert "quantum" not in sets
+    v53 = build_layout(full, seed=0, n_quantum=n_quantum_features("v5.3", full.n_features))
+    assert len(v53.feature_sets()["quantum"]) == 807 and v53.n_features == 3_555
+    assert v53.names[:2748] == layout.names
     assert [len(sets[g]) for g in ("constitution", "charisma", "intelligence")] == [335, 290, 35]
     assert len(SignalModel(full, 0, layout).target_columns) == 41
     assert len(set(layout.signal) & set(layout.small)) >= 5
+
+
+def test_several_versions_share_a_root_rows_and_targets(root: Path, tmp_path: Path) -> None:
+    """A second version generated into a root sits next to the first, same ids and targets."""
+    other = tmp_path / "both"
+    info = generate_tournament(other, "tiny", seed=0, versions=["v5.2", V])
+    assert info.version == V and info.versions == ["v5.2", V]
+    assert load_tournament_info(other, "v5.2").versions == ["v5.2", V]
+    assert _files(other)[f"{V}/train.parquet"] == _files(root)[f"{V}/train.parquet"]
+    generate_live_round(other, 1)
+    old = pd.read_parquet(other / "v5.2" / "train.parquet")
+    new = pd.read_parquet(other / V / "train.parquet")
+    assert new[old.columns].equals(old) and len(new.columns) > len(old.columns)
+    live = {v: pd.read_parquet(other / f"rounds/1/{v}/live.parquet") for v in ("v5.2", V)}
+    assert live[V].index.equals(live["v5.2"].index)
+    with pytest.raises(FileNotFoundError, match="v5.0"):
+        load_tournament_info(other, "v5.0")
+
+
+def test_a_root_from_generator_1_is_read_and_refused_by_name(root: Path, tmp_path: Path) -> None:
+    """Roots written before profiles ("test" tail, live targets) still load; regenerating one
+    with the new defaults says which profile it holds instead of mixing conventions."""
+    raw = json.loads((root / "tournament.json").read_text())
+    raw["test_eras"] = raw.pop("unresolved_eras")
+    for key in ("unresolved_data_type", "target_alias", "profile", "profile_switches", "versions"):
+        raw.pop(key)
+    raw.update(version="v5.2", generator_version=1)
+    (tmp_path / "tournament.json").write_text(json.dumps(raw))
+    info = load_tournament_info(tmp_path)
+    assert (info.unresolved_data_type, info.profile, info.versions) == ("test", "legacy", ["v5.2"])
+    with pytest.raises(ValueError, match="profile='legacy'.*delete this one"):
+        generate_tournament(tmp_path, "tiny", seed=0)

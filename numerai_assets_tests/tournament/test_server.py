@@ -16,6 +16,7 @@ from numerai_assets.tournament.catalog import DATASET_NAMES
 from numerai_assets.tournament.server import TournamentServer
 from numerai_assets.tournament.state import model_id_for
 from numerai_assets_tests.tournament.helpers import admin, predictions, sha256
+from numerai_assets.tournament.profiles import DEFAULT_VERSION as V
 
 
 def test_round_state_drives_current_round_and_check_round_open(server, napi):
@@ -23,7 +24,7 @@ def test_round_state_drives_current_round_and_check_round_open(server, napi):
     with pytest.raises(ValueError, match="Current round not open for submissions"):
         napi.get_current_round()
 
-    server.open_round()
+    server.open_round(staking_window_s=3600)  # explicit: never cut short by a calendar close
     assert napi.get_current_round() == 1
     assert napi.check_round_open() is True
 
@@ -35,11 +36,21 @@ def test_round_state_drives_current_round_and_check_round_open(server, napi):
     assert napi.get_current_round() == 3
 
 
-def test_round_times_look_like_numerai(open_server, napi):
-    (rnd,) = [r for r in napi.list_rounds() if r["number"] == 1]
-    assert rnd["closeStakingTime"] - rnd["openTime"] == dt.timedelta(hours=1)
-    assert rnd["closeTime"] - rnd["openTime"] >= dt.timedelta(days=2)
-    assert rnd["openTime"] < dt.datetime.now(dt.timezone.utc) < rnd["closeStakingTime"]
+def test_round_times_follow_the_calendar(server, napi):
+    """A round opened by hand without windows closes for staking at the calendar's next close
+    (13:00 UTC Tuesday-Friday, Sunday 14:00 UTC); late submissions run until the next opening."""
+    server.open_round()
+    (rnd,) = napi.list_rounds(number=1)
+    utc = dt.timezone.utc
+    t = rnd["openTime"].astimezone(utc).replace(minute=0, second=0, microsecond=0)
+    closes = {(1, 13), (2, 13), (3, 13), (4, 13), (6, 14)}  # (weekday, hour), Monday = 0
+    while t <= rnd["openTime"] or (t.weekday(), t.hour) not in closes:
+        t += dt.timedelta(hours=1)
+    assert rnd["closeStakingTime"] == t
+    late = rnd["closeTime"].astimezone(utc)
+    assert late.weekday() in (1, 2, 3, 4, 5) and (late.hour, late.minute) == (12, 0)
+    assert t < late <= t + dt.timedelta(days=2, hours=23)
+    assert rnd["scoreTime"] > t and rnd["resolveTime"] > rnd["scoreTime"]
 
 
 def test_opening_a_second_round_while_one_is_open_is_refused(open_server):
@@ -58,27 +69,27 @@ def test_a_round_that_cannot_open_is_refused_before_its_files_are_written(server
     assert server.current_round() is None
 
 
-def test_list_datasets_has_the_twelve_v52_names(open_server, napi):
-    assert sorted(napi.list_datasets()) == sorted(f"v5.2/{n}" for n in DATASET_NAMES)
+def test_list_datasets_has_the_twelve_names_of_the_version(open_server, napi):
+    assert sorted(napi.list_datasets()) == sorted(f"{V}/{n}" for n in DATASET_NAMES)
 
 
 @pytest.mark.parametrize("name", ["train.parquet", "live.parquet"])
 def test_download_dataset_is_byte_identical_and_parquet(open_server, napi, tmp_path, name):
     served = (open_server.root / "rounds" / "1" if name == "live.parquet" else open_server.root)
-    served = served / "v5.2" / name
-    dest = napi.download_dataset(f"v5.2/{name}", str(tmp_path / name))
+    served = served / V / name
+    dest = napi.download_dataset(f"{V}/{name}", str(tmp_path / name))
     assert sha256(Path(dest)) == sha256(served)
     assert len(pd.read_parquet(dest)) == len(pd.read_parquet(served)) > 0
 
 
 def test_download_of_an_unknown_dataset_names_it(open_server, napi, tmp_path):
-    with pytest.raises(ValueError, match="v5.2/nope.parquet"):
-        napi.download_dataset("v5.2/nope.parquet", str(tmp_path / "x"))
+    with pytest.raises(ValueError, match=f"{V}/nope.parquet"):
+        napi.download_dataset(f"{V}/nope.parquet", str(tmp_path / "x"))
 
 
 def test_files_carry_etag_and_answer_range_with_the_tail(open_server, napi):
-    url = open_server.url + "/files/1/v5.2/train.parquet"
-    data = (open_server.root / "v5.2" / "train.parquet").read_bytes()
+    url = open_server.url + f"/files/1/{V}/train.parquet"
+    data = (open_server.root / V / "train.parquet").read_bytes()
     head = requests.head(url, timeout=10)
     assert head.headers["ETag"] == f'"{hashlib.sha256(data).hexdigest()}"'
     assert int(head.headers["Content-Length"]) == len(data)
@@ -86,14 +97,14 @@ def test_files_carry_etag_and_answer_range_with_the_tail(open_server, napi):
     assert tail.status_code == 206 and tail.content == data[100:]
     assert tail.headers["Content-Range"] == f"bytes 100-{len(data) - 1}/{len(data)}"
     assert requests.get(url, headers={"Range": f"bytes={len(data)}-"}, timeout=10).status_code == 416
-    assert requests.get(open_server.url + "/files/1/v5.2/../x", timeout=10).status_code == 404
+    assert requests.get(open_server.url + f"/files/1/{V}/../x", timeout=10).status_code == 404
 
 
 def test_numerapi_resumes_a_partial_download_with_range(open_server, napi, tmp_path):
-    served = open_server.root / "v5.2" / "train.parquet"
+    served = open_server.root / V / "train.parquet"
     dest = tmp_path / "train.parquet"
     Path(str(dest) + ".temp").write_bytes(served.read_bytes()[:1000])
-    napi.download_dataset("v5.2/train.parquet", str(dest))
+    napi.download_dataset(f"{V}/train.parquet", str(dest))
     assert sha256(dest) == sha256(served)
 
 
@@ -122,7 +133,7 @@ def test_valid_upload_is_listed_and_recorded(open_server, napi):
 
 
 def test_served_live_example_predictions_are_a_valid_submission(open_server, napi, tmp_path):
-    path = napi.download_dataset("v5.2/live_example_preds.csv", str(tmp_path / "example.csv"))
+    path = napi.download_dataset(f"{V}/live_example_preds.csv", str(tmp_path / "example.csv"))
     model_id = napi.get_models()["demo_slot_b"]
     submission_id = napi.upload_predictions(path, model_id=model_id)
     (recorded,) = open_server.state.submissions(round_number=1)
