@@ -14,6 +14,7 @@ Order of questions, each answered from durable state before anything is uploaded
 """
 from __future__ import annotations
 
+import sqlite3
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -139,6 +140,9 @@ def submit_slot(
     if dry_run:
         return _record_not_uploaded(ledger, slot, round_number, sha256, csv_path, "dry_run",
                                     "dry run configured: not uploaded")
+    if ledger.lease_s <= client.policy.timeout_s + timing.outcome_margin_s:
+        raise ValueError(f"ledger lease_s={ledger.lease_s} must exceed the client timeout "
+                         f"({client.policy.timeout_s} s) plus outcome_margin_s ({timing.outcome_margin_s} s)")
     claim = acquire(ledger.claims, round_number, slot, lease_s=ledger.lease_s,
                     wait_s=timing.claim_wait_s, poll_s=min(timing.poll_s, 0.2),
                     on_wait=lambda o: log(f"{slot}: round {round_number} is being submitted by "
@@ -149,7 +153,10 @@ def submit_slot(
                                late_policy=late_policy, allow_resubmit=allow_resubmit, log=log,
                                now=now, timing=timing)
     finally:
-        claim.release()
+        try:
+            claim.release()
+        except sqlite3.Error as exc:  # e.g. the disk filled up: the claim ends with this process
+            log(f"{slot}: could not release the claim on round {round_number} in {ledger.path}: {exc}")
 
 
 def _submit_claimed(client: NumeraiClient, ledger: SubmissionLedger, claim: Claim, *, slot: str,
