@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 
+import pytest
+
 from numerai_assets_tests.integrity.conftest import finish, kill9, wait_for
 
 
@@ -20,6 +22,17 @@ def test_two_runners_at_once_submit_once(case):
         assert [e.status for e in live] == ["confirmed"]
         assert live[0].submission_id == case.landed()[0].id
         assert ledger.claims.holders() == []  # both released their claims
+
+
+@pytest.mark.parametrize("repeat", [1, 2])
+def test_three_runners_at_once_submit_once(case, repeat):
+    """The race repeated with three runners (API ~0.3 s): still one submission, one confirmed."""
+    case.server.faults.set(graphql_delay_s=0.3)
+    results = [finish(p) for p in [case.spawn() for _ in range(3)]]
+    assert sorted(r["status"] for r in results) == ["already_submitted"] * 2 + ["submitted"], results
+    assert len(case.landed()) == 1
+    with case.open_ledger() as ledger:
+        assert [e.status for e in ledger.entries(case.round, case.slot)] == ["confirmed"]
 
 
 def test_a_runner_arriving_during_an_upload_waits_for_it(case):
