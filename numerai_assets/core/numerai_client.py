@@ -82,6 +82,8 @@ class UploadOutcomeUncertainError(NumeraiError):
         self.remote_filename = remote_filename
 
 
+# numerapi's submission_ids selects id/filename/insertedAt; its get_submission_filenames shows that
+# Numerai's Submission also has round { number }, which reconciling per round needs.
 SUBMISSIONS_QUERY = """
 query($modelId: String) { submissions(modelId: $modelId) { id filename insertedAt round { number } } }"""
 

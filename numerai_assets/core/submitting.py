@@ -87,6 +87,23 @@ def _resolve(client: NumeraiClient, ledger: SubmissionLedger, entry: LedgerEntry
     return found
 
 
+def _listed_unknown(client: NumeraiClient, ledger: SubmissionLedger, slot: str, round_number: int,
+                    model_id: str, sha256: str) -> SubmissionOutcome | None:
+    """Numerai's listing has the last word: a submission for this round that the ledger does not
+    know (a ledger lost with its marker, a new home, a manual upload) is recorded, not repeated."""
+    known = {e.submission_id for e in ledger.entries(round_number, slot)}
+    listed = [s for s in client.submissions_by_round(model_id)
+              if s["round"] == round_number and s["id"] not in known]
+    if not listed:
+        return None
+    latest = max(listed, key=lambda s: s["inserted_at"])
+    ledger.add_reconciled(round_number, slot, model_id, latest["id"], latest["filename"])
+    return SubmissionOutcome(
+        slot, round_number, "already_submitted",
+        f"Numerai already lists submission {latest['id']} for round {round_number} that the ledger "
+        f"{ledger.path} did not know: recorded it, not uploading again", sha256, latest["id"])
+
+
 def _upload(client: NumeraiClient, ledger: SubmissionLedger, entry_id: int, csv_path: Path,
             model_id: str, timing: SubmitTiming, claim: Claim) -> str:
     """PUT + create for one ledger entry; UploadOutcomeUncertainError leaves it to be resolved."""
@@ -193,6 +210,11 @@ def _submit_claimed(client: NumeraiClient, ledger: SubmissionLedger, claim: Clai
     models = models or client.models()
     if slot not in models:
         raise ValueError(f"slot {slot!r} is not a model of this account; account models: {sorted(models)}")
+    listed = None if allow_resubmit else _listed_unknown(client, ledger, slot, round_number,
+                                                          models[slot], sha256)
+    if listed is not None:
+        log(f"{slot}: {listed.reason}")
+        return listed
     for attempt in (1, 2):  # a second upload only after the first provably did not land
         claim.check()
         entry = ledger.begin(round_number, slot, models[slot], sha256, str(csv_path), dry_run=False,

@@ -113,3 +113,17 @@ def test_disk_full_after_upload_then_round_closes_is_reconciled_not_dry_run(case
         [entry] = ledger.entries(case.round, case.slot)
         assert (entry.status, entry.dry_run, entry.submission_id) == ("confirmed", False, landed.id)
     assert len(case.landed()) == 1
+
+
+def test_a_new_home_without_ledger_or_marker_does_not_resubmit_a_listed_round(case):
+    """The ledger and its marker both gone (a new host, a moved store): Numerai's listing still
+    stops a second upload, and the ledger learns the submission."""
+    with case.open_ledger() as ledger:
+        assert submit(case, ledger).status == "submitted"
+    case.ledger.unlink()
+    (case.ledger.parent / (case.ledger.name + ".created")).unlink()
+    again = finish(case.spawn())
+    assert again["status"] == "already_submitted" and "did not know" in again["reason"], again
+    [landed] = case.landed()
+    with case.open_ledger() as ledger:
+        assert ledger.confirmed(case.round, case.slot, dry_run=False).submission_id == landed.id
