@@ -22,6 +22,9 @@ def _defaults() -> tuple[Path, str, str]:
 
 
 def cmd_show(args: argparse.Namespace) -> int:
+    if not args.ledger.exists():
+        print(f"error: no ledger at {args.ledger}", file=sys.stderr)
+        return 2
     with SubmissionLedger(args.ledger) as ledger:
         print(f"ledger {args.ledger}")
         for e in ledger.entries(args.round, args.slot):

@@ -4,7 +4,7 @@ A claim is one row per (round, slot) holding its owner (host, pid, process start
 token) and a heartbeat the owner refreshes from a thread while it holds the claim. Another
 runner takes a claim over only when its owner is provably gone:
 
-* same host: the pid is not running, is a zombie, or runs with another start time (pid reuse),
+* same host (hostname and pid namespace): the pid is not running, is a zombie, or runs with another start time (pid reuse),
   or it is this very process and the token is not one it still holds;
 * another host: the heartbeat is older than the lease (which must exceed the client's request
   timeout plus a margin, so a slow but live owner is never taken over).
@@ -43,6 +43,16 @@ CREATE TABLE IF NOT EXISTS claims (
 _HELD_TOKENS: set[str] = set()  # tokens this process holds now (a leaked claim of ours is gone)
 
 
+def host_identity() -> str:
+    """The hostname plus the pid namespace: two containers sharing a hostname and a volume are
+    different hosts here (their pids mean nothing to each other), so only the lease applies."""
+    try:
+        namespace = os.readlink("/proc/self/ns/pid")
+    except OSError:
+        return socket.gethostname()
+    return f"{socket.gethostname()}/{namespace}"
+
+
 def process_start(pid: int) -> str | None:
     """The kernel's start time of ``pid`` (clock ticks since boot), or None where /proc is absent."""
     try:
@@ -70,7 +80,7 @@ class Owner:
     @classmethod
     def this_process(cls) -> "Owner":
         pid = os.getpid()
-        return cls(socket.gethostname(), pid, process_start(pid), secrets.token_hex(8))
+        return cls(host_identity(), pid, process_start(pid), secrets.token_hex(8))
 
     def describe(self) -> str:
         return f"host {self.host} pid {self.pid}"
@@ -79,7 +89,7 @@ class Owner:
 def owner_gone(owner: Owner, heartbeat_at: float, lease_s: float, *, now: float | None = None) -> bool:
     """True only when ``owner`` provably no longer works on its claim (see the module doc)."""
     now = time.time() if now is None else now
-    if owner.host != socket.gethostname():
+    if owner.host != host_identity():
         return now - heartbeat_at > lease_s
     if owner.pid == os.getpid():
         return owner.token not in _HELD_TOKENS

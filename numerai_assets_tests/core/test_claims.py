@@ -1,16 +1,22 @@
 """Claims are taken over only from owners that are provably gone (real processes, real sqlite)."""
 import os
-import socket
 import subprocess
 import sys
 import time
 
 import pytest
 
-from numerai_assets.core.claims import ClaimHeldError, Owner, acquire, owner_gone, process_start
+from numerai_assets.core.claims import (
+    ClaimHeldError,
+    Owner,
+    acquire,
+    host_identity,
+    owner_gone,
+    process_start,
+)
 from numerai_assets.core.ledger import SubmissionLedger
 
-HOST = socket.gethostname()
+HOST = host_identity()
 
 
 def dead_pid() -> int:
@@ -45,6 +51,14 @@ def test_other_host_owner_is_gone_only_after_the_lease():
     now = time.time()
     assert not owner_gone(other, heartbeat_at=now - 50, lease_s=60, now=now)
     assert owner_gone(other, heartbeat_at=now - 61, lease_s=60, now=now)
+
+
+def test_same_hostname_in_another_pid_namespace_is_judged_by_the_lease():
+    """A container sharing the hostname and the volume: its pids mean nothing here."""
+    other_container = Owner(HOST.split("/")[0] + "/pid:[1]", dead_pid(), None, "t")
+    now = time.time()
+    assert not owner_gone(other_container, heartbeat_at=now, lease_s=60, now=now)
+    assert owner_gone(other_container, heartbeat_at=now - 61, lease_s=60, now=now)
 
 
 def test_a_live_claim_makes_others_wait_then_stand_down_naming_the_owner(tmp_path):
