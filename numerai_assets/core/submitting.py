@@ -84,11 +84,12 @@ class _Run:
 def _resolve(run: _Run, entry: LedgerEntry, model_id: str) -> str | None:
     """Settle one uncertain entry: its submission id when it landed, None once it provably did not."""
     ledger, client = run.ledger, run.client
-    if entry.remote_filename is None or entry.deadline_at is None:
-        ledger.update(entry.entry_id, "failed", detail="create was never sent: nothing can have landed")
+    if entry.remote_filename is None:  # the PUT was never accepted: create cannot have been sent
+        ledger.update(entry.entry_id, "failed", detail="never uploaded: nothing can have landed")
         return None
     found = client.find_submission(model_id, entry.remote_filename)
-    wait_s = entry.deadline_at - time.time()
+    # No deadline: create was never sent (or a ledger older than deadlines, long past).
+    wait_s = 0.0 if entry.deadline_at is None else entry.deadline_at - time.time()
     if found is None and wait_s > 0:  # the original create may still land: never decide earlier
         run.log(f"{entry.slot}: upload {entry.remote_filename} not listed yet; waiting {wait_s:.1f} s"
                 " for its request's deadline before deciding")
@@ -96,8 +97,9 @@ def _resolve(run: _Run, entry: LedgerEntry, model_id: str) -> str | None:
         run.claim.check()
         found = client.find_submission(model_id, entry.remote_filename)
     if found is None:
-        ledger.update(entry.entry_id, "failed",
-                      detail="not on Numerai after the request's deadline: it did not land")
+        why = ("not listed and create was never sent" if entry.deadline_at is None
+               else "not on Numerai after the request's deadline")
+        ledger.update(entry.entry_id, "failed", detail=f"{why}: it did not land")
         return None
     ledger.update(entry.entry_id, "confirmed", submission_id=found,
                   detail="verified on Numerai after an uncertain outcome")

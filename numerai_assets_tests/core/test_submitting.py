@@ -97,6 +97,7 @@ def test_an_upload_whose_create_was_never_sent_is_failed_without_waiting(env):
     messages = []
     outcome = submit(client, ledger, csv, messages.append)
     assert outcome.status == "submitted" and not any("waiting" in m for m in messages)
+    assert "create was never sent" in ledger.entries(1, SLOT)[0].detail
     assert len(server.state.submissions(round_number=1)) == 1
 
 
