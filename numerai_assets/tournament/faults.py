@@ -8,6 +8,7 @@ that lands but answers after the client gave up, and a slow upload PUT.
 from __future__ import annotations
 
 import threading
+import time
 from dataclasses import dataclass, field, fields
 from typing import Any
 
@@ -76,10 +77,16 @@ class Faults:
             self._cond.notify_all()
 
     def wait_delay(self, key: str, stopped: threading.Event) -> bool:
-        """Sleep for the delay switch ``key``; False when the server stopped meanwhile."""
+        """Sleep for the delay switch ``key``, cut short when a test lowers it to 0 (so a held
+        request is released on cue); False when the server stopped meanwhile."""
         with self._cond:
-            delay = getattr(self, key)
-        return not (delay > 0 and stopped.wait(delay))
+            end = time.monotonic() + getattr(self, key)
+            while getattr(self, key) > 0 and not stopped.is_set():
+                remaining = end - time.monotonic()
+                if remaining <= 0:
+                    break
+                self._cond.wait(remaining)
+        return not stopped.is_set()
 
     def wait_graphql(self, stopped: threading.Event) -> bool:
         """Apply delay and hang; True when the request should still be answered."""

@@ -1,5 +1,6 @@
 """The two switches this suite relies on are settable like the others: Python, HTTP and CLI."""
 import json
+import threading
 
 import pytest
 import requests
@@ -34,3 +35,15 @@ def test_a_delayed_create_is_recorded_before_its_answer(open_server):
     [sub] = open_server.state.submissions(round_number=1)
     assert sub.filename == err.value.remote_filename
     assert requests.get(f"{open_server.url}/admin/health", timeout=5).ok  # other requests still served
+
+
+def test_a_held_request_is_released_when_its_delay_is_lowered():
+    faults, stopped, done = Faults(), threading.Event(), threading.Event()
+    faults.set(upload_put_delay_s=600)
+    held = threading.Thread(target=lambda: done.set() if faults.wait_delay(
+        "upload_put_delay_s", stopped) else None)
+    held.start()
+    assert not done.wait(0.2)  # still held
+    faults.set(upload_put_delay_s=0)
+    held.join(timeout=10)
+    assert done.is_set() and not held.is_alive()

@@ -36,15 +36,18 @@ def test_three_runners_at_once_submit_once(case, repeat):
 
 
 def test_a_runner_arriving_during_an_upload_waits_for_it(case):
-    """Deterministic contention: B starts only once A holds the claim (A's PUT is slow)."""
-    case.server.faults.set(upload_put_delay_s=2.0)
+    """Deterministic contention: A's PUT is held by the server until B reports that it waits for
+    A's claim; then A's PUT is released, A submits, and B reads A's outcome."""
+    case.server.faults.set(upload_put_delay_s=60.0)
     first = case.spawn()
     with case.open_ledger() as ledger:
         wait_for("A's claim", ledger.claims.holders)
     second = case.spawn()
+    waiting = next((line for line in second.stderr if "is being submitted by" in line), "")
+    assert f"pid {first.pid}" in waiting, "B never reported waiting for A's claim"
+    case.server.faults.set(upload_put_delay_s=0.0)  # releases A's held PUT
     a, b = finish(first), finish(second)
     assert a["status"] == "submitted" and b["status"] == "already_submitted", (a, b)
-    assert "is being submitted by" in b["log"] and f"pid {first.pid}" in b["log"]
     assert len(case.landed()) == 1
 
 
@@ -63,7 +66,7 @@ def test_create_answering_after_the_client_timeout_lands_once(case):
 def test_kill_after_put_then_rerun_while_create_is_in_flight(case):
     """Killed (-9) after the PUT while create is delayed; the re-run starts while that create is
     still in flight: it takes over the dead runner's claim and verifies instead of uploading."""
-    case.server.faults.set(create_delay_s=8.0)
+    case.server.faults.set(create_delay_s=600.0)  # held until the end of the test
     first = case.spawn(policy={"timeout_s": 20.0, "max_attempts": 1, "budget_s": 30.0})
     wait_for("the first create to be recorded", case.landed)
     kill9(first)
@@ -73,15 +76,17 @@ def test_kill_after_put_then_rerun_while_create_is_in_flight(case):
         [(_, _, owner, _)] = ledger.claims.holders()
         assert owner.pid == first.pid  # the dead runner's claim is still there
     rerun = finish(case.spawn())
+    assert case.server.faults.create_delay_s == 600.0  # the first create is still unanswered
     assert rerun["status"] == "verified_earlier_upload", rerun
     [landed] = case.landed()
     assert rerun["submission_id"] == landed.id
+    case.server.faults.set(create_delay_s=0.0)  # release the held answer
 
 
 def test_killed_claim_owner_is_taken_over_only_once_its_pid_is_gone(case):
     """A runner holding the claim (slow PUT) makes a second one stand down; after kill -9 of the
     owner, the next runner takes the claim over and submits, once."""
-    case.server.faults.set(upload_put_delay_s=60.0)
+    case.server.faults.set(upload_put_delay_s=600.0)  # the owner's PUT is held until released
     owner = case.spawn()
     with case.open_ledger() as ledger:
         wait_for("the owner's claim", ledger.claims.holders)
