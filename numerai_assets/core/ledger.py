@@ -100,6 +100,7 @@ class SubmissionLedger:
             raise _unusable(self.path, "is missing although it was created before")
         if marker.exists() and self.path.stat().st_size == 0:
             raise _unusable(self.path, "is empty (truncated)")
+        conn = None
         try:
             conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None,
                                    timeout=BUSY_TIMEOUT_MS / 1000)
@@ -120,6 +121,8 @@ class SubmissionLedger:
             if "deadline_at" not in columns:  # a ledger written before deadlines were recorded
                 conn.execute("ALTER TABLE submissions ADD COLUMN deadline_at REAL")
         except sqlite3.DatabaseError as exc:
+            if conn is not None:
+                conn.close()
             raise _unusable(self.path, f"is unreadable ({exc})") from None
         if not marker.exists():
             marker.write_text(f"created {_now()}; deleting the ledger stops submission\n")
