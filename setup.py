@@ -35,6 +35,7 @@ setup(
         "console_scripts": [
             "numerai-assets=numerai_assets.cli:main",
             "numerai-tournament=numerai_assets.tournament.cli:main",
+            "numerai-assets-ledger=numerai_assets.ledger_cli:main",
         ]
     },
 )

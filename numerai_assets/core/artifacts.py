@@ -86,7 +86,7 @@ class SlotPredictionsRef:
 class SubmissionOutcome:
     slot: str
     round_number: int
-    status: str  # submitted | already_submitted | verified_earlier_upload | dry_run | skipped
+    status: str  # submitted | already_submitted | verified_earlier_upload | dry_run | replayed | skipped
     reason: str
     sha256: str
     submission_id: str | None = None

@@ -74,6 +74,20 @@ class UploadRejectedError(NumeraiError):
     """The presigned upload PUT did not answer 2xx: the file is not on Numerai's side."""
 
 
+class UploadOutcomeUncertainError(NumeraiError):
+    """create_submission was sent but no answer came back: it may still land (or have landed)."""
+
+    def __init__(self, message: str, remote_filename: str | None = None) -> None:
+        super().__init__(message)
+        self.remote_filename = remote_filename
+
+
+# numerapi's submission_ids selects id/filename/insertedAt; its get_submission_filenames shows that
+# Numerai's Submission also has round { number }, which reconciling per round needs.
+SUBMISSIONS_QUERY = """
+query($modelId: String) { submissions(modelId: $modelId) { id filename insertedAt round { number } } }"""
+
+
 @dataclass(frozen=True)
 class RetryPolicy:
     timeout_s: float = 30.0
@@ -233,23 +247,20 @@ class NumeraiClient:
         """The id of the submission made from ``remote_filename``, or None (verifies a past upload)."""
         return self._call("find submission", lambda: self._find_submission(model_id, remote_filename))
 
-    def upload_predictions(
-        self,
-        csv_path: Path,
-        model_id: str,
-        *,
-        on_uploaded: Callable[[str], None] | None = None,
-    ) -> UploadReceipt:
-        """Upload a predictions CSV to ``model_id``: checked PUT, idempotent create, listed.
+    def submissions_by_round(self, model_id: str) -> list[dict]:
+        """The model's submissions as ``{id, filename, round, inserted_at}`` (for reconciling)."""
 
-        ``on_uploaded(remote_filename)`` runs once the PUT is accepted, before the create step
-        whose outcome can be uncertain, so a ledger can record what to verify after a crash.
-        """
-        csv_path = Path(csv_path)
-        payload = csv_path.read_bytes()
-        digest = hashlib.sha256(payload).hexdigest()
+        def once() -> list[dict]:
+            raw = self._api.raw_query(SUBMISSIONS_QUERY, {"modelId": model_id}, authorization=True)
+            return [{"id": str(s["id"]), "filename": s["filename"], "inserted_at": s["insertedAt"],
+                     "round": int(s["round"]["number"]) if s.get("round") else None}
+                    for s in raw["data"]["submissions"] or []]
 
-        def put_once() -> str:
+        return self._call("list submissions by round", once)
+
+    def _put(self, csv_path: Path, payload: bytes, model_id: str) -> str:
+        """Ask for an upload URL and PUT; a 403 (what an expired URL answers) gets one fresh URL."""
+        for attempt in (1, 2):
             auth = self._api._upload_auth(
                 "submission_upload_auth", str(csv_path), TOURNAMENT, model_id
             )
@@ -259,31 +270,62 @@ class NumeraiClient:
                 raise TransportError("upload PUT got no answer in time") from None
             if resp.status_code >= 500:
                 raise TransportError(f"upload PUT answered HTTP {resp.status_code}")
+            if resp.status_code == 403 and attempt == 1:
+                self._log.warning(f"upload PUT of {csv_path.name} answered 403 (expired URL?): "
+                                  "asking for a fresh upload URL")
+                continue
             if not 200 <= resp.status_code < 300:
                 raise UploadRejectedError(
                     f"upload PUT of {csv_path.name} answered HTTP {resp.status_code} "
                     f"{resp.reason}: the file was not stored, no submission was created"
                 )
             return auth["filename"]
+        raise AssertionError("unreachable")
 
-        remote_name = self._call(f"upload {csv_path.name}", put_once)
+    def upload_predictions(
+        self,
+        csv_path: Path,
+        model_id: str,
+        *,
+        on_uploaded: Callable[[str], None] | None = None,
+        on_create: Callable[[float], None] | None = None,
+    ) -> UploadReceipt:
+        """Upload a predictions CSV to ``model_id``: checked PUT, one create, listed.
+
+        ``on_uploaded(remote_filename)`` runs once the PUT is accepted and ``on_create(timeout_s)``
+        right before create is sent, so a ledger records what to verify and until when. create is
+        sent once: if its answer is lost, UploadOutcomeUncertainError (with the remote filename)
+        leaves the decision to the caller, who must not re-upload before the request's deadline.
+        """
+        csv_path = Path(csv_path)
+        payload = csv_path.read_bytes()
+        digest = hashlib.sha256(payload).hexdigest()
+        remote_name = self._call(f"upload {csv_path.name}",
+                                 lambda: self._put(csv_path, payload, model_id))
         if on_uploaded is not None:
             on_uploaded(remote_name)
-        tried = False
+        sent = False
 
         def create_once() -> str:
-            nonlocal tried
-            if tried:  # the last attempt's outcome is unknown: look before creating again
-                existing = self._find_submission(model_id, remote_name)
-                if existing:
-                    return existing
-            tried = True
+            nonlocal sent
+            if sent:  # the last attempt's outcome is unknown: never create twice
+                raise UploadOutcomeUncertainError("create_submission got no answer")
+            if on_create is not None:
+                on_create(self._api.attempt_timeout_s)
+            sent = True
             args = {"filename": remote_name, "tournament": TOURNAMENT, "modelId": model_id,
                     "triggerId": None, "dataDatestamp": None}
             created = self._api.raw_query(CREATE_SUBMISSION, args, authorization=True)
             return str(created["data"]["create_submission"]["id"])
 
-        submission_id = self._call(f"create submission for {csv_path.name}", create_once)
+        try:
+            submission_id = self._call(f"create submission for {csv_path.name}", create_once)
+        except (NumeraiUnavailableError, UploadOutcomeUncertainError) as exc:
+            if not sent:
+                raise
+            raise UploadOutcomeUncertainError(
+                f"create submission for {csv_path.name} (remote file {remote_name}) may or may not "
+                f"have landed: {exc}", remote_name) from None
         listed = self.find_submission(model_id, remote_name)
         if listed != submission_id:
             raise NumeraiError(

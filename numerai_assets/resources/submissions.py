@@ -2,7 +2,8 @@
 from dagster import ConfigurableResource
 from pydantic import Field
 
-from numerai_assets.core.ledger import SubmissionLedger
+from numerai_assets.core.ledger import DEFAULT_LEASE_S, SubmissionLedger
+from numerai_assets.core.submitting import SubmitTiming
 
 
 class SubmissionsResource(ConfigurableResource):
@@ -12,6 +13,22 @@ class SubmissionsResource(ConfigurableResource):
     allow_resubmit: bool = Field(
         default=False, description="upload again when different predictions were already submitted"
     )
+    lease_s: float = Field(
+        default=DEFAULT_LEASE_S,
+        description="a claim whose owner on another host has not beaten for this long is taken over;"
+        " keep it above the Numerai client's timeout plus the outcome margin",
+    )
+    claim_wait_s: float = Field(
+        default=SubmitTiming.claim_wait_s,
+        description="how long a runner waits for another live runner's submission of the same slot",
+    )
+    outcome_margin_s: float = Field(
+        default=SubmitTiming.outcome_margin_s,
+        description="added to a request's timeout: after it, an unanswered create can no longer land",
+    )
 
     def ledger(self) -> SubmissionLedger:
-        return SubmissionLedger(self.ledger_path)
+        return SubmissionLedger(self.ledger_path, lease_s=self.lease_s)
+
+    def timing(self) -> SubmitTiming:
+        return SubmitTiming(claim_wait_s=self.claim_wait_s, outcome_margin_s=self.outcome_margin_s)

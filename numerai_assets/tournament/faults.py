@@ -1,12 +1,14 @@
 """Switchable failures of the local tournament server, so clients' retry paths can be tested.
 
 Each switch reproduces a failure seen against the real Numerai API: 5xx bursts, slow or hanging
-GraphQL answers, rejected presigned uploads, and downloads cut off mid-body.
+GraphQL answers, rejected presigned uploads, and downloads cut off mid-body, a create_submission
+that lands but answers after the client gave up, and a slow upload PUT.
 """
 
 from __future__ import annotations
 
 import threading
+import time
 from dataclasses import dataclass, field, fields
 from typing import Any
 
@@ -21,10 +23,12 @@ class Faults:
     upload_put_status: int = 403  # status for faulted upload PUTs (nothing is stored)
     upload_put_count: int = 0  # how many of the next upload PUTs are faulted
     truncate_downloads: int = 0  # next N file GETs send the full Content-Length, half the body
+    create_delay_s: float = 0.0  # create_submission records the submission, then answers this late
+    upload_put_delay_s: float = 0.0  # sleep inside every upload PUT before the file is stored
     _cond: threading.Condition = field(default_factory=threading.Condition, repr=False)
 
     KEYS = ("graphql_5xx", "graphql_delay_s", "graphql_hang", "upload_put_status",
-            "upload_put_count", "truncate_downloads")
+            "upload_put_count", "truncate_downloads", "create_delay_s", "upload_put_delay_s")
 
     def set(self, **values: Any) -> dict[str, Any]:
         """Set switches by name (values are coerced to the field's type); returns all switches."""
@@ -71,6 +75,18 @@ class Faults:
         """Wake waiters (server stop) so they re-check their stop event."""
         with self._cond:
             self._cond.notify_all()
+
+    def wait_delay(self, key: str, stopped: threading.Event) -> bool:
+        """Sleep for the delay switch ``key``, cut short when a test lowers it to 0 (so a held
+        request is released on cue); False when the server stopped meanwhile."""
+        with self._cond:
+            end = time.monotonic() + getattr(self, key)
+            while getattr(self, key) > 0 and not stopped.is_set():
+                remaining = end - time.monotonic()
+                if remaining <= 0:
+                    break
+                self._cond.wait(remaining)
+        return not stopped.is_set()
 
     def wait_graphql(self, stopped: threading.Event) -> bool:
         """Apply delay and hang; True when the request should still be answered."""

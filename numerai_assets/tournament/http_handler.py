@@ -138,6 +138,8 @@ class Handler(BaseHTTPRequestHandler):
         if faulted is not None:
             self._reply(faulted, b"<Error><Code>AccessDenied</Code></Error>", "application/xml")
             return
+        if not self.app.faults.wait_delay("upload_put_delay_s", self.app.stopped):
+            return
         dest = self.app.uploads_dir / f"{token}.csv"
         tmp = dest.with_suffix(".tmp")
         tmp.write_bytes(body)
@@ -164,7 +166,12 @@ class Handler(BaseHTTPRequestHandler):
             self._json(400, {"errors": [{"message": f"invalid JSON body: {exc}"}]})
             return
         ctx = RequestContext(parse_token(self.headers.get("Authorization")), self.app.url)
-        self._json(200, self.app.api.execute(body, ctx))
+        result = self.app.api.execute(body, ctx)
+        created = isinstance(result.get("data"), dict) and result["data"].get("create_submission")
+        if created and not faults.wait_delay("create_delay_s", stopped):
+            self.close_connection = True  # recorded, but the answer never leaves
+            return
+        self._json(200, result)
 
     # files ----------------------------------------------------------------------------------
 

@@ -90,15 +90,18 @@ def test_a_failing_gate_stops_only_its_slot(platform, open_round, tmp_path):
     assert set(submitted(platform, open_round)) == {"demo_slot_a"}
 
 
-def test_backfilling_a_past_round_replays_it_as_a_dry_run(platform, open_round):
-    platform.server.close_round()  # the round is over; a backfill replays it later
+def test_a_round_closed_before_upload_is_a_missed_round_not_a_green_dry_run(platform, open_round):
+    """The round closed before the upload: each slot's submission step fails naming slot and round
+    (an explicit replay, replay=True in core.submitting, is the only way to a non-red result)."""
+    platform.server.close_round()
     result = platform.run_round(open_round)
-    assert result.success
-    for outcome in outcomes(result).values():
-        assert outcome["status"] == "dry_run" and "is closed" in outcome["reason"]
+    assert not result.success
+    failures = [e.step_failure_data.error.to_string() for e in result.get_step_failure_events()]
+    for slot in ("demo_slot_a", "demo_slot_b"):
+        assert any(f"slot {slot}: round {open_round} closed" in m for m in failures), failures
     assert submitted(platform, open_round) == {}
     with SubmissionLedger(platform.settings.store_dir / "ledger.sqlite") as ledger:
-        assert all(e.dry_run for e in ledger.entries(open_round))
+        assert ledger.entries(open_round) == []
 
 
 def test_live_path_and_validation_path_give_identical_predictions(platform, tmp_path):

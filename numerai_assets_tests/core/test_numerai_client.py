@@ -119,12 +119,22 @@ def test_upload_is_verified_and_listed(client, open_server, tmp_path):
 
 
 def test_403_on_upload_put_is_detected_and_nothing_is_submitted(client, open_server, tmp_path):
+    """A 403 gets one fresh upload URL; a second 403 is a definite refusal."""
     csv = live_predictions_csv(tmp_path, open_server.root, open_server.current_round().number)
     model_id = client.models()["demo_slot_b"]
-    open_server.faults.set(upload_put_status=403, upload_put_count=1)
+    open_server.faults.set(upload_put_status=403, upload_put_count=2)
     with pytest.raises(UploadRejectedError, match="HTTP 403"):
         client.upload_predictions(csv, model_id)
     assert client.submissions(model_id) == []
+    assert open_server.faults.upload_put_count == 0  # both URLs were tried
+
+
+def test_one_403_on_upload_put_asks_for_a_fresh_url_and_submits_once(client, open_server, tmp_path):
+    csv = live_predictions_csv(tmp_path, open_server.root, open_server.current_round().number)
+    model_id = client.models()["demo_slot_b"]
+    open_server.faults.set(upload_put_status=403, upload_put_count=1)
+    receipt = client.upload_predictions(csv, model_id)
+    assert [s["id"] for s in client.submissions(model_id)] == [receipt.submission_id]
 
 
 def test_invalid_predictions_are_refused_with_numerais_reason(client, open_server, tmp_path):
