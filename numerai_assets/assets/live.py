@@ -6,6 +6,7 @@ can be re-run on its own for a round. Champions are read from the model store, t
 truth, so a candidate that failed its promotion gate never reaches a live round.
 """
 import hashlib
+import inspect
 from collections.abc import Iterator
 
 import numpy as np
@@ -17,10 +18,12 @@ from dagster import (
     AssetIn,
     AssetKey,
     AssetsDefinition,
+    Backoff,
     Config,
     Failure,
     MetadataValue,
     Output,
+    RetryPolicy,
     asset,
 )
 from pydantic import Field
@@ -41,6 +44,10 @@ from numerai_assets.resources.policy import GatePolicy
 from numerai_assets.resources.submissions import SubmissionsResource
 
 GROUP = "live"
+REPLAY_TAG = "numerai/replay"  # "true" on a run that replays a past round on purpose
+# Transient upload failures (5xx bursts, a refused PUT) are retried within the run, bounded;
+# a refusal by the gate verdict is final (Failure(allow_retries=False)).
+SUBMISSION_RETRY = RetryPolicy(max_retries=3, delay=15, backoff=Backoff.EXPONENTIAL)
 
 
 @asset(group_name="data", kinds={"numpy"})
@@ -61,17 +68,63 @@ class LivePredictionConfig(Config):
     neutralize_feature_set: str = Field(default="small", description="features to neutralize against")
 
 
-def _champion_model_paths(model_store: ModelStore, models: list[str]) -> tuple[dict, dict]:
+def _champion_model_paths(model_store: ModelStore, models: list[str], dataset_version: str,
+                          ) -> tuple[dict, dict]:
+    """Each model's verified champion seed files (see ``core.live.verify_champion``)."""
+    from numerai_assets.core.live import ChampionError, verify_champion
+
     paths, shas = {}, {}
     for model in models:
-        record = model_store.read_json(ChampionRecord.key(model))
-        if record is None:
-            raise Failure(f"model {model} has no champion yet: run its evaluation_job first")
-        for seed in record["seeds"]:
-            model_store.local_path(seed["manifest_key"])  # the manifest sits beside the model
-        paths[model] = [model_store.local_path(s["model_key"]) for s in record["seeds"]]
+        key = ChampionRecord.key(model)
+        try:
+            record = model_store.read_json(key)
+            if record is None:
+                raise Failure(f"model {model} has no champion yet: run its evaluation_job first")
+            paths[model] = verify_champion(model, record, model_store.uri(key), model_store.local_path,
+                                           dataset_version)
+        except (ChampionError, ValueError, FileNotFoundError) as exc:
+            raise Failure(f"champion of {model} refused: {exc}", allow_retries=False) from None
         shas[model] = [s["model_sha256"] for s in record["seeds"]]
     return paths, shas
+
+
+def _live_contract(live_data: LiveRoundData, feature_sets: FeatureSets) -> dict:
+    """The live file's contract, run again here so the verdict holds it in any run."""
+    from numerai_assets.checks.data_contracts import run_contract
+    from numerai_assets.core.verdict import live_contract_entry
+
+    result = run_contract(live_data.live, "live", feature_sets, required_features=feature_sets.sets["all"])
+    return live_contract_entry(live_data.live.sha256, not result.failures,
+                               [f"{f.check}: {f.message}" for f in result.failures])
+
+
+def _submit_kwargs(context: AssetExecutionContext) -> dict:
+    """``replay`` for an explicit replay run, passed only where ``submit_slot`` accepts it."""
+    from numerai_assets.core.submitting import submit_slot
+
+    replay = context.run.tags.get(REPLAY_TAG, "").lower() == "true"
+    return {"replay": replay} if "replay" in inspect.signature(submit_slot).parameters else {}
+
+
+def _cleared_csv(model_store: ModelStore, predictions: SlotPredictionsRef):
+    """The CSV to upload, only if its own gate verdict clears it; else a final Failure."""
+    from numerai_assets.core.verdict import refusal, verdict_key
+
+    csv_path = model_store.local_path(predictions.csv_key)
+    sha256 = hashlib.sha256(csv_path.read_bytes()).hexdigest()
+    key = verdict_key(predictions.csv_key)
+    try:
+        verdict = model_store.read_json(key)
+    except ValueError as exc:
+        raise Failure(f"refusing to submit {csv_path}: {exc}", allow_retries=False) from None
+    reason = refusal(verdict, source=model_store.uri(key), sha256=sha256,
+                     round_number=predictions.round_number, slot=predictions.slot)
+    if reason is None and sha256 != predictions.sha256:
+        reason = f"{csv_path} changed since its gates ran"
+    if reason is not None:
+        raise Failure(f"refusing to submit {csv_path}: {reason}", allow_retries=False,
+                      metadata={"slot": predictions.slot, "round": predictions.round_number})
+    return csv_path
 
 
 def build_slot_assets(roster: Roster) -> list[AssetsDefinition]:
@@ -99,14 +152,17 @@ def _slot_assets(slot: str, models: list[str]) -> list[AssetsDefinition]:
     ) -> Iterator[Output[SlotPredictionsRef] | AssetCheckResult]:
         from numerai_assets.core.gates import evaluate_submission
         from numerai_assets.core.live import predict_slot, submission_frame, write_submission_csv
+        from numerai_assets.core.verdict import build_verdict, pending_verdict, verdict_key
 
-        paths, shas = _champion_model_paths(model_store, models)
+        paths, shas = _champion_model_paths(model_store, models, live_data.live.version)
         slot_preds = predict_slot(
             paths, live_data.live.path, neutralize_proportion=config.neutralize_proportion,
             neutralize_features=feature_sets.resolve(config.neutralize_feature_set),
         )
         preds = slot_preds.predictions
         key = f"submissions/round{live_data.round_number}/{slot}/predictions.csv"
+        # pending first: a step killed between the CSV and its verdict leaves nothing uploadable
+        model_store.write_json(verdict_key(key), pending_verdict(live_data.round_number, slot))
         with model_store.writing(key) as path:
             sha256 = write_submission_csv(path, preds)
         live = read_by_id(live_data.live.path)
@@ -120,6 +176,9 @@ def _slot_assets(slot: str, models: list[str]) -> list[AssetsDefinition]:
             train_counts=(dist.names, np.asarray(dist.counts)) if set(dist.names) <= set(live.columns) else None,
             thresholds=gate_policy.thresholds(),
         )
+        model_store.write_json(verdict_key(key), build_verdict(
+            round_number=live_data.round_number, slot=slot, sha256=sha256, gates=results,
+            live_contract=_live_contract(live_data, feature_sets)))
         observed = {r.name: r.observed for r in results}
         yield Output(
             SlotPredictionsRef(slot, live_data.round_number, key, sha256, len(preds), shas),
@@ -135,6 +194,7 @@ def _slot_assets(slot: str, models: list[str]) -> list[AssetsDefinition]:
     @asset(
         key=AssetKey([slot, "submission"]), group_name=GROUP, partitions_def=rounds_partitions,
         ins={"predictions": AssetIn(predictions_key)}, kinds={"numerai"},
+        retry_policy=SUBMISSION_RETRY,
         description=f"Slot {slot}'s submission for the round: idempotent, verified, in the ledger.",
     )
     def submission(
@@ -146,15 +206,14 @@ def _slot_assets(slot: str, models: list[str]) -> list[AssetsDefinition]:
     ) -> Output[SubmissionOutcome]:
         from numerai_assets.core.submitting import submit_slot
 
-        csv_path = model_store.local_path(predictions.csv_key)
-        if hashlib.sha256(csv_path.read_bytes()).hexdigest() != predictions.sha256:
-            raise Failure(f"{csv_path} changed since its gates passed: refusing to submit it")
+        csv_path = _cleared_csv(model_store, predictions)
         with submissions.ledger() as ledger:
             outcome = submit_slot(
                 numerai.get_client(logger=context.log), ledger, slot=slot,
                 round_number=predictions.round_number, csv_path=csv_path, sha256=predictions.sha256,
                 dry_run=submissions.dry_run, late_policy=submissions.late_policy,
                 allow_resubmit=submissions.allow_resubmit, log=context.log.info,
+                **_submit_kwargs(context),
             )
         context.log.info(f"{slot} round {outcome.round_number}: {outcome.status}: {outcome.reason}")
         return Output(outcome, metadata={
