@@ -114,7 +114,7 @@ def build_definitions(
                 benchmark_alignment, *model_assets, *evaluation_assets, *slot_assets],
         asset_checks=dataset_contract_checks,
         jobs=[data_job, training_job, evaluation_job, live_round_job],
-        sensors=[build_round_open_sensor(live_round_job, settings)],
+        sensors=[build_round_open_sensor(live_round_job, settings, list(roster.slots))],
         resources=resources,
         # Two cores: two steps at a time; each step subprocess pays the import cost once.
         executor=multiprocess_executor.configured({"max_concurrent": 2}),
