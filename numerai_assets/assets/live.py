@@ -7,6 +7,7 @@ truth, so a candidate that failed its promotion gate never reaches a live round.
 """
 import hashlib
 import inspect
+import sqlite3
 from collections.abc import Iterator
 
 import numpy as np
@@ -36,6 +37,7 @@ from numerai_assets.core.artifacts import (
     SubmissionOutcome,
 )
 from numerai_assets.core.dataset import DatasetFile, FeatureSets, LiveRoundData, read_by_id
+from numerai_assets.core.numerai_client import NumeraiUnavailableError, UploadRejectedError
 from numerai_assets.core.roster import Roster
 from numerai_assets.partitions import rounds_partitions
 from numerai_assets.resources.model_store import ModelStore
@@ -45,9 +47,11 @@ from numerai_assets.resources.submissions import SubmissionsResource
 
 GROUP = "live"
 REPLAY_TAG = "numerai/replay"  # "true" on a run that replays a past round on purpose
-# Transient upload failures (5xx bursts, a refused PUT) are retried within the run, bounded;
-# a refusal by the gate verdict is final (Failure(allow_retries=False)).
-SUBMISSION_RETRY = RetryPolicy(max_retries=3, delay=15, backoff=Backoff.EXPONENTIAL)
+# Transient upload failures (5xx bursts, a refused presigned PUT) are retried within the run,
+# bounded; anything else (a gate verdict's refusal, an unknown slot) fails for good at once.
+SUBMISSION_RETRY = RetryPolicy(max_retries=3, delay=10, backoff=Backoff.EXPONENTIAL)
+TRANSIENT_ERRORS = (NumeraiUnavailableError, UploadRejectedError, ConnectionError, TimeoutError,
+                    sqlite3.OperationalError)
 
 
 @asset(group_name="data", kinds={"numpy"})
@@ -207,14 +211,20 @@ def _slot_assets(slot: str, models: list[str]) -> list[AssetsDefinition]:
         from numerai_assets.core.submitting import submit_slot
 
         csv_path = _cleared_csv(model_store, predictions)
-        with submissions.ledger() as ledger:
-            outcome = submit_slot(
-                numerai.get_client(logger=context.log), ledger, slot=slot,
-                round_number=predictions.round_number, csv_path=csv_path, sha256=predictions.sha256,
-                dry_run=submissions.dry_run, late_policy=submissions.late_policy,
-                allow_resubmit=submissions.allow_resubmit, log=context.log.info,
-                **_submit_kwargs(context),
-            )
+        try:
+            with submissions.ledger() as ledger:
+                outcome = submit_slot(
+                    numerai.get_client(logger=context.log), ledger, slot=slot,
+                    round_number=predictions.round_number, csv_path=csv_path, sha256=predictions.sha256,
+                    dry_run=submissions.dry_run, late_policy=submissions.late_policy,
+                    allow_resubmit=submissions.allow_resubmit, log=context.log.info,
+                    **_submit_kwargs(context),
+                )
+        except TRANSIENT_ERRORS:
+            raise  # SUBMISSION_RETRY: the ledger makes the retry verify before uploading again
+        except Exception as exc:
+            raise Failure(f"{slot} round {predictions.round_number}: {type(exc).__name__}: {exc}",
+                          allow_retries=False) from exc
         context.log.info(f"{slot} round {outcome.round_number}: {outcome.status}: {outcome.reason}")
         return Output(outcome, metadata={
             "status": outcome.status, "reason": outcome.reason, "late": outcome.late,

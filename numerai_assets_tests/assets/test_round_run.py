@@ -213,3 +213,19 @@ def test_a_corrupt_champion_record_fails_naming_the_file(platform, open_round):
     assert str(record_path.name) in failures(corrupt) and "not valid JSON" in failures(corrupt)
     assert "xgb_tiny.json lacks key 'seeds'" in failures(missing)
     assert "demo_slot_b" not in submitted(platform, open_round)
+
+
+def test_a_refused_upload_put_is_retried_within_the_run_and_lands_once(platform, open_round):
+    """A transient failure (one presigned PUT answered 403) no longer needs a manual re-run."""
+    platform.server.faults.set(upload_put_count=1, upload_put_status=403)
+    try:
+        result = platform.run_round(open_round)
+    finally:
+        platform.server.faults.reset()
+    [retry] = [e for e in result.all_events if e.event_type_value == "STEP_UP_FOR_RETRY"]
+    slot = retry.step_key.split("__")[0]
+    assert retry.step_key == f"{slot}__submission"
+    assert outcomes(result)[slot]["status"] == "submitted"
+    assert len(submitted(platform, open_round)[slot]) == 1
+    with SubmissionLedger(platform.settings.store_dir / "ledger.sqlite") as ledger:
+        assert [e.status for e in ledger.entries(open_round, slot)] == ["failed", "confirmed"]
