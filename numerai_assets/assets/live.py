@@ -9,6 +9,7 @@ import hashlib
 import inspect
 import sqlite3
 from collections.abc import Iterator
+from pathlib import Path
 
 import numpy as np
 from dagster import (
@@ -110,17 +111,18 @@ def _submit_kwargs(context: AssetExecutionContext) -> dict:
     return {"replay": replay} if "replay" in inspect.signature(submit_slot).parameters else {}
 
 
-def _cleared_csv(model_store: ModelStore, predictions: SlotPredictionsRef):
+def _cleared_csv(model_store: ModelStore, predictions: SlotPredictionsRef) -> Path:
     """The CSV to upload, only if its own gate verdict clears it; else a final Failure."""
     from numerai_assets.core.verdict import refusal, verdict_key
 
-    csv_path = model_store.local_path(predictions.csv_key)
-    sha256 = hashlib.sha256(csv_path.read_bytes()).hexdigest()
     key = verdict_key(predictions.csv_key)
     try:
+        csv_path = model_store.local_path(predictions.csv_key)
+        sha256 = hashlib.sha256(csv_path.read_bytes()).hexdigest()
         verdict = model_store.read_json(key)
-    except ValueError as exc:
-        raise Failure(f"refusing to submit {csv_path}: {exc}", allow_retries=False) from None
+    except (ValueError, FileNotFoundError) as exc:
+        raise Failure(f"refusing to submit slot {predictions.slot} round {predictions.round_number}: "
+                      f"{exc}", allow_retries=False) from None
     reason = refusal(verdict, source=model_store.uri(key), sha256=sha256,
                      round_number=predictions.round_number, slot=predictions.slot)
     if reason is None and sha256 != predictions.sha256:
@@ -191,6 +193,7 @@ def _slot_assets(slot: str, models: list[str]) -> list[AssetsDefinition]:
                 "exposure": float(observed["max_feature_exposure"].get("exposure", np.nan)),
                 "benchmark_corr": float(observed["benchmark_correlation"].get("correlation", np.nan)),
                 "gates_failed": MetadataValue.json([r.name for r in results if not r.passed]),
+                "verdict": model_store.uri(verdict_key(key)),
             },
         )
         yield from gate_check_results(results, predictions_key)

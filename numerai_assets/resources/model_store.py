@@ -33,6 +33,10 @@ def _parse_json(data: bytes, uri: str) -> dict[str, Any]:
 class ModelStore(ConfigurableResource, ABC):
     """Keys are relative POSIX paths such as ``models/lgbm_small/0/model.txt``."""
 
+    orphan_age_s: float = Field(
+        default=3600.0, description="temp files of killed writers older than this are removed at start"
+    )
+
     @abstractmethod
     def put_file(self, local: Path, key: str) -> str:
         """Store ``local`` under ``key``; returns the stored object's URI."""
@@ -57,6 +61,17 @@ class ModelStore(ConfigurableResource, ABC):
     def uri(self, key: str) -> str:
         """Where ``key`` lives, for metadata and logs."""
 
+    @abstractmethod
+    def local_root(self) -> Path:
+        """The local directory this store writes temp files under (swept at start)."""
+
+    def setup_for_execution(self, context) -> None:
+        """Each step starts by removing temps that writers killed mid-write left behind."""
+        removed = sweep_orphans(self.local_root(), self.orphan_age_s)
+        if removed and context.log is not None:
+            context.log.info(f"model store: removed {len(removed)} orphan temp file(s) under "
+                             f"{self.local_root()}")
+
     @contextlib.contextmanager
     def writing(self, key: str) -> Iterator[Path]:
         """A local path to write ``key`` to; stored when the block succeeds, dropped either way."""
@@ -70,15 +85,9 @@ class ModelStore(ConfigurableResource, ABC):
 
 class LocalModelStore(ModelStore):
     root: str = Field(description="base directory of the store")
-    orphan_age_s: float = Field(
-        default=3600.0, description="temp files of killed writers older than this are removed at start"
-    )
 
-    def setup_for_execution(self, context) -> None:
-        """Each run starts by removing temps that writers killed mid-write left behind."""
-        removed = sweep_orphans(self.root, self.orphan_age_s)
-        if removed and context.log is not None:
-            context.log.info(f"model store: removed {len(removed)} orphan temp file(s) under {self.root}")
+    def local_root(self) -> Path:
+        return Path(self.root)
 
     def _path(self, key: str) -> Path:
         return Path(self.root) / key
@@ -122,6 +131,9 @@ class FsspecModelStore(ModelStore):
 
     url: str = Field(description="e.g. s3://bucket/numerai_assets (needs s3fs) or memory://store")
     cache_dir: str = Field(description="local directory for scratch files and read caches")
+
+    def local_root(self) -> Path:
+        return Path(self.cache_dir)
 
     def _fs(self):
         import fsspec
