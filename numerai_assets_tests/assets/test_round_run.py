@@ -229,3 +229,33 @@ def test_a_refused_upload_put_is_retried_within_the_run_and_lands_once(platform,
     assert len(submitted(platform, open_round)[slot]) == 1
     with SubmissionLedger(platform.settings.store_dir / "ledger.sqlite") as ledger:
         assert [e.status for e in ledger.entries(open_round, slot)] == ["failed", "confirmed"]
+
+
+def test_the_sensors_retry_run_submits_only_the_unconfirmed_slot(platform, open_round, tmp_path, monkeypatch):
+    """Slot b failed in the round's run; the sensor's retry run (its own asset selection and tags)
+    submits b, leaves a alone, and the next tick finds the round done."""
+    monkeypatch.setattr("numerai_assets.sensors.RETRY_BACKOFF_S", 0.0)
+    store = platform.defs.resources["model_store"]
+    original = install_broken_champion(
+        platform.roster, "xgb_tiny", store, platform.settings.store_dir,
+        platform.settings.data_dir / "datasets" / "v5.2" / "train.parquet", tmp_path)
+    try:
+        assert not platform.run_round(open_round).success
+    finally:
+        (platform.settings.store_dir / ChampionRecord.key("xgb_tiny")).write_text(original)
+    sensor = platform.defs.resolve_sensor_def("round_open_sensor")
+
+    def tick():
+        return sensor(dg.build_sensor_context(instance=platform.instance, resources={
+            name: platform.defs.resources[name] for name in ("numerai", "submissions")}))
+
+    [request] = tick().run_requests
+    assert {k.to_user_string() for k in request.asset_selection} == {
+        "live_data", "demo_slot_b/live_predictions", "demo_slot_b/submission"}
+    retry = platform.defs.resolve_job_def("live_round_job").execute_in_process(
+        instance=platform.instance, partition_key=request.partition_key, tags=request.tags,
+        asset_selection=list(request.asset_selection), raise_on_error=False)
+    assert retry.success and set(outcomes(retry)) == {"demo_slot_b"}
+    assert {slot: len(shas) for slot, shas in submitted(platform, open_round).items()} == {
+        "demo_slot_a": 1, "demo_slot_b": 1}
+    assert tick().skip_reason.skip_message == f"round {open_round}: every slot confirmed"
