@@ -68,12 +68,26 @@ def retry_request(number: int, late: bool, follow: FollowUp) -> RunRequest:
                       asset_selection=keys)
 
 
-def _reported(cursor: str | None) -> set[int]:
+def _settled(cursor: str | None) -> set[int]:
     """Rounds whose outcome was already reported (the cursor; an older plain cursor means none)."""
     try:
         return set(json.loads(cursor or "{}").get("settled", []))
     except (ValueError, AttributeError):
         return set()
+
+
+def _settle_ended(context: SensorEvaluationContext, submissions: SubmissionsResource, number: int,
+                  slots: Sequence[str], settled: set[int]) -> list[str]:
+    """Once a round has ended and its last run is over: a warning per unconfirmed slot, once."""
+    if round_runs(context.instance, number)["in_flight"]:
+        return []
+    settled.add(number)
+    left = unconfirmed_slots(submissions, number, slots)
+    if not left:
+        return []
+    reason = f"round {number} MISSED for slots {left}: it closed without a confirmed submission"
+    context.log.warning(reason)
+    return [reason]
 
 
 def build_round_open_sensor(job, settings: Settings, slots: Sequence[str]) -> SensorDefinition:
@@ -101,23 +115,17 @@ def build_round_open_sensor(job, settings: Settings, slots: Sequence[str]) -> Se
         requested = {
             int(k) for k in context.instance.get_dynamic_partitions(rounds_partitions.name) if k.isdigit()
         }
-        now, reported = datetime.now(timezone.utc), _reported(context.cursor)
+        now, settled = datetime.now(timezone.utc), _settled(context.cursor)
         decision = decide(current, requested, now, settings.late_policy)
-        notes, requests, partitions = [decision.reason], [], []
         late = bool(current and now >= current.close_staking_time)
-
-        def missed(number: int, reason: str) -> None:
-            context.log.warning(reason)
-            notes.append(reason)
-            reported.add(number)
-
+        requests, partitions, notes = [], [], [decision.reason]
         if decision.run:
             key = str(decision.round_number)
             context.log.info(decision.reason)
             requests.append(RunRequest(run_key=f"round-{key}", partition_key=key,
                                        tags=round_tags(decision.round_number, decision.late)))
             partitions.append(rounds_partitions.build_add_request([key]))
-        elif current is not None and current.number in requested and current.number not in reported:
+        elif current is not None and current.number in requested and current.number not in settled:
             follow = follow_up(
                 current.number, unconfirmed=unconfirmed_slots(submissions, current.number, slots),
                 can_submit=not late or settings.late_policy == "submit",
@@ -128,17 +136,13 @@ def build_round_open_sensor(job, settings: Settings, slots: Sequence[str]) -> Se
                 context.log.info(follow.reason)
                 requests.append(retry_request(current.number, late, follow))
             elif follow.action == "missed":
-                notes = []
-                missed(current.number, follow.reason)
+                context.log.warning(follow.reason)
+                settled.add(current.number)
         ended = max((n for n in requested if current is None or n < current.number), default=None)
-        if ended is not None and ended not in reported and not round_runs(context.instance, ended)["in_flight"]:
-            left = unconfirmed_slots(submissions, ended, slots)
-            if left:
-                missed(ended, f"round {ended} MISSED for slots {left}: it closed without a confirmed "
-                              "submission")
-            reported.add(ended)
-        cursor = json.dumps({"settled": sorted(reported)[-50:]})
+        if ended is not None and ended not in settled:
+            notes.extend(_settle_ended(context, submissions, ended, slots, settled))
         return SensorResult(run_requests=requests or None, dynamic_partitions_requests=partitions or None,
-                            skip_reason=None if requests else "; ".join(notes), cursor=cursor)
+                            skip_reason=None if requests else "; ".join(notes),
+                            cursor=json.dumps({"settled": sorted(settled)[-50:]}))
 
     return round_open_sensor

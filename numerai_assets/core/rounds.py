@@ -19,16 +19,17 @@ class RoundDecision:
 
 
 def decide(
-    current: RoundInfo | None, handled: set[int], now: datetime, late_policy: str = "skip"
+    current: RoundInfo | None, requested: set[int], now: datetime, late_policy: str = "skip"
 ) -> RoundDecision:
-    """Run a round once, while its staking window is open (or late, if the policy says so)."""
+    """Request a round once, while its staking window is open (or late, if the policy says so);
+    whether it was handled (every slot confirmed) is :func:`follow_up`'s question."""
     if late_policy not in LATE_POLICIES:
         raise ValueError(f"late policy {late_policy!r} is not one of {LATE_POLICIES}")
     if current is None:
         return RoundDecision(False, "no open round")
     number = current.number
-    if number in handled:
-        return RoundDecision(False, f"round {number} already handled", number)
+    if number in requested:
+        return RoundDecision(False, f"round {number} already requested", number)
     if now < current.open_time:
         return RoundDecision(False, f"round {number} opens at {current.open_time.isoformat()}", number)
     if now >= current.close_staking_time:

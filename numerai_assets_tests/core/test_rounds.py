@@ -14,7 +14,7 @@ def test_open_round_runs_once():
     first = decide(OPEN, set(), NOW)
     assert first.run and first.round_number == 1100 and not first.late and "30 min" in first.reason
     again = decide(OPEN, {1100}, NOW)
-    assert not again.run and again.reason == "round 1100 already handled"
+    assert not again.run and again.reason == "round 1100 already requested"
 
 
 def test_no_round_and_closed_window_say_why():
