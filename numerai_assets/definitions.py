@@ -3,6 +3,8 @@
 Nothing heavy is imported here (no lightgbm, xgboost, wandb or great_expectations): every
 Dagster step subprocess imports this module, and those imports cost seconds each.
 """
+import warnings
+
 from dagster import (
     AssetSelection,
     Definitions,
@@ -17,6 +19,7 @@ from numerai_assets.assets.evaluation import benchmark_alignment, build_evaluati
 from numerai_assets.assets.live import build_slot_assets, train_feature_distribution
 from numerai_assets.assets.models import build_model_assets
 from numerai_assets.checks.data_contracts import dataset_contract_checks
+from numerai_assets.core.dataset import FeatureSets
 from numerai_assets.core.roster import Roster, load_roster
 from numerai_assets.partitions import model_partitions, model_seed_partitions, rounds_partitions
 from numerai_assets.resources.model_store import LocalModelStore
@@ -58,10 +61,27 @@ def build_resources(settings: Settings) -> dict[str, object]:
     }
 
 
+def stored_feature_sets(settings: Settings) -> FeatureSets | None:
+    """The configured version's features.json when the data store has it (after a data_job).
+
+    The roster is then checked against it at load, so an unknown feature set or target fails
+    now, naming the model and field, rather than hours into training. An unreadable file only
+    warns: definitions must still load so the data_job that rewrites it can run.
+    """
+    path = LocalDataStore(root=str(settings.data_dir)).dataset_path(settings.dataset_version, "features.json")
+    if not path.exists():
+        return None
+    try:
+        return FeatureSets.from_json_file(path)
+    except (OSError, ValueError) as exc:
+        warnings.warn(f"{path} is unreadable ({exc}); the roster is not checked against it", stacklevel=2)
+        return None
+
+
 def build_definitions(
     settings: Settings, roster: Roster | None = None, policy: EvaluationPolicy | None = None
 ) -> Definitions:
-    roster = roster or load_roster(settings.roster_path)
+    roster = roster or load_roster(settings.roster_path, feature_sets=stored_feature_sets(settings))
     resources = build_resources(settings) | ({"policy": policy} if policy is not None else {})
     model_seed_pdef, model_pdef = model_seed_partitions(roster), model_partitions(roster)
     model_assets = build_model_assets(roster, model_seed_pdef)
@@ -94,7 +114,7 @@ def build_definitions(
                 benchmark_alignment, *model_assets, *evaluation_assets, *slot_assets],
         asset_checks=dataset_contract_checks,
         jobs=[data_job, training_job, evaluation_job, live_round_job],
-        sensors=[build_round_open_sensor(live_round_job, settings)],
+        sensors=[build_round_open_sensor(live_round_job, settings, list(roster.slots))],
         resources=resources,
         # Two cores: two steps at a time; each step subprocess pays the import cost once.
         executor=multiprocess_executor.configured({"max_concurrent": 2}),

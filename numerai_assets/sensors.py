@@ -1,9 +1,21 @@
-"""The round-open sensor: notices a new round and starts that round's run, once."""
+"""The round-open sensor: starts each round's run once, retries it until every slot is confirmed.
+
+A round counts as handled only when every slot has a confirmed submission in the ledger. While
+the round still accepts ours, a round with an unconfirmed slot and no run in flight gets a retry
+run for those slots (bounded, with backoff); a round that ends with an unconfirmed slot is
+reported as MISSED (a warning naming round and slots), once.
+"""
+import json
+import time
+from collections.abc import Sequence
 from datetime import datetime, timezone
 
 from dagster import (
+    AssetKey,
+    DagsterRunStatus,
     DefaultSensorStatus,
     RunRequest,
+    RunsFilter,
     SensorDefinition,
     SensorEvaluationContext,
     SensorResult,
@@ -12,20 +24,73 @@ from dagster import (
 )
 
 from numerai_assets.core.numerai_client import NumeraiError
-from numerai_assets.core.rounds import decide
+from numerai_assets.core.rounds import FollowUp, decide, follow_up
 from numerai_assets.partitions import rounds_partitions
 from numerai_assets.resources.numerai import NumeraiResource
+from numerai_assets.resources.submissions import SubmissionsResource
 from numerai_assets.settings import Settings
 
 # A tick must finish well inside Dagster's sensor timeout (60 s): bound Numerai calls tighter.
 SENSOR_BUDGET_S = 20.0
+MAX_RETRIES = 3
+RETRY_BACKOFF_S = 60.0  # after the last run of the round ended: 60 s, 120 s, 240 s
+ROUND_TAG, LATE_TAG, RETRY_TAG = "numerai/round", "numerai/late", "numerai/retry"
+IN_FLIGHT = [DagsterRunStatus.QUEUED, DagsterRunStatus.NOT_STARTED, DagsterRunStatus.STARTING,
+             DagsterRunStatus.STARTED, DagsterRunStatus.CANCELING]
 
 
 def round_tags(round_number: int, late: bool) -> dict[str, str]:
-    return {"numerai/round": str(round_number), "numerai/late": str(late).lower()}
+    return {ROUND_TAG: str(round_number), LATE_TAG: str(late).lower()}
 
 
-def build_round_open_sensor(job, settings: Settings) -> SensorDefinition:
+def round_runs(instance, number: int) -> dict:
+    """Whether a run of the round is in flight, how many retries ran, seconds since the last ended."""
+    records = instance.get_run_records(RunsFilter(tags={ROUND_TAG: str(number)}))
+    ends = [r.end_time or r.update_timestamp.timestamp() for r in records]
+    return {
+        "in_flight": any(r.dagster_run.status in IN_FLIGHT for r in records),
+        "retries_done": sum(RETRY_TAG in r.dagster_run.tags for r in records),
+        "since_last_s": time.time() - max(ends) if ends else None,
+    }
+
+
+def unconfirmed_slots(submissions: SubmissionsResource, number: int, slots: Sequence[str]) -> list[str]:
+    with submissions.ledger() as ledger:
+        return [s for s in slots if ledger.confirmed(number, s, dry_run=submissions.dry_run) is None]
+
+
+def retry_request(number: int, late: bool, follow: FollowUp) -> RunRequest:
+    """A run of only the unconfirmed slots' assets (and the live data they read)."""
+    keys = [AssetKey("live_data")] + [AssetKey([s, a]) for s in follow.slots
+                                      for a in ("live_predictions", "submission")]
+    return RunRequest(run_key=f"round-{number}-retry-{follow.attempt}", partition_key=str(number),
+                      tags=round_tags(number, late) | {RETRY_TAG: str(follow.attempt)},
+                      asset_selection=keys)
+
+
+def _settled(cursor: str | None) -> set[int]:
+    """Rounds whose outcome was already reported (the cursor; an older plain cursor means none)."""
+    try:
+        return set(json.loads(cursor or "{}").get("settled", []))
+    except (ValueError, AttributeError):
+        return set()
+
+
+def _settle_ended(context: SensorEvaluationContext, submissions: SubmissionsResource, number: int,
+                  slots: Sequence[str], settled: set[int]) -> list[str]:
+    """Once a round has ended and its last run is over: a warning per unconfirmed slot, once."""
+    if round_runs(context.instance, number)["in_flight"]:
+        return []
+    settled.add(number)
+    left = unconfirmed_slots(submissions, number, slots)
+    if not left:
+        return []
+    reason = f"round {number} MISSED for slots {left}: it closed without a confirmed submission"
+    context.log.warning(reason)
+    return [reason]
+
+
+def build_round_open_sensor(job, settings: Settings, slots: Sequence[str]) -> SensorDefinition:
     # RUNNING on the embedded default; against real Numerai a person switches it on.
     status = DefaultSensorStatus.RUNNING if settings.mode == "local" else DefaultSensorStatus.STOPPED
 
@@ -36,29 +101,48 @@ def build_round_open_sensor(job, settings: Settings) -> SensorDefinition:
         default_status=status,
         description=(
             "Polls Numerai for an open round; adds it to the `rounds` partitions and requests its "
-            f"run once (run key per round). After staking close: {settings.late_policy}."
+            f"run (run key per round), then up to {MAX_RETRIES} retry runs for slots not confirmed "
+            f"in the ledger; a round ending unconfirmed is reported MISSED. After staking close: "
+            f"{settings.late_policy}."
         ),
     )
-    def round_open_sensor(context: SensorEvaluationContext, numerai: NumeraiResource):
+    def round_open_sensor(context: SensorEvaluationContext, numerai: NumeraiResource,
+                          submissions: SubmissionsResource):
         try:
             current = numerai.get_client(retry_budget_s=SENSOR_BUDGET_S).current_round()
         except NumeraiError as exc:  # reported on this tick; the next tick tries again
             return SkipReason(f"Numerai unreachable, retrying next tick: {exc}")
-        handled = {
+        requested = {
             int(k) for k in context.instance.get_dynamic_partitions(rounds_partitions.name) if k.isdigit()
         }
-        decision = decide(current, handled, datetime.now(timezone.utc), settings.late_policy)
-        if not decision.run:
-            return SkipReason(decision.reason)
-        key = str(decision.round_number)
-        context.log.info(decision.reason)
-        return SensorResult(
-            run_requests=[
-                RunRequest(run_key=f"round-{key}", partition_key=key,
-                           tags=round_tags(decision.round_number, decision.late))
-            ],
-            dynamic_partitions_requests=[rounds_partitions.build_add_request([key])],
-            cursor=key,
-        )
+        now, settled = datetime.now(timezone.utc), _settled(context.cursor)
+        decision = decide(current, requested, now, settings.late_policy)
+        late = bool(current and now >= current.close_staking_time)
+        requests, partitions, notes = [], [], [decision.reason]
+        if decision.run:
+            key = str(decision.round_number)
+            context.log.info(decision.reason)
+            requests.append(RunRequest(run_key=f"round-{key}", partition_key=key,
+                                       tags=round_tags(decision.round_number, decision.late)))
+            partitions.append(rounds_partitions.build_add_request([key]))
+        elif current is not None and current.number in requested and current.number not in settled:
+            follow = follow_up(
+                current.number, unconfirmed=unconfirmed_slots(submissions, current.number, slots),
+                can_submit=not late or settings.late_policy == "submit",
+                max_retries=MAX_RETRIES, backoff_s=RETRY_BACKOFF_S,
+                **round_runs(context.instance, current.number))
+            notes = [follow.reason]
+            if follow.action == "retry":
+                context.log.info(follow.reason)
+                requests.append(retry_request(current.number, late, follow))
+            elif follow.action == "missed":
+                context.log.warning(follow.reason)
+                settled.add(current.number)
+        ended = max((n for n in requested if current is None or n < current.number), default=None)
+        if ended is not None and ended not in settled:
+            notes.extend(_settle_ended(context, submissions, ended, slots, settled))
+        return SensorResult(run_requests=requests or None, dynamic_partitions_requests=partitions or None,
+                            skip_reason=None if requests else "; ".join(notes),
+                            cursor=json.dumps({"settled": sorted(settled)[-50:]}))
 
     return round_open_sensor

@@ -12,8 +12,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from numerai_assets.core.dataset import DEFAULT_VERSION
+from numerai_assets.core.rounds import LATE_POLICIES
+from numerai_assets.core.tracking import MODES as TRACKING_MODES
 
 MODES = ("local", "numerai")
+TRUE_WORDS, FALSE_WORDS = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
 NUMERAI_API_URL = "https://api-tournament.numer.ai"
 LOCAL_TOURNAMENT_PORT = 8765
 ENV_MODE = "NUMERAI_ASSETS_MODE"
@@ -59,20 +62,59 @@ class Settings:
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] = os.environ) -> "Settings":
-        mode = env.get(ENV_MODE, "local").strip().lower()
-        if mode not in MODES:
-            raise ValueError(f"{ENV_MODE}={mode!r} is not a mode; use one of {MODES}")
+        """Every variable parsed strictly: a typo fails here, naming the variable and its values."""
+        mode = env_choice(env, ENV_MODE, MODES, "local")
         home = Path(env.get(ENV_HOME) or Path.cwd() / ".numerai_assets").resolve()
         local_url = env.get(ENV_TOURNAMENT_URL) or f"http://127.0.0.1:{LOCAL_TOURNAMENT_PORT}"
         return cls(
             mode=mode,
             home=home,
             api_url=NUMERAI_API_URL if mode == "numerai" else local_url,
-            dataset_version=env.get(ENV_DATASET_VERSION, DEFAULT_VERSION),
-            late_policy=env.get(ENV_LATE_POLICY, "skip"),
-            round_poll_s=int(env.get(ENV_ROUND_POLL_S, "180")),
+            dataset_version=env.get(ENV_DATASET_VERSION) or DEFAULT_VERSION,
+            late_policy=env_choice(env, ENV_LATE_POLICY, LATE_POLICIES, "skip"),
+            round_poll_s=env_positive_int(env, ENV_ROUND_POLL_S, 180),
             roster_path=Path(env[ENV_ROSTER]) if env.get(ENV_ROSTER) else None,
-            tracking_mode=env.get(ENV_TRACKING, "auto"),
+            tracking_mode=env_choice(env, ENV_TRACKING, TRACKING_MODES, "auto"),
             wandb_key_set=bool(env.get(ENV_WANDB_API_KEY)),
-            dry_run=env.get(ENV_DRY_RUN, "").lower() in ("1", "true", "yes"),
+            dry_run=env_bool(env, ENV_DRY_RUN, False),
         )
+
+
+def _raw(env: Mapping[str, str], name: str) -> str | None:
+    """The trimmed value, or None when unset or blank (blank means "use the default")."""
+    value = env.get(name)
+    return value.strip() if value is not None and value.strip() else None
+
+
+def env_bool(env: Mapping[str, str], name: str, default: bool) -> bool:
+    value = _raw(env, name)
+    if value is None:
+        return default
+    if value.lower() in TRUE_WORDS:
+        return True
+    if value.lower() in FALSE_WORDS:
+        return False
+    raise ValueError(f"{name}={value!r} is not a boolean; use one of {TRUE_WORDS} or {FALSE_WORDS}"
+                     " (case-insensitive)")
+
+
+def env_choice(env: Mapping[str, str], name: str, choices: tuple[str, ...], default: str) -> str:
+    value = _raw(env, name)
+    if value is None:
+        return default
+    if value.lower() not in choices:
+        raise ValueError(f"{name}={value!r} is not accepted; use one of {choices}")
+    return value.lower()
+
+
+def env_positive_int(env: Mapping[str, str], name: str, default: int) -> int:
+    value = _raw(env, name)
+    if value is None:
+        return default
+    try:
+        number = int(value)
+    except ValueError:
+        number = 0
+    if number < 1:
+        raise ValueError(f"{name}={value!r} is not accepted; use a positive whole number of seconds")
+    return number

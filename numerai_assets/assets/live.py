@@ -6,7 +6,10 @@ can be re-run on its own for a round. Champions are read from the model store, t
 truth, so a candidate that failed its promotion gate never reaches a live round.
 """
 import hashlib
+import inspect
+import sqlite3
 from collections.abc import Iterator
+from pathlib import Path
 
 import numpy as np
 from dagster import (
@@ -17,10 +20,12 @@ from dagster import (
     AssetIn,
     AssetKey,
     AssetsDefinition,
+    Backoff,
     Config,
     Failure,
     MetadataValue,
     Output,
+    RetryPolicy,
     asset,
 )
 from pydantic import Field
@@ -33,6 +38,7 @@ from numerai_assets.core.artifacts import (
     SubmissionOutcome,
 )
 from numerai_assets.core.dataset import DatasetFile, FeatureSets, LiveRoundData, read_by_id
+from numerai_assets.core.numerai_client import NumeraiUnavailableError, UploadRejectedError
 from numerai_assets.core.roster import Roster
 from numerai_assets.partitions import rounds_partitions
 from numerai_assets.resources.model_store import ModelStore
@@ -41,6 +47,12 @@ from numerai_assets.resources.policy import GatePolicy
 from numerai_assets.resources.submissions import SubmissionsResource
 
 GROUP = "live"
+REPLAY_TAG = "numerai/replay"  # "true" on a run that replays a past round on purpose
+# Transient upload failures (5xx bursts, a refused presigned PUT) are retried within the run,
+# bounded; anything else (a gate verdict's refusal, an unknown slot) fails for good at once.
+SUBMISSION_RETRY = RetryPolicy(max_retries=3, delay=10, backoff=Backoff.EXPONENTIAL)
+TRANSIENT_ERRORS = (NumeraiUnavailableError, UploadRejectedError, ConnectionError, TimeoutError,
+                    sqlite3.OperationalError)
 
 
 @asset(group_name="data", kinds={"numpy"})
@@ -61,17 +73,64 @@ class LivePredictionConfig(Config):
     neutralize_feature_set: str = Field(default="small", description="features to neutralize against")
 
 
-def _champion_model_paths(model_store: ModelStore, models: list[str]) -> tuple[dict, dict]:
+def _champion_model_paths(model_store: ModelStore, models: list[str], dataset_version: str,
+                          ) -> tuple[dict, dict]:
+    """Each model's verified champion seed files (see ``core.live.verify_champion``)."""
+    from numerai_assets.core.live import ChampionError, verify_champion
+
     paths, shas = {}, {}
     for model in models:
-        record = model_store.read_json(ChampionRecord.key(model))
-        if record is None:
-            raise Failure(f"model {model} has no champion yet: run its evaluation_job first")
-        for seed in record["seeds"]:
-            model_store.local_path(seed["manifest_key"])  # the manifest sits beside the model
-        paths[model] = [model_store.local_path(s["model_key"]) for s in record["seeds"]]
+        key = ChampionRecord.key(model)
+        try:
+            record = model_store.read_json(key)
+            if record is None:
+                raise Failure(f"model {model} has no champion yet: run its evaluation_job first")
+            paths[model] = verify_champion(model, record, model_store.uri(key), model_store.local_path,
+                                           dataset_version)
+        except (ChampionError, ValueError, FileNotFoundError) as exc:
+            raise Failure(f"champion of {model} refused: {exc}", allow_retries=False) from None
         shas[model] = [s["model_sha256"] for s in record["seeds"]]
     return paths, shas
+
+
+def _live_contract(live_data: LiveRoundData, feature_sets: FeatureSets) -> dict:
+    """The live file's contract, run again here so the verdict holds it in any run."""
+    from numerai_assets.checks.data_contracts import run_contract
+    from numerai_assets.core.verdict import live_contract_entry
+
+    result = run_contract(live_data.live, "live", feature_sets, required_features=feature_sets.sets["all"])
+    return live_contract_entry(live_data.live.sha256, not result.failures,
+                               [f"{f.check}: {f.message}" for f in result.failures])
+
+
+def _submit_kwargs(context: AssetExecutionContext) -> dict:
+    """``replay`` for an explicit replay run, passed only where ``submit_slot`` accepts it."""
+    from numerai_assets.core.submitting import submit_slot
+
+    replay = context.run.tags.get(REPLAY_TAG, "").lower() == "true"
+    return {"replay": replay} if "replay" in inspect.signature(submit_slot).parameters else {}
+
+
+def _cleared_csv(model_store: ModelStore, predictions: SlotPredictionsRef) -> Path:
+    """The CSV to upload, only if its own gate verdict clears it; else a final Failure."""
+    from numerai_assets.core.verdict import refusal, verdict_key
+
+    key = verdict_key(predictions.csv_key)
+    try:
+        csv_path = model_store.local_path(predictions.csv_key)
+        sha256 = hashlib.sha256(csv_path.read_bytes()).hexdigest()
+        verdict = model_store.read_json(key)
+    except (ValueError, FileNotFoundError) as exc:
+        raise Failure(f"refusing to submit slot {predictions.slot} round {predictions.round_number}: "
+                      f"{exc}", allow_retries=False) from None
+    reason = refusal(verdict, source=model_store.uri(key), sha256=sha256,
+                     round_number=predictions.round_number, slot=predictions.slot)
+    if reason is None and sha256 != predictions.sha256:
+        reason = f"{csv_path} changed since its gates ran"
+    if reason is not None:
+        raise Failure(f"refusing to submit {csv_path}: {reason}", allow_retries=False,
+                      metadata={"slot": predictions.slot, "round": predictions.round_number})
+    return csv_path
 
 
 def build_slot_assets(roster: Roster) -> list[AssetsDefinition]:
@@ -99,14 +158,17 @@ def _slot_assets(slot: str, models: list[str]) -> list[AssetsDefinition]:
     ) -> Iterator[Output[SlotPredictionsRef] | AssetCheckResult]:
         from numerai_assets.core.gates import evaluate_submission
         from numerai_assets.core.live import predict_slot, submission_frame, write_submission_csv
+        from numerai_assets.core.verdict import build_verdict, pending_verdict, verdict_key
 
-        paths, shas = _champion_model_paths(model_store, models)
+        paths, shas = _champion_model_paths(model_store, models, live_data.live.version)
         slot_preds = predict_slot(
             paths, live_data.live.path, neutralize_proportion=config.neutralize_proportion,
             neutralize_features=feature_sets.resolve(config.neutralize_feature_set),
         )
         preds = slot_preds.predictions
         key = f"submissions/round{live_data.round_number}/{slot}/predictions.csv"
+        # pending first: a step killed between the CSV and its verdict leaves nothing uploadable
+        model_store.write_json(verdict_key(key), pending_verdict(live_data.round_number, slot))
         with model_store.writing(key) as path:
             sha256 = write_submission_csv(path, preds)
         live = read_by_id(live_data.live.path)
@@ -120,6 +182,9 @@ def _slot_assets(slot: str, models: list[str]) -> list[AssetsDefinition]:
             train_counts=(dist.names, np.asarray(dist.counts)) if set(dist.names) <= set(live.columns) else None,
             thresholds=gate_policy.thresholds(),
         )
+        model_store.write_json(verdict_key(key), build_verdict(
+            round_number=live_data.round_number, slot=slot, sha256=sha256, gates=results,
+            live_contract=_live_contract(live_data, feature_sets)))
         observed = {r.name: r.observed for r in results}
         yield Output(
             SlotPredictionsRef(slot, live_data.round_number, key, sha256, len(preds), shas),
@@ -128,6 +193,7 @@ def _slot_assets(slot: str, models: list[str]) -> list[AssetsDefinition]:
                 "exposure": float(observed["max_feature_exposure"].get("exposure", np.nan)),
                 "benchmark_corr": float(observed["benchmark_correlation"].get("correlation", np.nan)),
                 "gates_failed": MetadataValue.json([r.name for r in results if not r.passed]),
+                "verdict": model_store.uri(verdict_key(key)),
             },
         )
         yield from gate_check_results(results, predictions_key)
@@ -135,6 +201,7 @@ def _slot_assets(slot: str, models: list[str]) -> list[AssetsDefinition]:
     @asset(
         key=AssetKey([slot, "submission"]), group_name=GROUP, partitions_def=rounds_partitions,
         ins={"predictions": AssetIn(predictions_key)}, kinds={"numerai"},
+        retry_policy=SUBMISSION_RETRY,
         description=f"Slot {slot}'s submission for the round: idempotent, verified, in the ledger.",
     )
     def submission(
@@ -146,16 +213,21 @@ def _slot_assets(slot: str, models: list[str]) -> list[AssetsDefinition]:
     ) -> Output[SubmissionOutcome]:
         from numerai_assets.core.submitting import submit_slot
 
-        csv_path = model_store.local_path(predictions.csv_key)
-        if hashlib.sha256(csv_path.read_bytes()).hexdigest() != predictions.sha256:
-            raise Failure(f"{csv_path} changed since its gates passed: refusing to submit it")
-        with submissions.ledger() as ledger:
-            outcome = submit_slot(
-                numerai.get_client(logger=context.log), ledger, slot=slot,
-                round_number=predictions.round_number, csv_path=csv_path, sha256=predictions.sha256,
-                dry_run=submissions.dry_run, late_policy=submissions.late_policy,
-                allow_resubmit=submissions.allow_resubmit, log=context.log.info,
-            )
+        csv_path = _cleared_csv(model_store, predictions)
+        try:
+            with submissions.ledger() as ledger:
+                outcome = submit_slot(
+                    numerai.get_client(logger=context.log), ledger, slot=slot,
+                    round_number=predictions.round_number, csv_path=csv_path, sha256=predictions.sha256,
+                    dry_run=submissions.dry_run, late_policy=submissions.late_policy,
+                    allow_resubmit=submissions.allow_resubmit, log=context.log.info,
+                    **_submit_kwargs(context),
+                )
+        except TRANSIENT_ERRORS:
+            raise  # SUBMISSION_RETRY: the ledger makes the retry verify before uploading again
+        except Exception as exc:
+            raise Failure(f"{slot} round {predictions.round_number}: {type(exc).__name__}: {exc}",
+                          allow_retries=False) from exc
         context.log.info(f"{slot} round {outcome.round_number}: {outcome.status}: {outcome.reason}")
         return Output(outcome, metadata={
             "status": outcome.status, "reason": outcome.reason, "late": outcome.late,

@@ -55,6 +55,8 @@ class ChampionRecord:
     reason: str
     run_id: str | None = None
     extra: dict = field(default_factory=dict)
+    # the dataset version the seeds were trained on; live inference refuses another version
+    dataset_version: str | None = None
 
     @staticmethod
     def key(model: str) -> str:

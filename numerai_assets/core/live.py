@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import hashlib
 import io
-from collections.abc import Mapping, Sequence
+import json
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -51,6 +52,60 @@ def predict_slot(
         feats = read_by_id(live_path, list(neutralize_features)).reindex(slot.index)
         slot = postprocess.neutralize(slot, feats, neutralize_proportion, eras)
     return SlotPredictions(slot.rename("prediction"), per_model, features)
+
+
+class ChampionError(ValueError):
+    """A champion that must not be used live; the message names the record or file."""
+
+
+def verify_champion(
+    model: str, record: Mapping, source: str, local_path: Callable[[str], Path], dataset_version: str,
+) -> list[Path]:
+    """The champion's seed model files, each proven to be the one its record and manifest name.
+
+    A model file or manifest swapped in under the champion (valid files of another model) is
+    refused: every file's sha256 must equal both the record's and its manifest's ``model_sha256``.
+    """
+    try:
+        seeds = record["seeds"]
+        if not isinstance(seeds, list) or not seeds:
+            raise ChampionError(f"champion record {source}: 'seeds' must be a non-empty list")
+        _same_version(f"champion record {source}", record.get("dataset_version"), dataset_version)
+        return [_verify_seed(model, seed, source, local_path) for seed in seeds]
+    except KeyError as exc:
+        raise ChampionError(f"champion record {source} lacks key {exc}: re-run evaluation_job "
+                            f"for {model}") from None
+    except TypeError as exc:
+        raise ChampionError(f"champion record {source} is malformed: {exc}") from None
+
+
+def _verify_seed(model: str, seed: Mapping, source: str, local_path: Callable[[str], Path]) -> Path:
+    from numerai_assets.core.manifest import file_sha256, manifest_path_for
+
+    model_path, manifest_path = local_path(seed["model_key"]), local_path(seed["manifest_key"])
+    if Path(manifest_path_for(model_path)) != Path(manifest_path):
+        raise ChampionError(f"champion record {source}: manifest {manifest_path} is not the one beside "
+                            f"{model_path} that loading reads")
+    try:
+        manifest = json.loads(Path(manifest_path).read_text())
+        listed = manifest["model_sha256"]
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ChampionError(f"manifest {manifest_path} is not valid JSON ({exc})") from None
+    except (KeyError, TypeError) as exc:
+        raise ChampionError(f"manifest {manifest_path} lacks key {exc}") from None
+    actual, recorded = file_sha256(model_path), seed["model_sha256"]
+    if not actual == recorded == listed:
+        raise ChampionError(
+            f"champion {model}: model file {model_path} has sha256 {actual[:12]}, the champion record "
+            f"{source} says {str(recorded)[:12]} and its manifest {manifest_path} says {str(listed)[:12]}:"
+            " the file was replaced; refusing to predict with it (re-run evaluation_job)")
+    return Path(model_path)
+
+
+def _same_version(where: str, trained_on: str | None, configured: str) -> None:
+    if trained_on is not None and trained_on != configured:
+        raise ChampionError(f"{where}: trained on dataset {trained_on}, but the configured dataset "
+                            f"version is {configured}: retrain the roster on {configured}")
 
 
 def submission_frame(predictions: pd.Series) -> pd.DataFrame:

@@ -130,9 +130,22 @@ def parse_roster(raw: Any, *, source: str = "<roster>", feature_sets: FeatureSet
                 errors.append(f"{label}: field 'name': duplicate model name")
             seen.add(spec.name)
             models.append(spec)
+    errors.extend(_seed_mismatch(models))
     if errors:
         raise RosterError(f"roster {source}:\n  " + "\n  ".join(errors))
     return Roster(models=tuple(models), source=source)
+
+
+def _seed_mismatch(models: Sequence[ModelSpec]) -> list[str]:
+    """The seed partitions are one dimension shared by every model, and a model's evaluation
+    reads all of them: models with different seeds would wait on partitions nobody trains."""
+    by_seeds: dict[tuple[int, ...], list[str]] = {}
+    for m in models:
+        by_seeds.setdefault(tuple(sorted(m.seeds)), []).append(m.name)
+    if len(by_seeds) <= 1:
+        return []
+    groups = "; ".join(f"models {names} have {list(seeds)}" for seeds, names in by_seeds.items())
+    return [f"field 'seeds': every model must train the same seeds (the seed partitions are shared): {groups}"]
 
 
 def _parse_model(entry: Any, errors: list[str], feature_sets: FeatureSets | None) -> ModelSpec | None:

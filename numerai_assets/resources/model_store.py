@@ -16,11 +16,26 @@ from typing import Any, Optional
 from dagster import ConfigurableResource
 from pydantic import Field
 
-from numerai_assets.core.atomic import atomic_path, write_bytes_atomic
+from numerai_assets.core.atomic import atomic_path, sweep_orphans, temp_name, write_bytes_atomic
+
+
+def _parse_json(data: bytes, uri: str) -> dict[str, Any]:
+    """A record, or an error naming the file (a bare JSONDecodeError names only a position)."""
+    try:
+        record = json.loads(data)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ValueError(f"{uri} is not valid JSON ({exc}); restore or rewrite it") from None
+    if not isinstance(record, dict):
+        raise ValueError(f"{uri} holds a {type(record).__name__}, not a JSON object")
+    return record
 
 
 class ModelStore(ConfigurableResource, ABC):
     """Keys are relative POSIX paths such as ``models/lgbm_small/0/model.txt``."""
+
+    orphan_age_s: float = Field(
+        default=3600.0, description="temp files of killed writers older than this are removed at start"
+    )
 
     @abstractmethod
     def put_file(self, local: Path, key: str) -> str:
@@ -46,10 +61,21 @@ class ModelStore(ConfigurableResource, ABC):
     def uri(self, key: str) -> str:
         """Where ``key`` lives, for metadata and logs."""
 
+    @abstractmethod
+    def local_root(self) -> Path:
+        """The local directory this store writes temp files under (swept at start)."""
+
+    def setup_for_execution(self, context) -> None:
+        """Each step starts by removing temps that writers killed mid-write left behind."""
+        removed = sweep_orphans(self.local_root(), self.orphan_age_s)
+        if removed and context.log is not None:
+            context.log.info(f"model store: removed {len(removed)} orphan temp file(s) under "
+                             f"{self.local_root()}")
+
     @contextlib.contextmanager
     def writing(self, key: str) -> Iterator[Path]:
         """A local path to write ``key`` to; stored when the block succeeds, dropped either way."""
-        scratch = self.workdir("scratch") / f"{uuid.uuid4().hex}-{Path(key).name}"
+        scratch = self.workdir("scratch") / temp_name(Path(key).name)  # swept if the writer dies
         try:
             yield scratch
             self.put_file(scratch, key)
@@ -59,6 +85,9 @@ class ModelStore(ConfigurableResource, ABC):
 
 class LocalModelStore(ModelStore):
     root: str = Field(description="base directory of the store")
+
+    def local_root(self) -> Path:
+        return Path(self.root)
 
     def _path(self, key: str) -> Path:
         return Path(self.root) / key
@@ -85,7 +114,7 @@ class LocalModelStore(ModelStore):
 
     def read_json(self, key: str) -> Optional[dict[str, Any]]:
         path = self._path(key)
-        return json.loads(path.read_text()) if path.exists() else None
+        return _parse_json(path.read_bytes(), self.uri(key)) if path.exists() else None
 
     def workdir(self, key: str) -> Path:
         path = Path(self.root) / ".work" / key
@@ -102,6 +131,9 @@ class FsspecModelStore(ModelStore):
 
     url: str = Field(description="e.g. s3://bucket/numerai_assets (needs s3fs) or memory://store")
     cache_dir: str = Field(description="local directory for scratch files and read caches")
+
+    def local_root(self) -> Path:
+        return Path(self.cache_dir)
 
     def _fs(self):
         import fsspec
@@ -136,7 +168,7 @@ class FsspecModelStore(ModelStore):
     def read_json(self, key: str) -> Optional[dict[str, Any]]:
         fs, base = self._fs()
         path = f"{base}/{key}"
-        return json.loads(fs.cat_file(path)) if fs.exists(path) else None
+        return _parse_json(fs.cat_file(path), self.uri(key)) if fs.exists(path) else None
 
     def workdir(self, key: str) -> Path:
         path = Path(self.cache_dir) / "work" / key

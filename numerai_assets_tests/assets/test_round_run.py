@@ -2,6 +2,10 @@
 
 Each test opens its own round on the shared trained platform (module fixture).
 """
+import json
+import shutil
+
+import dagster as dg
 import pandas as pd
 import pytest
 
@@ -125,3 +129,136 @@ def test_live_path_and_validation_path_give_identical_predictions(platform, tmp_
     validation_path = postprocess.ensemble(pd.DataFrame(seeds), validation["era"].loc[live.index])
     pd.testing.assert_series_equal(live_preds.sort_index(), validation_path.sort_index(),
                                    check_names=False, rtol=0, atol=1e-12)
+
+
+def run_only(platform, round_number: int, *keys: str) -> dg.ExecuteInProcessResult:
+    """A separate run materializing only ``keys`` (e.g. "demo_slot_b/submission") of the round."""
+    platform.instance.add_dynamic_partitions("rounds", [str(round_number)])
+    return platform.defs.resolve_job_def("live_round_job").execute_in_process(
+        instance=platform.instance, partition_key=str(round_number), raise_on_error=False,
+        asset_selection=[dg.AssetKey(k.split("/")) for k in keys])
+
+
+def failures(result) -> str:
+    """Every step failure's message in a run, joined (the Failure descriptions a user reads)."""
+    return "\n".join(e.step_failure_data.error.message for e in result.all_events if e.is_step_failure)
+
+
+def test_gated_out_predictions_are_refused_by_a_later_run_of_the_submission_alone(
+        platform, open_round, tmp_path):
+    """The README's "one slot again" path cannot upload predictions whose gates failed."""
+    store = platform.defs.resources["model_store"]
+    original = install_broken_champion(
+        platform.roster, "xgb_tiny", store, platform.settings.store_dir,
+        platform.settings.data_dir / "datasets" / "v5.2" / "train.parquet", tmp_path)
+    try:
+        first = platform.run_round(open_round)
+    finally:
+        (platform.settings.store_dir / ChampionRecord.key("xgb_tiny")).write_text(original)
+    assert "demo_slot_b" not in outcomes(first)  # blocked within the run, as before
+
+    again = run_only(platform, open_round, "demo_slot_b/submission")
+    assert not again.success
+    message = failures(again)
+    assert "refusing to submit" in message and "std_above_floor" in message
+    assert "numerai_validation" in message and "feature_drift" not in message  # only blocking ones
+    assert "demo_slot_b" not in submitted(platform, open_round)
+    with SubmissionLedger(platform.settings.store_dir / "ledger.sqlite") as ledger:
+        assert ledger.entries(open_round, "demo_slot_b") == []
+
+
+def test_predictions_of_a_live_file_that_broke_its_contract_are_never_submitted(platform, open_round):
+    assert run_only(platform, open_round, "live_data").success
+    [live_path] = (platform.settings.data_dir / "rounds" / str(open_round)).rglob("live.parquet")
+    live = read_by_id(live_path)
+    feature = next(c for c in live.columns if c.startswith("feature_"))
+    live.loc[live.index[0], feature] = 9  # outside 0..4: the live contract fails
+    live.to_parquet(live_path)
+
+    run_only(platform, open_round, "demo_slot_a/live_predictions")  # its gates may fail too: not the point
+    result = run_only(platform, open_round, "demo_slot_a/submission")
+    assert not result.success
+    message = failures(result)
+    assert "live contract" in message and "feature_values_in_range" in message
+    assert submitted(platform, open_round) == {}
+
+
+def test_a_model_file_swapped_under_the_champion_is_refused(platform, open_round):
+    """Valid files of another model copied over the champion's: nothing of that slot is sent."""
+    store = platform.defs.resources["model_store"]
+    champion = store.read_json(ChampionRecord.key("xgb_tiny"))["seeds"][0]
+    other = store.read_json(ChampionRecord.key("lgbm_tiny"))["seeds"][0]
+    targets = [store.local_path(champion[k]) for k in ("model_key", "manifest_key")]
+    backups = [t.read_bytes() for t in targets]
+    try:
+        for key, target in zip(("model_key", "manifest_key"), targets):
+            shutil.copyfile(store.local_path(other[key]), target)
+        result = platform.run_round(open_round)
+    finally:
+        for target, data in zip(targets, backups):
+            target.write_bytes(data)
+    assert not result.success
+    message = failures(result)
+    assert "champion of xgb_tiny refused" in message and "was replaced" in message
+    assert "demo_slot_b" not in submitted(platform, open_round)
+
+
+def test_a_corrupt_champion_record_fails_naming_the_file(platform, open_round):
+    record_path = platform.settings.store_dir / ChampionRecord.key("xgb_tiny")
+    original = record_path.read_text()
+    try:
+        record_path.write_text(original[:40])
+        corrupt = platform.run_round(open_round)
+        record_path.write_text(json.dumps({k: v for k, v in json.loads(original).items() if k != "seeds"}))
+        missing = platform.run_round(open_round)
+    finally:
+        record_path.write_text(original)
+    assert str(record_path.name) in failures(corrupt) and "not valid JSON" in failures(corrupt)
+    assert "xgb_tiny.json lacks key 'seeds'" in failures(missing)
+    assert "demo_slot_b" not in submitted(platform, open_round)
+
+
+def test_a_refused_upload_put_is_retried_within_the_run_and_lands_once(platform, open_round):
+    """A transient failure (one presigned PUT answered 403) no longer needs a manual re-run."""
+    platform.server.faults.set(upload_put_count=1, upload_put_status=403)
+    try:
+        result = platform.run_round(open_round)
+    finally:
+        platform.server.faults.reset()
+    [retry] = [e for e in result.all_events if e.event_type_value == "STEP_UP_FOR_RETRY"]
+    slot = retry.step_key.split("__")[0]
+    assert retry.step_key == f"{slot}__submission"
+    assert outcomes(result)[slot]["status"] == "submitted"
+    assert len(submitted(platform, open_round)[slot]) == 1
+    with SubmissionLedger(platform.settings.store_dir / "ledger.sqlite") as ledger:
+        assert [e.status for e in ledger.entries(open_round, slot)] == ["failed", "confirmed"]
+
+
+def test_the_sensors_retry_run_submits_only_the_unconfirmed_slot(platform, open_round, tmp_path, monkeypatch):
+    """Slot b failed in the round's run; the sensor's retry run (its own asset selection and tags)
+    submits b, leaves a alone, and the next tick finds the round done."""
+    monkeypatch.setattr("numerai_assets.sensors.RETRY_BACKOFF_S", 0.0)
+    store = platform.defs.resources["model_store"]
+    original = install_broken_champion(
+        platform.roster, "xgb_tiny", store, platform.settings.store_dir,
+        platform.settings.data_dir / "datasets" / "v5.2" / "train.parquet", tmp_path)
+    try:
+        assert not platform.run_round(open_round).success
+    finally:
+        (platform.settings.store_dir / ChampionRecord.key("xgb_tiny")).write_text(original)
+    sensor = platform.defs.resolve_sensor_def("round_open_sensor")
+
+    def tick():
+        return sensor(dg.build_sensor_context(instance=platform.instance, resources={
+            name: platform.defs.resources[name] for name in ("numerai", "submissions")}))
+
+    [request] = tick().run_requests
+    assert {k.to_user_string() for k in request.asset_selection} == {
+        "live_data", "demo_slot_b/live_predictions", "demo_slot_b/submission"}
+    retry = platform.defs.resolve_job_def("live_round_job").execute_in_process(
+        instance=platform.instance, partition_key=request.partition_key, tags=request.tags,
+        asset_selection=list(request.asset_selection), raise_on_error=False)
+    assert retry.success and set(outcomes(retry)) == {"demo_slot_b"}
+    assert {slot: len(shas) for slot, shas in submitted(platform, open_round).items()} == {
+        "demo_slot_a": 1, "demo_slot_b": 1}
+    assert tick().skip_reason.skip_message == f"round {open_round}: every slot confirmed"

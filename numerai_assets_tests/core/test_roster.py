@@ -117,3 +117,16 @@ def test_without_feature_sets_names_are_not_checked() -> None:
                                       early_stopping={"eval_eras": 4, "patience": 3, "refit": True}))
     spec = roster.models[0]
     assert spec.feature_set == "huge" and spec.early_stopping.refit and spec.early_stopping.embargo is None
+
+
+def test_models_must_share_their_seeds_naming_the_models() -> None:
+    """The seed dimension is shared: a model's evaluation would wait on seeds it never trains."""
+    doc = {"models": [{**GOOD, "name": "m1"}, {**GOOD, "name": "m2", "slot": "slot_b"},
+                      {**GOOD, "name": "m3", "seeds": [0, 1, 2]}]}
+    with pytest.raises(RosterError) as err:
+        parse_roster(doc, source="r.yaml")
+    message = str(err.value)
+    assert "field 'seeds'" in message and "same seeds" in message
+    assert "['m1', 'm2'] have [0, 1]" in message and "['m3'] have [0, 1, 2]" in message
+    same = parse_roster({"models": [{**GOOD, "name": "m1"}, {**GOOD, "name": "m2", "seeds": [1, 0]}]})
+    assert [m.seeds for m in same.models] == [(0, 1), (1, 0)]

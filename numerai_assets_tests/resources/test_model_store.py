@@ -33,3 +33,30 @@ def test_json_records_and_missing_keys(store):
 def test_store_is_abstract():
     with pytest.raises(TypeError):
         ModelStore()
+
+
+def test_a_corrupt_record_names_its_file(store):
+    store.write_json("champions/lgbm.json", {"model": "lgbm"})
+    with store.writing("champions/lgbm.json") as path:  # a torn write of another tool
+        path.write_bytes(b'{"model": "lgb')
+    with pytest.raises(ValueError, match=r"champions/lgbm.json is not valid JSON"):
+        store.read_json("champions/lgbm.json")
+
+
+def test_starting_the_store_sweeps_temps_of_killed_writers(store, tmp_path):
+    import os
+    import time
+
+    import dagster as dg
+
+    from numerai_assets.core.atomic import temp_name
+
+    root = store.local_root()
+    orphan, young = root / "models" / temp_name("m.txt"), root / "models" / temp_name("n.txt")
+    orphan.parent.mkdir(parents=True, exist_ok=True)
+    orphan.touch()  # 0 bytes: the writer was killed right after opening it
+    young.touch()  # a writer still at work
+    old = time.time() - 2 * store.orphan_age_s
+    os.utime(orphan, (old, old))
+    store.setup_for_execution(dg.build_init_resource_context())
+    assert not orphan.exists() and young.exists()
