@@ -16,6 +16,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from numerai_assets.core.atomic import atomic_path
+from numerai_assets.core.column_profile import target_gaps
 
 DEFAULT_VERSION = "v5.2"
 MAIN_TARGET = "target"
@@ -35,6 +36,8 @@ class DatasetFile:
     features: int | None = None
     columns: tuple[str, ...] = ()
     round_number: int | None = None
+    # validation: the trailing eras whose targets are not resolved yet (scoring drops those rows)
+    unresolved: dict[str, object] | None = None
 
     def metadata(self) -> dict[str, object]:
         """Figures shown on the asset in the UI."""
@@ -45,6 +48,7 @@ class DatasetFile:
             value = getattr(self, key)
             if value is not None:
                 meta[key] = value
+        meta.update(self.unresolved or {})
         return meta
 
 
@@ -135,8 +139,12 @@ def describe_parquet(
     eras = None
     if "era" in columns:
         eras = len(pc.unique(pf.read(columns=["era"]).column("era")))
+    gaps = target_gaps(path, MAIN_TARGET) if "data_type" in columns else None
     return DatasetFile(
         name=name, version=version, path=str(path), sha256=sha256, bytes=Path(path).stat().st_size,
         rows=pf.metadata.num_rows, eras=eras, columns=columns,
         features=sum(c.startswith("feature_") for c in columns), round_number=round_number,
+        # a trailing block after resolved eras (a live file, all unresolved, is not "validation")
+        unresolved=gaps.summary() if gaps is not None and 0 < len(gaps.unresolved_eras) < (eras or 0)
+        else None,
     )
