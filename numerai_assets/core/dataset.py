@@ -18,7 +18,7 @@ import pyarrow.parquet as pq
 from numerai_assets.core.atomic import atomic_path
 from numerai_assets.core.column_profile import target_gaps
 
-DEFAULT_VERSION = "v5.2"
+DEFAULT_VERSION = "v5.3"  # the one place: every other default derives from it
 MAIN_TARGET = "target"
 
 
