@@ -134,9 +134,10 @@ def live_data(
     benchmarks = fetch_dataset_file(
         context, numerai, store, "live_benchmark_models.parquet", round_number
     )
+    details = numerai.get_client(logger=context.log).round_details(round_number)
     result = run_contract(live, "live", feature_sets, required_features=feature_sets.sets["all"])
     yield Output(
         LiveRoundData(round_number=round_number, live=live, benchmark_models=benchmarks),
-        metadata={**live.metadata(), "benchmark_models_sha256": benchmarks.sha256},
+        metadata={**live.metadata(), "benchmark_models_sha256": benchmarks.sha256, **details.metadata()},
     )
     yield from contract_check_results(result, "live_data")
