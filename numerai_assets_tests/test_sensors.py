@@ -3,10 +3,11 @@ import dagster as dg
 
 from numerai_assets.definitions import build_definitions
 from numerai_assets.settings import Settings
+from numerai_assets.tournament.catalog import read_version
 
 
 def evaluate(server, tmp_path, instance, **settings_overrides):
-    settings = Settings(mode="local", home=tmp_path, api_url=server.url, dataset_version="v5.2",
+    settings = Settings(mode="local", home=tmp_path, api_url=server.url, dataset_version=read_version(server.root),
                         **settings_overrides)
     defs = build_definitions(settings)
     sensor = defs.resolve_sensor_def("round_open_sensor")
