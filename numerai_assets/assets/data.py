@@ -99,7 +99,7 @@ dataset_assets = [build_dataset_asset(name, f, d) for name, (f, d) in DATASET_FI
 @asset(group_name=GROUP, kinds={"json"})
 def feature_sets(features_metadata: DatasetFile) -> Output[FeatureSets]:
     """Named feature sets and groups, for the model roster to choose from."""
-    sets = FeatureSets.from_json_file(features_metadata.path)
+    sets = FeatureSets.from_json_file(features_metadata.path, features_metadata.version)
     table = "\n".join(f"| {name} | {len(cols)} |" for name, cols in sets.sets.items())
     return Output(
         sets,

@@ -67,9 +67,12 @@ class FeatureSets:
 
     sets: Mapping[str, tuple[str, ...]]
     targets: tuple[str, ...] = field(default=())
+    source: str = ""  # the features.json it was read from, for error messages
+    version: str | None = None
 
     @classmethod
-    def from_json_file(cls, path: str | Path) -> "FeatureSets":
+    def from_json_file(cls, path: str | Path, version: str | None = None) -> "FeatureSets":
+        """Every set and group the file has (v5.3 adds ``quantum``; ``fncv3_features``...)."""
         raw = json.loads(Path(path).read_text())
         try:
             sets = {name: tuple(cols) for name, cols in raw["feature_sets"].items()}
@@ -77,15 +80,18 @@ class FeatureSets:
             raise ValueError(f"{path}: features.json has no 'feature_sets' mapping") from None
         if "all" not in sets:
             raise ValueError(f"{path}: features.json has no 'all' feature set")
-        return cls(sets=sets, targets=tuple(raw.get("targets", ())))
+        return cls(sets=sets, targets=tuple(raw.get("targets", ())), source=str(path), version=version)
 
     def resolve(self, names: str | Sequence[str]) -> list[str]:
         """Features of one named set, or the union (in 'all' order) of several sets/groups."""
         wanted = [names] if isinstance(names, str) else list(names)
         unknown = [n for n in wanted if n not in self.sets]
         if unknown:
+            where = getattr(self, "source", "") or "features.json"
+            version = getattr(self, "version", None)
             raise ValueError(
-                f"unknown feature set(s) {unknown}; known: {sorted(self.sets)}"
+                f"unknown feature set(s) {unknown}: not in {where}" + (f" (dataset {version})" if version else "")
+                + f"; it has: {sorted(self.sets)}"
             )
         chosen = set().union(*(self.sets[n] for n in wanted))
         return [f for f in self.sets["all"] if f in chosen]

@@ -41,3 +41,21 @@ def test_no_column_of_that_version_names_version_and_columns():
     frame = pd.DataFrame(columns=V53)
     assert benchmark_series(frame, "v5.4") is None
     assert benchmark_series(frame, "v5.3").name == "v53_lgbm_ender20"
+
+
+def test_features_json_with_more_sets_and_a_missing_roster_set_names_set_file_and_version(tmp_path):
+    import json
+
+    from numerai_assets.core.dataset import FeatureSets
+
+    cols = [f"feature_{i}" for i in range(6)]
+    path = tmp_path / "features.json"
+    path.write_text(json.dumps({"feature_sets": {"all": cols, "small": cols[:2], "quantum": cols[4:],
+                                                 "fncv3_features": cols[1:5], "agility": cols[:1]},
+                                "targets": ["target", "target_ender_20"]}))
+    sets = FeatureSets.from_json_file(path, "v5.3")
+    assert sets.resolve("quantum") == cols[4:] and sets.resolve(["agility", "quantum"]) == [cols[0], *cols[4:]]
+    with pytest.raises(ValueError) as err:
+        sets.resolve(["small", "medium"])
+    assert f"unknown feature set(s) ['medium']: not in {path} (dataset v5.3)" in str(err.value)
+    assert "'quantum'" in str(err.value)
