@@ -82,22 +82,30 @@ def run_demo(settings: Settings, scale: str, min_sharpe: float | None = None) ->
 def run_numerai(settings: Settings, min_sharpe: float | None = None) -> int:
     """The main job against a Numerai(-compatible) server: data, training, evaluation, the open round.
 
-    Credentials reach the resources through ``dagster.EnvVar`` (never read here); finding the
-    open round needs none.
+    Credentials reach the resources through ``dagster.EnvVar`` (only their presence is checked
+    here); finding the open round needs none.
     """
     from dagster import DagsterInstance
 
-    from numerai_assets.core.numerai_client import NumeraiClient
+    from numerai_assets.core.numerai_client import NumeraiClient, NumeraiError
     from numerai_assets.core.roster import load_roster
     from numerai_assets.definitions import build_definitions
-
     from numerai_assets.resources.policy import EvaluationPolicy
+    from numerai_assets.settings import ENV_PUBLIC_ID, ENV_SECRET_KEY
 
+    unset = [name for name in (ENV_PUBLIC_ID, ENV_SECRET_KEY) if not os.environ.get(name)]
+    if unset:  # the resources read them through EnvVar: fail before any run, naming them
+        print(f"numerai mode needs {' and '.join(unset)} in the environment (the account's API key)")
+        return 2
     ensure_dagster_home(settings)
     roster = load_roster(settings.roster_path)
     policy = EvaluationPolicy(min_sharpe=min_sharpe) if min_sharpe is not None else None
     defs = build_definitions(settings, roster, policy)
-    current = NumeraiClient(settings.api_url).current_round()
+    try:
+        current = NumeraiClient(settings.api_url).current_round()
+    except NumeraiError as exc:
+        print(f"cannot ask {settings.api_url} for the open round: {exc}")
+        return 1
     print(f"{settings.api_url}: dataset {settings.dataset_version}, "
           + (f"round {current.number} open until staking close {current.close_staking_time}"
              if current else "no round open: data, training and evaluation only"))

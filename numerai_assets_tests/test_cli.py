@@ -60,3 +60,15 @@ def test_run_in_numerai_mode_against_the_server_the_url_names(open_server, datas
     assert "main job succeeded" in proc.stdout and secret not in output
     landed = AdminClient(open_server.url).submissions(round_number)
     assert sorted(s["modelName"] for s in landed) == ["demo_slot_a", "demo_slot_b"]
+
+
+def test_run_in_numerai_mode_without_credentials_names_the_variables(tmp_path, monkeypatch, capsys):
+    from numerai_assets.cli import main
+
+    for name in ("NUMERAI_PUBLIC_ID", "NUMERAI_SECRET_KEY"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("NUMERAI_ASSETS_MODE", "numerai")
+    monkeypatch.setenv("NUMERAI_ASSETS_HOME", str(tmp_path))
+    monkeypatch.setenv("NUMERAI_PUBLIC_ID", "set-but-no-secret")
+    assert main(["run"]) == 2
+    assert "needs NUMERAI_SECRET_KEY in the environment" in capsys.readouterr().out

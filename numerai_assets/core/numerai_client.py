@@ -256,9 +256,10 @@ class NumeraiClient:
         round_number: int | None = None,
         validate: Validator | None = None,
     ) -> DownloadResult:
-        """Download ``filename`` (e.g. ``v5.2/train.parquet``) to ``dest`` atomically.
+        """Download ``filename`` (e.g. ``v5.3/train.parquet``) to ``dest`` atomically.
 
-        A file already at ``dest`` with the same size and ETag as the server's is kept.
+        A file already at ``dest`` is kept when the server says it is unchanged: same ETag, or
+        (no ETag) the same sha256 (see core.downloads).
         """
 
         def once() -> DownloadResult:
