@@ -21,8 +21,11 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from numerai_assets.core.target_gaps import (
+    LABELLED_DATA_TYPES, TargetGaps, TargetGapTracker, decode as _decode, merge_counts as _merge_counts,
+)
+
 KEY_COLUMNS = ("id", "era", "data_type")
-LABELLED_DATA_TYPES = ("train", "validation")  # rows whose main target must be resolved
 FEATURE_RANGE = (0.0, 4.0)
 UNIT_RANGE = (0.0, 1.0)
 # The pass costs ~35 bytes of RSS per batch cell (Arrow's decoder): 32 M cells (11.5 k rows of the
@@ -106,80 +109,11 @@ class DatasetProfile:
     eras: EraStats | None = None
     data_types: dict[str, int] = field(default_factory=dict)  # value -> rows (None -> "<null>")
     main_target_missing_by_data_type: dict[str, int] = field(default_factory=dict)
-    target_gaps: "TargetGaps | None" = None  # None: no era or no numeric main target column
+    target_gaps: TargetGaps | None = None  # None: no era or no numeric main target column
 
     def stats(self, column: str) -> dict[str, object]:
         row = self.columns.loc[self.columns["column"] == column]
         return {} if row.empty else row.iloc[0].to_dict()
-
-
-@dataclass(frozen=True)
-class TargetGaps:
-    """Where the main target is missing, by era.
-
-    Numerai's newest validation eras are not resolved yet: a trailing block of eras in which no
-    row has a main target (``unresolved_eras``; their rows may be data_type validation or test).
-    Anywhere else a labelled row (data_type train/validation) without its main target is a
-    broken file; train files allow no unresolved block at all.
-    """
-
-    unresolved_eras: tuple[str, ...]  # the trailing block, oldest first
-    unresolved_rows: int
-    labelled_missing_by_era: dict[str, int]  # era -> labelled rows without main target (all eras)
-
-    def labelled_missing(self, *, allow_unresolved_tail: bool) -> dict[str, int]:
-        """Era -> labelled rows lacking the main target that the contract must reject."""
-        skip = set(self.unresolved_eras) if allow_unresolved_tail else set()
-        return {e: n for e, n in self.labelled_missing_by_era.items() if e not in skip}
-
-    def summary(self) -> dict[str, object]:
-        """Metadata figures: which eras are unresolved (first..last) and how many rows."""
-        eras = self.unresolved_eras
-        span = "none" if not eras else (eras[0] if len(eras) == 1 else f"{eras[0]}..{eras[-1]}")
-        return {"unresolved_eras": span, "unresolved_era_count": len(eras),
-                "unresolved_rows": self.unresolved_rows}
-
-
-class TargetGapTracker:
-    """Per-era counts of rows, resolved rows and labelled rows without the main target."""
-
-    def __init__(self) -> None:
-        self.rows: dict[str, int] = {}
-        self.resolved: dict[str, int] = {}
-        self.labelled_missing: dict[str, int] = {}
-
-    def update(self, era: pa.Array, data_type: pa.Array | None, target: pa.Array) -> None:
-        missing = pc.is_null(target, nan_is_null=True)
-        _merge_counts(self.rows, pc.value_counts(era))
-        _merge_counts(self.resolved, pc.value_counts(era.filter(pc.invert(missing))))
-        labelled = missing if data_type is None else pc.and_(
-            missing, pc.is_in(data_type, value_set=pa.array(LABELLED_DATA_TYPES)))
-        _merge_counts(self.labelled_missing, pc.value_counts(era.filter(labelled)))
-
-    def result(self) -> TargetGaps:
-        tail: list[str] = []
-        for era in sorted(self.rows, reverse=True):
-            if self.resolved.get(era, 0):
-                break
-            tail.append(era)
-        tail.reverse()
-        missing = {e: n for e, n in sorted(self.labelled_missing.items()) if n}
-        return TargetGaps(tuple(tail), sum(self.rows[e] for e in tail), missing)
-
-
-def target_gaps(path: str | Path, main_target: str = "target") -> TargetGaps | None:
-    """The :class:`TargetGaps` of a file, reading only era, data_type and the main target."""
-    names = pq.read_schema(path).names
-    if "era" not in names or main_target not in names:
-        return None
-    has_type = "data_type" in names
-    table = pq.read_table(path, columns=["era", main_target] + (["data_type"] if has_type else []))
-    tracker = TargetGapTracker()
-    for batch in table.to_batches():
-        tracker.update(_decode(batch.column("era")),
-                       _decode(batch.column("data_type")) if has_type else None,
-                       batch.column(main_target))
-    return tracker.result()
 
 
 class _NumericAccumulator:
@@ -223,16 +157,6 @@ class _NumericAccumulator:
             self.out_of_range[idx[bad]] += np.count_nonzero(
                 (cells < lo[bad]) | (cells > hi[bad]), axis=0
             )
-
-
-def _decode(arr: pa.Array) -> pa.Array:
-    return arr.dictionary_decode() if pa.types.is_dictionary(arr.type) else arr
-
-
-def _merge_counts(into: dict, value_counts: pa.StructArray) -> None:
-    for value, count in zip(value_counts.field(0).to_pylist(), value_counts.field(1).to_pylist()):
-        key = "<null>" if value is None else value
-        into[key] = into.get(key, 0) + count
 
 
 class _EraTracker:

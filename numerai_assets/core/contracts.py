@@ -21,8 +21,9 @@ from typing import Any, Literal
 import pandas as pd
 
 from numerai_assets.core.column_profile import (
-    LABELLED_DATA_TYPES, DatasetProfile, allowed_range, column_role, dtype_class, profile_parquet,
+    DatasetProfile, allowed_range, column_role, dtype_class, profile_parquet,
 )
+from numerai_assets.core.target_gaps import LABELLED_DATA_TYPES
 
 Kind = Literal["train", "validation", "live", "benchmark_models", "meta_model", "example_preds"]
 

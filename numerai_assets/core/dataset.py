@@ -16,7 +16,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from numerai_assets.core.atomic import atomic_path
-from numerai_assets.core.column_profile import target_gaps
+from numerai_assets.core.target_gaps import target_gaps
 
 DEFAULT_VERSION = "v5.3"  # the one place: every other default derives from it
 MAIN_TARGET = "target"
