@@ -29,9 +29,10 @@ def test_summary_of_a_job_without_checks_has_no_checks_line() -> None:
     assert "rows=5" in text and "checks passed" not in text
 
 
-def test_run_in_numerai_mode_against_the_server_the_url_names(open_server, dataset_version, tmp_path):
+def run_numerai_mode(server, tmp_path, dataset_version: str | None) -> None:
     """`python -m numerai_assets run` as a real process in numerai mode, pointed by
-    NUMERAI_ASSETS_API_URL at a separately started tournament server, dummy credentials."""
+    NUMERAI_ASSETS_API_URL at a separately started tournament server, dummy credentials; asserts
+    exit 0 and one submission per slot landed on the server."""
     import os
     import subprocess
     import sys
@@ -39,6 +40,7 @@ def test_run_in_numerai_mode_against_the_server_the_url_names(open_server, datas
     from numerai_assets.tournament.admin import AdminClient
     from numerai_assets_tests.platform import TINY_ROSTER
 
+    open_server = server
     roster = tmp_path / "roster.yaml"
     roster.write_text(TINY_ROSTER)
     secret = "dummy-secret-key-0451"
@@ -46,20 +48,36 @@ def test_run_in_numerai_mode_against_the_server_the_url_names(open_server, datas
         "PYTHONPATH": os.getcwd(), "NUMERAI_ASSETS_MODE": "numerai",
         "NUMERAI_ASSETS_API_URL": open_server.url, "NUMERAI_PUBLIC_ID": "dummy-public-id",
         "NUMERAI_SECRET_KEY": secret, "NUMERAI_ASSETS_HOME": str(tmp_path / "home"),
-        "NUMERAI_ASSETS_DATASET_VERSION": dataset_version, "NUMERAI_ASSETS_ROSTER": str(roster),
+        "NUMERAI_ASSETS_ROSTER": str(roster),
         "NUMERAI_ASSETS_TRACKING": "disabled", "DAGSTER_HOME": str(tmp_path / "dagster_home"),
-    }
+    } | ({"NUMERAI_ASSETS_DATASET_VERSION": dataset_version} if dataset_version else {})
     # tiny data: 16 validation eras, Sharpe is noise there, so the promotion floor is off
     proc = subprocess.run([sys.executable, "-m", "numerai_assets", "run", "--min-sharpe", "-100"], env=env, cwd=os.getcwd(),
                           capture_output=True, text=True, timeout=900)
     output = proc.stdout + proc.stderr
-    (tmp_path.parent / "cli_run_output.txt").write_text(output)
+    (tmp_path / "run_output.txt").write_text(output)  # kept for a failing run's post-mortem
     assert proc.returncode == 0, output[-6000:]
     round_number = open_server.current_round().number
-    assert f"{open_server.url}: dataset {dataset_version}, round {round_number} open" in proc.stdout
+    assert f"{open_server.url}: dataset {dataset_version or 'v5.3'}, round {round_number} open" in proc.stdout
     assert "main job succeeded" in proc.stdout and secret not in output
     landed = AdminClient(open_server.url).submissions(round_number)
     assert sorted(s["modelName"] for s in landed) == ["demo_slot_a", "demo_slot_b"]
+
+
+def test_run_in_numerai_mode_against_the_server_the_url_names(open_server, dataset_version, tmp_path):
+    run_numerai_mode(open_server, tmp_path, dataset_version)
+
+
+def test_run_in_numerai_mode_on_v53_data_with_every_default(tmp_path):
+    """A v5.3 server (v53_* benchmark columns), nothing pinned: the default version and the
+    derived benchmark column carry the whole main job."""
+    from numerai_assets.tournament.generator import generate_tournament
+    from numerai_assets.tournament.server import TournamentServer
+
+    generate_tournament(tmp_path / "tournament", scale="tiny", seed=0, version="v5.3")
+    with TournamentServer(tmp_path / "tournament") as server:
+        server.open_round()
+        run_numerai_mode(server, tmp_path, None)
 
 
 def test_run_in_numerai_mode_without_credentials_names_the_variables(tmp_path, monkeypatch, capsys):
