@@ -150,7 +150,8 @@ def describe_parquet(
         name=name, version=version, path=str(path), sha256=sha256, bytes=Path(path).stat().st_size,
         rows=pf.metadata.num_rows, eras=eras, columns=columns,
         features=sum(c.startswith("feature_") for c in columns), round_number=round_number,
-        # a trailing block after resolved eras (a live file, all unresolved, is not "validation")
-        unresolved=gaps.summary() if gaps is not None and 0 < len(gaps.unresolved_eras) < (eras or 0)
+        # the trailing block of unresolved eras ("none" when every era is resolved); a live file,
+        # all of it unresolved, has no such block
+        unresolved=gaps.summary() if gaps is not None and len(gaps.unresolved_eras) < (eras or 0)
         else None,
     )
