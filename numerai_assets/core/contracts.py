@@ -149,12 +149,16 @@ class _Contract:
         # eras -> labelled rows without main target, outside the unresolved tail validation may have
         self.gap_eras = {} if gaps is None else gaps.labelled_missing(
             allow_unresolved_tail=kind == "validation")
-        self.labelled_missing = sum(self.gap_eras.values())
+        by_type = profile.main_target_missing_by_data_type  # without an era column: no tail, no eras
+        self.labelled_missing = sum(self.gap_eras.values()) if gaps is not None else sum(
+            by_type.get(t, 0) for t in LABELLED_DATA_TYPES)
 
     def _of_role(self, role: str) -> list[str]:
         return [c for c in self.present if self.role[c] == role]
 
     def _gap_text(self) -> str:
+        if not self.gap_eras:
+            return "unknown (no era column)"
         where = ("; only a trailing block of unresolved eras may lack it" if self.kind == "validation"
                  else "; train rows must all have it")
         return _join([f"{e} ({n:,} rows)" for e, n in self.gap_eras.items()], ", ") + where

@@ -356,3 +356,12 @@ def test_empty_file_fails_has_rows(tmp_path):
     result = check(tmp_path, frame().iloc[:0])
     assert [f.check for f in result.failures] == ["has_rows", "main_target_present"]
     assert result.failure("has_rows").message == "the file has no rows"
+
+
+def test_main_target_nan_without_an_era_column_still_fails(tmp_path):
+    df = frame("validation").drop(columns=["era"])
+    df.iloc[[0, 1], df.columns.get_loc("target")] = np.nan
+    result = check(tmp_path, df, "validation")
+    present = result.failure("main_target_present")
+    assert present is not None and "2 of 100 train/validation rows" in present.message
+    assert "eras unknown (no era column)" in present.message
