@@ -22,7 +22,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from numerai_assets.core.target_gaps import (
-    LABELLED_DATA_TYPES, TargetGaps, TargetGapTracker, decode as _decode, merge_counts as _merge_counts,
+    TargetGaps, TargetGapTracker, decode as _decode, merge_counts as _merge_counts,
 )
 
 KEY_COLUMNS = ("id", "era", "data_type")
