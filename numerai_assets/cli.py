@@ -49,7 +49,8 @@ def local_tournament(settings: Settings, scale: str) -> Iterator[AdminClient]:
     from numerai_assets.tournament.server import TournamentServer
 
     started = time.monotonic()
-    generate_tournament(settings.tournament_dir, scale=scale, seed=0)
+    # the version the platform asks for (NUMERAI_ASSETS_DATASET_VERSION, default core.dataset's)
+    generate_tournament(settings.tournament_dir, scale=scale, seed=0, version=settings.dataset_version)
     print(f"tournament data ready in {time.monotonic() - started:.1f} s: {settings.tournament_dir}")
     url = urlparse(settings.api_url)
     with TournamentServer(settings.tournament_dir, host=url.hostname, port=url.port).start():
@@ -182,7 +183,8 @@ def run_ui(settings: Settings, scale: str, port: int) -> int:
         if settings.mode == "local" and not AdminClient(settings.api_url).alive():
             from numerai_assets.tournament.generator import generate_tournament
 
-            generate_tournament(settings.tournament_dir, scale=scale, seed=0)
+            generate_tournament(settings.tournament_dir, scale=scale, seed=0,
+                                version=settings.dataset_version)
             url = urlparse(settings.api_url)
             tournament = spawn([sys.executable, "-m", "numerai_assets.tournament.cli", "serve",
                                 "--root", str(settings.tournament_dir), "--host", url.hostname,
