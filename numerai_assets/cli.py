@@ -61,17 +61,9 @@ def run_demo(settings: Settings, scale: str, min_sharpe: float | None = None) ->
     """data -> every model x seed -> evaluation and promotion per model -> the open round."""
     from dagster import DagsterInstance
 
-    from numerai_assets.core.roster import load_roster
-    from numerai_assets.definitions import build_definitions
-
-    from numerai_assets.resources.policy import EvaluationPolicy
-
     if settings.mode != "local":
         raise SystemExit("the demo runs on the embedded default: unset NUMERAI_ASSETS_MODE")
-    ensure_dagster_home(settings)
-    roster = load_roster(settings.roster_path)
-    policy = EvaluationPolicy(min_sharpe=min_sharpe) if min_sharpe is not None else None
-    defs = build_definitions(settings, roster, policy)
+    roster, defs = _definitions(settings, min_sharpe)
     with local_tournament(settings, scale) as admin, DagsterInstance.get() as instance:
         current = admin.current_round() or admin.open_round()
         print(f"round {current['number']} open until staking close {current['closeStakingTime']}")
@@ -89,19 +81,13 @@ def run_numerai(settings: Settings, min_sharpe: float | None = None) -> int:
     from dagster import DagsterInstance
 
     from numerai_assets.core.numerai_client import NumeraiClient, NumeraiError
-    from numerai_assets.core.roster import load_roster
-    from numerai_assets.definitions import build_definitions
-    from numerai_assets.resources.policy import EvaluationPolicy
     from numerai_assets.settings import ENV_PUBLIC_ID, ENV_SECRET_KEY
 
     unset = [name for name in (ENV_PUBLIC_ID, ENV_SECRET_KEY) if not os.environ.get(name)]
     if unset:  # the resources read them through EnvVar: fail before any run, naming them
         print(f"numerai mode needs {' and '.join(unset)} in the environment (the account's API key)")
         return 2
-    ensure_dagster_home(settings)
-    roster = load_roster(settings.roster_path)
-    policy = EvaluationPolicy(min_sharpe=min_sharpe) if min_sharpe is not None else None
-    defs = build_definitions(settings, roster, policy)
+    roster, defs = _definitions(settings, min_sharpe)
     try:
         current = NumeraiClient(settings.api_url).current_round()
     except NumeraiError as exc:
@@ -114,6 +100,18 @@ def run_numerai(settings: Settings, min_sharpe: float | None = None) -> int:
         ok = _execute_plan(defs, instance, _plan(roster, current.number if current else None))
     print("main job " + ("succeeded" if ok else "FAILED"))
     return 0 if ok else 1
+
+
+def _definitions(settings: Settings, min_sharpe: float | None):
+    """(roster, Definitions) for a headless run; ``min_sharpe`` overrides the promotion floor."""
+    from numerai_assets.core.roster import load_roster
+    from numerai_assets.definitions import build_definitions
+    from numerai_assets.resources.policy import EvaluationPolicy
+
+    ensure_dagster_home(settings)
+    roster = load_roster(settings.roster_path)
+    policy = EvaluationPolicy(min_sharpe=min_sharpe) if min_sharpe is not None else None
+    return roster, build_definitions(settings, roster, policy)
 
 
 def _plan(roster, round_number: int | None) -> list[tuple[str, list]]:
