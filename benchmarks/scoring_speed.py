@@ -30,12 +30,12 @@ import pyarrow.parquet as pq
 
 from numerai_assets.core.scoring import load_scoring_frame, per_era_scores
 from numerai_assets.core.training import peak_rss_bytes
-
-BENCHMARK_COLUMN = "v52_lgbm_ender20"
+from numerai_assets.core.versions import main_benchmark_column
+from numerai_assets.tournament.catalog import read_version
 
 
 def _feature_list(root: Path, spec: str) -> list[str]:
-    sets = json.loads((root / "v5.2" / "features.json").read_text())["feature_sets"]
+    sets = json.loads((root / read_version(root) / "features.json").read_text())["feature_sets"]
     return sets[spec] if spec in sets else sets["all"][: int(spec)]
 
 
@@ -66,13 +66,15 @@ def main() -> None:
         tmp = tempfile.TemporaryDirectory()
         root = Path(tmp.name)
         generate_tournament(root, scale=args.scale, seed=0)
-    v = root / "v5.2"
+    version = read_version(root)
+    v = root / version
+    bench = main_benchmark_column(pq.read_schema(v / "validation_benchmark_models.parquet").names, version)
     exposure = _feature_list(root, args.exposure_features) if args.exposure_features else []
     print(f"load avg {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores; root {root}")
 
     load_s, frame = _timed(lambda: load_scoring_frame(
         v / "validation.parquet", v / "meta_model.parquet",
-        v / "validation_benchmark_models.parquet", BENCHMARK_COLUMN, features=exposure), 1)
+        v / "validation_benchmark_models.parquet", bench, features=exposure), 1)
     n_eras = frame["era"].nunique()
     print(f"load_scoring_frame: {load_s:.2f} s, {len(frame):,} scored rows, {n_eras} eras, "
           f"{len(exposure)} feature columns, {frame.memory_usage(deep=True).sum() / 1e6:,.0f} MB")
@@ -89,7 +91,7 @@ def main() -> None:
     for label, feats in runs:
         def run(engine: str) -> pd.DataFrame:
             return per_era_scores(preds, frame["era"], frame["target"],
-                                  frame["numerai_meta_model"], frame[BENCHMARK_COLUMN], feats,
+                                  frame["numerai_meta_model"], frame[bench], feats,
                                   fnc_features=[], engine=engine)
 
         reference_s, reference = _timed(lambda: run("numerai_tools"), args.repeat)

@@ -1,9 +1,12 @@
-"""``python -m numerai_assets demo|ui``: the README's main job and the UI launcher.
+"""``python -m numerai_assets run|demo|ui``: the main job (both modes) and the UI launcher.
 
 ``demo`` runs the whole flow headless on the embedded default: it generates the demo
 tournament (once), serves it on 127.0.0.1, opens a round, and executes the jobs of
 ``definitions.py`` against the Dagster instance in ``DAGSTER_HOME`` so the runs show up in
-the UI afterwards. ``ui`` starts the tournament server and ``dagster dev`` bound to 127.0.0.1.
+the UI afterwards. ``run`` is ``demo`` in local mode; in numerai mode it runs the same jobs
+against the server ``NUMERAI_ASSETS_API_URL`` names (real Numerai by default) and the round
+open there, if any, with credentials from the environment. ``ui`` starts the tournament server
+and ``dagster dev`` bound to 127.0.0.1.
 """
 from __future__ import annotations
 
@@ -46,47 +49,99 @@ def local_tournament(settings: Settings, scale: str) -> Iterator[AdminClient]:
     from numerai_assets.tournament.server import TournamentServer
 
     started = time.monotonic()
-    generate_tournament(settings.tournament_dir, scale=scale, seed=0)
+    # the version the platform asks for (NUMERAI_ASSETS_DATASET_VERSION, default core.dataset's)
+    generate_tournament(settings.tournament_dir, scale=scale, seed=0, version=settings.dataset_version)
     print(f"tournament data ready in {time.monotonic() - started:.1f} s: {settings.tournament_dir}")
     url = urlparse(settings.api_url)
     with TournamentServer(settings.tournament_dir, host=url.hostname, port=url.port).start():
         yield admin
 
 
-def run_demo(settings: Settings, scale: str) -> int:
+def run_demo(settings: Settings, scale: str, min_sharpe: float | None = None) -> int:
     """data -> every model x seed -> evaluation and promotion per model -> the open round."""
     from dagster import DagsterInstance
 
-    from numerai_assets.core.roster import load_roster
-    from numerai_assets.definitions import build_definitions
-    from numerai_assets.partitions import model_seed_keys, rounds_partitions
-
     if settings.mode != "local":
         raise SystemExit("the demo runs on the embedded default: unset NUMERAI_ASSETS_MODE")
-    ensure_dagster_home(settings)
-    roster = load_roster(settings.roster_path)
-    defs = build_definitions(settings, roster)
-    ok = True
+    roster, defs = _definitions(settings, min_sharpe)
     with local_tournament(settings, scale) as admin, DagsterInstance.get() as instance:
         current = admin.current_round() or admin.open_round()
-        round_key = str(current["number"])
-        print(f"round {round_key} open until staking close {current['closeStakingTime']}")
-        instance.add_dynamic_partitions(rounds_partitions.name, [round_key])
-        plan = [("data_job", [None]), ("training_job", model_seed_keys(roster)),
-                ("evaluation_job", roster.names), ("live_round_job", [round_key])]
-        for job_name, partitions in plan:
-            job = defs.resolve_job_def(job_name)
-            for partition in partitions:
-                started = time.monotonic()
-                result = job.execute_in_process(
-                    instance=instance, partition_key=partition, raise_on_error=False,
-                    run_config=CONSOLE_INFO,
-                )
-                ok &= result.success
-                label = job_name if partition is None else f"{job_name}[{partition}]"
-                print(_summarize(label, result, time.monotonic() - started))
+        print(f"round {current['number']} open until staking close {current['closeStakingTime']}")
+        ok = _execute_plan(defs, instance, _plan(roster, current["number"]))
     print("main job " + ("succeeded" if ok else "FAILED"))
     return 0 if ok else 1
+
+
+def run_numerai(settings: Settings, min_sharpe: float | None = None) -> int:
+    """The main job against a Numerai(-compatible) server: data, training, evaluation, the open round.
+
+    Credentials reach the resources through ``dagster.EnvVar`` (only their presence is checked
+    here); finding the open round needs none.
+    """
+    from dagster import DagsterInstance
+
+    from numerai_assets.core.numerai_client import NumeraiClient, NumeraiError
+    from numerai_assets.settings import ENV_PUBLIC_ID, ENV_SECRET_KEY
+
+    unset = [name for name in (ENV_PUBLIC_ID, ENV_SECRET_KEY) if not os.environ.get(name)]
+    if unset:  # the resources read them through EnvVar: fail before any run, naming them
+        print(f"numerai mode needs {' and '.join(unset)} in the environment (the account's API key)")
+        return 2
+    roster, defs = _definitions(settings, min_sharpe)
+    try:
+        current = NumeraiClient(settings.api_url).current_round()
+    except NumeraiError as exc:
+        print(f"cannot ask {settings.api_url} for the open round: {exc}")
+        return 1
+    print(f"{settings.api_url}: dataset {settings.dataset_version}, "
+          + (f"round {current.number} open until staking close {current.close_staking_time}"
+             if current else "no round open: data, training and evaluation only"))
+    with DagsterInstance.get() as instance:
+        ok = _execute_plan(defs, instance, _plan(roster, current.number if current else None))
+    print("main job " + ("succeeded" if ok else "FAILED"))
+    return 0 if ok else 1
+
+
+def _definitions(settings: Settings, min_sharpe: float | None):
+    """(roster, Definitions) for a headless run; ``min_sharpe`` overrides the promotion floor."""
+    from numerai_assets.core.roster import load_roster
+    from numerai_assets.definitions import build_definitions
+    from numerai_assets.resources.policy import EvaluationPolicy
+
+    ensure_dagster_home(settings)
+    roster = load_roster(settings.roster_path)
+    policy = EvaluationPolicy(min_sharpe=min_sharpe) if min_sharpe is not None else None
+    return roster, build_definitions(settings, roster, policy)
+
+
+def _plan(roster, round_number: int | None) -> list[tuple[str, list]]:
+    """data -> every model x seed -> evaluation and promotion per model -> the round, if open."""
+    from numerai_assets.partitions import model_seed_keys
+
+    plan = [("data_job", [None]), ("training_job", model_seed_keys(roster)),
+            ("evaluation_job", roster.names)]
+    return plan + ([("live_round_job", [str(round_number)])] if round_number is not None else [])
+
+
+def _execute_plan(defs, instance, plan: list[tuple[str, list]]) -> bool:
+    """Run each job partition in process against ``instance``; print each one's summary."""
+    from numerai_assets.partitions import rounds_partitions
+
+    ok = True
+    for job_name, partitions in plan:
+        job = defs.resolve_job_def(job_name)
+        for partition in partitions:
+            if job_name == "live_round_job":
+                instance.add_dynamic_partitions(rounds_partitions.name, [partition])
+            started = time.monotonic()
+            result = job.execute_in_process(
+                instance=instance, partition_key=partition, raise_on_error=False,
+                run_config=CONSOLE_INFO,
+            )
+            ok &= result.success
+            label = job_name if partition is None else f"{job_name}[{partition}]"
+            print(_summarize(label, result, time.monotonic() - started))
+    return ok
 
 
 SUMMARY_FIGURES = ("rows", "rounds", "train_seconds", "peak_rss_gb", "corr_mean", "corr_sharpe",
@@ -126,7 +181,8 @@ def run_ui(settings: Settings, scale: str, port: int) -> int:
         if settings.mode == "local" and not AdminClient(settings.api_url).alive():
             from numerai_assets.tournament.generator import generate_tournament
 
-            generate_tournament(settings.tournament_dir, scale=scale, seed=0)
+            generate_tournament(settings.tournament_dir, scale=scale, seed=0,
+                                version=settings.dataset_version)
             url = urlparse(settings.api_url)
             tournament = spawn([sys.executable, "-m", "numerai_assets.tournament.cli", "serve",
                                 "--root", str(settings.tournament_dir), "--host", url.hostname,
@@ -145,6 +201,12 @@ def run_ui(settings: Settings, scale: str, port: int) -> int:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="numerai_assets", description=__doc__.split("\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
+    run = sub.add_parser("run", help="the main job: 'demo' in local mode; in numerai mode against "
+                                     "NUMERAI_ASSETS_API_URL and its open round")
+    run.add_argument("--scale", default="demo", choices=["tiny", "demo", "full"],
+                     help="local mode only: the generated tournament's size")
+    run.add_argument("--min-sharpe", type=float, default=None,
+                     help="promotion floor on CORR Sharpe for this run (default: EvaluationPolicy's)")
     demo = sub.add_parser("demo", help="run the main job on the embedded local tournament")
     demo.add_argument("--scale", default="demo", choices=["tiny", "demo", "full"])
     ui = sub.add_parser("ui", help="start the local tournament and the Dagster UI on 127.0.0.1")
@@ -152,6 +214,10 @@ def main(argv: list[str] | None = None) -> int:
     ui.add_argument("--port", type=int, default=3000)
     args = parser.parse_args(argv)
     settings = Settings.from_env()
+    if args.command == "run":
+        if settings.mode == "numerai":
+            return run_numerai(settings, args.min_sharpe)
+        return run_demo(settings, args.scale, args.min_sharpe)
     if args.command == "demo":
         return run_demo(settings, args.scale)
     return run_ui(settings, args.scale, args.port)

@@ -22,6 +22,7 @@ LOCAL_TOURNAMENT_PORT = 8765
 ENV_MODE = "NUMERAI_ASSETS_MODE"
 ENV_HOME = "NUMERAI_ASSETS_HOME"
 ENV_TOURNAMENT_URL = "NUMERAI_ASSETS_TOURNAMENT_URL"
+ENV_API_URL = "NUMERAI_ASSETS_API_URL"  # numerai mode: the GraphQL endpoint (another compatible server)
 ENV_DATASET_VERSION = "NUMERAI_ASSETS_DATASET_VERSION"
 ENV_LATE_POLICY = "NUMERAI_ASSETS_LATE_POLICY"
 ENV_ROUND_POLL_S = "NUMERAI_ASSETS_ROUND_POLL_S"
@@ -69,7 +70,7 @@ class Settings:
         return cls(
             mode=mode,
             home=home,
-            api_url=NUMERAI_API_URL if mode == "numerai" else local_url,
+            api_url=(env.get(ENV_API_URL) or NUMERAI_API_URL) if mode == "numerai" else local_url,
             dataset_version=env.get(ENV_DATASET_VERSION) or DEFAULT_VERSION,
             late_policy=env_choice(env, ENV_LATE_POLICY, LATE_POLICIES, "skip"),
             round_poll_s=env_positive_int(env, ENV_ROUND_POLL_S, 180),

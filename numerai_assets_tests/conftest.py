@@ -69,3 +69,11 @@ def napi(server: TournamentServer, monkeypatch: pytest.MonkeyPatch) -> numerapi.
     """The real numerapi client, pointed at the local server the only way it allows."""
     monkeypatch.setattr(numerapi.base_api, "API_TOURNAMENT_URL", server.url)
     return numerapi.NumerAPI(public_id=PUBLIC_ID, secret_key=SECRET_KEY, show_progress_bars=False)
+
+
+@pytest.fixture(scope="session")
+def dataset_version(tournament_template: Path) -> str:
+    """The version the generated tournament serves (tests must not assume one)."""
+    from numerai_assets.tournament.catalog import read_version
+
+    return read_version(tournament_template)

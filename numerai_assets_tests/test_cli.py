@@ -27,3 +27,66 @@ def test_summary_names_figures_and_failed_checks() -> None:
 def test_summary_of_a_job_without_checks_has_no_checks_line() -> None:
     text = _summarize("training_job[m|0]", dg.materialize([plain]), 2.0)
     assert "rows=5" in text and "checks passed" not in text
+
+
+def run_numerai_mode(server, tmp_path, dataset_version: str | None) -> None:
+    """`python -m numerai_assets run` as a real process in numerai mode, pointed by
+    NUMERAI_ASSETS_API_URL at a separately started tournament server, dummy credentials; asserts
+    exit 0 and one submission per slot landed on the server."""
+    import os
+    import subprocess
+    import sys
+
+    from numerai_assets.tournament.admin import AdminClient
+    from numerai_assets_tests.platform import TINY_ROSTER
+
+    open_server = server
+    roster = tmp_path / "roster.yaml"
+    roster.write_text(TINY_ROSTER)
+    secret = "dummy-secret-key-0451"
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("NUMERAI_", "DAGSTER_"))} | {
+        "PYTHONPATH": os.getcwd(), "NUMERAI_ASSETS_MODE": "numerai",
+        "NUMERAI_ASSETS_API_URL": open_server.url, "NUMERAI_PUBLIC_ID": "dummy-public-id",
+        "NUMERAI_SECRET_KEY": secret, "NUMERAI_ASSETS_HOME": str(tmp_path / "home"),
+        "NUMERAI_ASSETS_ROSTER": str(roster),
+        "NUMERAI_ASSETS_TRACKING": "disabled", "DAGSTER_HOME": str(tmp_path / "dagster_home"),
+    } | ({"NUMERAI_ASSETS_DATASET_VERSION": dataset_version} if dataset_version else {})
+    # tiny data: 16 validation eras, Sharpe is noise there, so the promotion floor is off
+    proc = subprocess.run([sys.executable, "-m", "numerai_assets", "run", "--min-sharpe", "-100"], env=env, cwd=os.getcwd(),
+                          capture_output=True, text=True, timeout=900)
+    output = proc.stdout + proc.stderr
+    (tmp_path / "run_output.txt").write_text(output)  # kept for a failing run's post-mortem
+    assert proc.returncode == 0, output[-6000:]
+    round_number = open_server.current_round().number
+    assert f"{open_server.url}: dataset {dataset_version or 'v5.3'}, round {round_number} open" in proc.stdout
+    assert "main job succeeded" in proc.stdout and secret not in output
+    landed = AdminClient(open_server.url).submissions(round_number)
+    assert sorted(s["modelName"] for s in landed) == ["demo_slot_a", "demo_slot_b"]
+
+
+def test_run_in_numerai_mode_against_the_server_the_url_names(open_server, dataset_version, tmp_path):
+    run_numerai_mode(open_server, tmp_path, dataset_version)
+
+
+def test_run_in_numerai_mode_on_v53_data_with_every_default(tmp_path):
+    """A v5.3 server (v53_* benchmark columns), nothing pinned: the default version and the
+    derived benchmark column carry the whole main job."""
+    from numerai_assets.tournament.generator import generate_tournament
+    from numerai_assets.tournament.server import TournamentServer
+
+    generate_tournament(tmp_path / "tournament", scale="tiny", seed=0, version="v5.3")
+    with TournamentServer(tmp_path / "tournament") as server:
+        server.open_round()
+        run_numerai_mode(server, tmp_path, None)
+
+
+def test_run_in_numerai_mode_without_credentials_names_the_variables(tmp_path, monkeypatch, capsys):
+    from numerai_assets.cli import main
+
+    for name in ("NUMERAI_PUBLIC_ID", "NUMERAI_SECRET_KEY"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("NUMERAI_ASSETS_MODE", "numerai")
+    monkeypatch.setenv("NUMERAI_ASSETS_HOME", str(tmp_path))
+    monkeypatch.setenv("NUMERAI_PUBLIC_ID", "set-but-no-secret")
+    assert main(["run"]) == 2
+    assert "needs NUMERAI_SECRET_KEY in the environment" in capsys.readouterr().out

@@ -6,12 +6,14 @@ import yaml
 
 from numerai_assets.core.roster import RosterError
 from numerai_assets.definitions import build_definitions
+from numerai_assets.core.dataset import DEFAULT_VERSION
 from numerai_assets.settings import Settings
+from numerai_assets.tournament.catalog import read_version
 
 
 def settings_with_roster(tmp_path, models) -> Settings:
     (tmp_path / "roster.yaml").write_text(yaml.safe_dump({"models": models}))
-    return Settings(mode="local", home=tmp_path, api_url="http://127.0.0.1:1", dataset_version="v5.2",
+    return Settings(mode="local", home=tmp_path, api_url="http://127.0.0.1:1", dataset_version=DEFAULT_VERSION,
                     roster_path=tmp_path / "roster.yaml", tracking_mode="disabled")
 
 
@@ -23,9 +25,9 @@ def test_unknown_feature_set_and_target_fail_at_load_once_features_json_is_store
     bad = [{**MODEL, "feature_set": "enormous"}, {**MODEL, "name": "m2", "target": "target_nobody_20"}]
     settings = settings_with_roster(tmp_path, bad)
     assert build_definitions(settings)  # no features.json yet: names cannot be checked
-    stored = settings.data_dir / "datasets" / "v5.2" / "features.json"
+    stored = settings.data_dir / "datasets" / settings.dataset_version / "features.json"
     stored.parent.mkdir(parents=True)
-    shutil.copyfile(tournament_template / "v5.2" / "features.json", stored)
+    shutil.copyfile(tournament_template / read_version(tournament_template) / "features.json", stored)
     with pytest.raises(RosterError) as err:
         build_definitions(settings)
     message = str(err.value)  # both problems at once, each naming model and field
@@ -35,7 +37,7 @@ def test_unknown_feature_set_and_target_fail_at_load_once_features_json_is_store
 
 def test_an_unreadable_stored_features_json_warns_and_still_loads(tmp_path):
     settings = settings_with_roster(tmp_path, [MODEL])
-    stored = settings.data_dir / "datasets" / "v5.2" / "features.json"
+    stored = settings.data_dir / "datasets" / settings.dataset_version / "features.json"
     stored.parent.mkdir(parents=True)
     stored.write_text("{")
     with pytest.warns(UserWarning, match="features.json is unreadable"):

@@ -99,7 +99,7 @@ dataset_assets = [build_dataset_asset(name, f, d) for name, (f, d) in DATASET_FI
 @asset(group_name=GROUP, kinds={"json"})
 def feature_sets(features_metadata: DatasetFile) -> Output[FeatureSets]:
     """Named feature sets and groups, for the model roster to choose from."""
-    sets = FeatureSets.from_json_file(features_metadata.path)
+    sets = FeatureSets.from_json_file(features_metadata.path, features_metadata.version)
     table = "\n".join(f"| {name} | {len(cols)} |" for name, cols in sets.sets.items())
     return Output(
         sets,
@@ -134,9 +134,10 @@ def live_data(
     benchmarks = fetch_dataset_file(
         context, numerai, store, "live_benchmark_models.parquet", round_number
     )
+    details = numerai.get_client(logger=context.log).round_details(round_number)
     result = run_contract(live, "live", feature_sets, required_features=feature_sets.sets["all"])
     yield Output(
         LiveRoundData(round_number=round_number, live=live, benchmark_models=benchmarks),
-        metadata={**live.metadata(), "benchmark_models_sha256": benchmarks.sha256},
+        metadata={**live.metadata(), "benchmark_models_sha256": benchmarks.sha256, **details.metadata()},
     )
     yield from contract_check_results(result, "live_data")

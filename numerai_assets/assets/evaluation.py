@@ -51,6 +51,7 @@ def benchmark_alignment(
 ) -> Iterator[Output[PredictionsRef] | AssetCheckResult]:
     """Numerai's benchmark predictions aligned to our scored validation ids and eras."""
     from numerai_assets.core.evaluation import align_benchmarks, benchmark_coverage
+    from numerai_assets.core.versions import main_benchmark_column
 
     aligned, coverage = align_benchmarks(validation_data.path, validation_benchmark_models.path)
     key = f"alignment/validation_benchmarks_{validation_benchmark_models.sha256[:16]}.parquet"
@@ -67,8 +68,12 @@ def benchmark_alignment(
         metadata={"coverage": MetadataValue.md(table), "eras": len(coverage),
                   "min_coverage": float(worst.min()), "rows": len(aligned)},
     )
-    passed, message, observed = benchmark_coverage(coverage, policy.benchmark_column,
-                                                   policy.min_benchmark_coverage)
+    try:
+        column = main_benchmark_column(coverage.columns, validation_benchmark_models.version,
+                                       policy.benchmark_column)
+        passed, message, observed = benchmark_coverage(coverage, column, policy.min_benchmark_coverage)
+    except ValueError as exc:  # no such column for this version: the check says which exist
+        passed, message, observed = False, str(exc), {"version": validation_benchmark_models.version}
     yield AssetCheckResult(check_name="benchmark_coverage", passed=passed,
                            severity=AssetCheckSeverity.ERROR, description=message, metadata=observed)
 
@@ -112,7 +117,9 @@ def build_evaluation_assets(
     ) -> Iterator[Output[EvaluationRef] | AssetCheckResult]:
         """The candidate: seeds ranked per era and averaged, scored like Numerai scores."""
         from numerai_assets.core import charts, evaluation, scoring
+        from numerai_assets.core.cv import scoring_embargo_for_target
         from numerai_assets.core.promotion import decide_promotion
+        from numerai_assets.core.versions import main_benchmark_column
 
         spec = roster.get(context.partition_key)
         seeds: dict[int, PredictionsRef] = {p.seed: p for p in validation_predictions.values()}
@@ -120,16 +127,26 @@ def build_evaluation_assets(
         if sorted(seeds) != sorted(spec.seeds):
             raise ValueError(f"{spec.name}: predictions for seeds {sorted(seeds)}, roster lists {list(spec.seeds)}")
         exposure_features = feature_sets.resolve(policy.exposure_feature_set)
+        fnc_set, fnc_features = evaluation.fnc_feature_set(feature_sets, policy.fnc_feature_set,
+                                                           policy.exposure_feature_set)
         # the benchmarks come aligned from their own file, not joined onto the frame a second time
-        frame = scoring.load_scoring_frame(validation_data.path, meta_model.path, None, None,
-                                           target=spec.target, features=exposure_features)
+        frame = scoring.load_scoring_frame(validation_data.path, meta_model.path, None, None, target=spec.target,
+                                           features=list(dict.fromkeys(exposure_features + fnc_features)))
         benchmarks = read_by_id(model_store.local_path(benchmark_alignment.key))
+        benchmark_column = main_benchmark_column(benchmarks.columns, validation_data.version,
+                                                 policy.benchmark_column)
         oracle = evaluation.read_oracle(numerai.oracle_path())
+        last_train_era = max(model_store.read_json(m.manifest_key)["training"]["eras_last"]
+                             for m in models.values())
+        embargo = policy.embargo_eras if policy.embargo_eras is not None else scoring_embargo_for_target(
+            spec.target)
         result = evaluation.evaluate_model(
             spec.name,
             {f"seed{s}": evaluation.read_predictions(model_store.local_path(p.key)) for s, p in sorted(seeds.items())},
-            frame, benchmarks=benchmarks, benchmark_column=policy.benchmark_column,
-            features=exposure_features, oracle=oracle, recent_eras=policy.recent_eras, target=spec.target,
+            frame, benchmarks=benchmarks, benchmark_column=benchmark_column,
+            features=exposure_features, fnc_features=fnc_features, oracle=oracle,
+            recent_eras=policy.recent_eras, target=spec.target, last_train_era=last_train_era,
+            embargo=embargo,
         )
         headline = result.headline
         stamp = "-".join(m.model_sha256[:8] for _, m in sorted(models.items()))
@@ -167,6 +184,10 @@ def build_evaluation_assets(
             "benchmark_correlation": MetadataValue.md(bench_table),
             "cumulative_scores": MetadataValue.md(charts.png_markdown(chart, f"{spec.name} cumulative scores")),
             "tracking": tracked.mode if tracked.run_dir is None else f"{tracked.mode}: {tracked.run_dir}",
+            "dataset_version": validation_data.version, "benchmark_column": benchmark_column,
+            "fnc_feature_set": fnc_set, "last_train_era": last_train_era, "embargo_eras": embargo,
+            "skipped_eras": _era_span(result.skipped_eras),
+            "scored_eras": int(result.per_era[evaluation.ENSEMBLE].shape[0]),
         }
         yield Output(ref, metadata=metadata)
         previous = model_store.read_json(ChampionRecord.key(spec.name))
@@ -183,12 +204,15 @@ def build_evaluation_assets(
     ) -> Output[ChampionRecord]:
         """The model live rounds use; replaced only by a candidate that passed the promotion gate."""
         previous = model_store.read_json(ChampionRecord.key(model_evaluation.model))
+        versions = {model_store.read_json(m.manifest_key)["dataset"]["version"] for m in model_evaluation.seeds}
+        if len(versions) != 1:
+            raise ValueError(f"{model_evaluation.model}: seeds trained on different dataset versions {versions}")
         record = ChampionRecord(
             model=model_evaluation.model,
             seeds=tuple(vars(m) for m in model_evaluation.seeds),
             headline=model_evaluation.headline,
             promoted_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
-            reason="passed the promotion gate", run_id=context.run_id,
+            reason="passed the promotion gate", run_id=context.run_id, dataset_version=versions.pop(),
             extra={"tracked_artifact": model_evaluation.tracked_artifact,
                    "ensemble_key": model_evaluation.ensemble_key},
         )
@@ -199,7 +223,13 @@ def build_evaluation_assets(
             "decision": "promoted", "record": uri, "wandb_prod_alias": prod,
             "corr_mean": float(record.headline.get("corr_mean", float("nan"))),
             "previous_corr_mean": float("nan") if before is None else float(before),
-            "seeds": len(record.seeds),
+            "seeds": len(record.seeds), "dataset_version": record.dataset_version,
         })
 
     return [model_evaluation, champion]
+
+
+def _era_span(eras) -> str:
+    """``0575..0578 (4 eras)`` for metadata; ``none`` when empty."""
+    eras = sorted(eras)
+    return "none" if not eras else f"{eras[0]}..{eras[-1]} ({len(eras)} eras)"

@@ -40,6 +40,7 @@ from numerai_assets.core.artifacts import (
 from numerai_assets.core.dataset import DatasetFile, FeatureSets, LiveRoundData, read_by_id
 from numerai_assets.core.numerai_client import NumeraiUnavailableError, UploadRejectedError
 from numerai_assets.core.roster import Roster
+from numerai_assets.core.versions import benchmark_series
 from numerai_assets.partitions import rounds_partitions
 from numerai_assets.resources.model_store import ModelStore
 from numerai_assets.resources.numerai import NumeraiResource
@@ -173,7 +174,7 @@ def _slot_assets(slot: str, models: list[str]) -> list[AssetsDefinition]:
             sha256 = write_submission_csv(path, preds)
         live = read_by_id(live_data.live.path)
         bench = read_by_id(live_data.benchmark_models.path)
-        benchmark = bench[gate_policy.benchmark_column] if gate_policy.benchmark_column in bench else None
+        benchmark = benchmark_series(bench, live_data.live.version, gate_policy.benchmark_column)
         dist = train_feature_distribution
         results = evaluate_submission(
             live.index.to_series(name="id"), submission_frame(preds),

@@ -100,7 +100,8 @@ def build_model_assets(roster: Roster, pdef: MultiPartitionsDefinition) -> list[
         context.log.info(f"{len(predictions):,} validation predictions -> {uri}")
         return Output(
             PredictionsRef(trained_model.model, key, len(predictions), trained_model.seed),
-            metadata={"rows": len(predictions), "uri": uri, "std": float(predictions.std())},
+            metadata={"rows": len(predictions), "uri": uri, "std": float(predictions.std()),
+                      "dataset_version": validation_data.version},
         )
 
     return [trained_model, validation_predictions]

@@ -55,6 +55,8 @@ def contract_check_results(
     for name in result.checks_run:
         failure = failures.get(name)
         metadata = {"rows": result.rows, "contract_seconds": round(result.seconds, 3)}
+        metadata.update({k: MetadataValue.json(v) if isinstance(v, dict) else v
+                         for k, v in result.notes.items()})  # e.g. the unresolved validation eras
         if failure is not None:
             metadata["failure"] = MetadataValue.text(failure.message)
             metadata["columns"] = MetadataValue.json(list(failure.columns)[:50])

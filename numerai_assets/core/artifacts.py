@@ -55,8 +55,7 @@ class ChampionRecord:
     reason: str
     run_id: str | None = None
     extra: dict = field(default_factory=dict)
-    # the dataset version the seeds were trained on; live inference refuses another version
-    dataset_version: str | None = None
+    dataset_version: str | None = None  # the version its seeds were trained on (None: older records)
 
     @staticmethod
     def key(model: str) -> str:

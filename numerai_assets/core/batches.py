@@ -1,9 +1,14 @@
-"""Row-batched int8 feature matrices read straight from parquet, for training and prediction.
+"""Row-batched feature matrices read straight from parquet, for training and prediction.
 
 The full v5.2 train file is 7.6 GB as int8 and ~30 GB as float32, so no step ever holds the whole
-feature matrix: one parquet row group at a time is decoded into int8 (a few hundred MB at most),
-filtered by a row mask (eras kept, labelled rows) and handed to the engine in ``batch_rows`` slices.
-Only the labels (float32) and the mask (1 byte per row) are held whole.
+feature matrix: one parquet row group at a time is decoded (a few hundred MB at most), filtered by
+a row mask (eras kept, labelled rows) and handed to the engine in ``batch_rows`` slices. Only the
+labels (float32) and the mask (1 byte per row) are held whole.
+
+Missing feature values: Numerai's v5 files are int8 with none (a feature missing for an era is
+filled with 2), but its docs allow NaN. A file whose selected features are all int8 without nulls
+streams as int8; otherwise the matrix is float32 with NaN where a value is missing, which LightGBM
+and XGBoost both treat as missing natively, in training and prediction alike (never as 2).
 """
 from __future__ import annotations
 
@@ -15,16 +20,36 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-BATCH_BYTES = 64 << 20  # int8 bytes per batch handed to an engine
-ROW_GROUP_BYTES = 512 << 20  # row groups up to this many int8 bytes are read whole, in column chunks
+BATCH_BYTES = 64 << 20  # feature bytes per batch handed to an engine
+ROW_GROUP_BYTES = 512 << 20  # row groups up to this many feature bytes are read whole, in column chunks
 CHUNK_COLUMNS = 128
 STREAM_CELLS = 8 << 20  # cells per iter_batches batch for bigger row groups (~20 bytes each in pyarrow)
-MISSING_FEATURE_VALUE = 2  # Numerai v5 fills a feature missing for an era with 2, the middle bin
+# Numerai v5 fills a feature missing for an era with 2, the middle bin. Only scoring's exposure
+# and neutralization (linear algebra, no notion of missing) fill NaN with it; the models never do.
+MISSING_FEATURE_VALUE = 2
 ID_COLUMN = "id"
 
 
-def default_batch_rows(n_features: int) -> int:
-    return int(min(1_000_000, max(1024, BATCH_BYTES // max(1, n_features))))
+def default_batch_rows(n_features: int, itemsize: int = 1) -> int:
+    return int(min(1_000_000, max(1024, BATCH_BYTES // max(1, n_features * itemsize))))
+
+
+def feature_dtype(pf: pq.ParquetFile, features: Sequence[str]) -> np.dtype:
+    """int8 when every feature column is int8 and the footer statistics show no null in any row
+    group; float32 (NaN = missing) otherwise, including when the statistics are absent."""
+    schema = pf.schema_arrow
+    if not all(schema.field(f).type == pa.int8() for f in features):
+        return np.dtype(np.float32)
+    meta = pf.metadata
+    wanted = set(features)
+    positions = [j for j in range(meta.num_columns) if meta.schema.column(j).path in wanted]
+    for i in range(meta.num_row_groups):
+        group = meta.row_group(i)
+        for j in positions:
+            stats = group.column(j).statistics
+            if stats is None or not stats.has_null_count or stats.null_count:
+                return np.dtype(np.float32)
+    return np.dtype(np.int8)
 
 
 @dataclass(frozen=True)
@@ -67,24 +92,28 @@ class EraIndex:
         return RowSelection(self.path, mask, np.ascontiguousarray(self._target[mask]), tuple(wanted))
 
 
-def _column_int8(col: pa.Array | pa.ChunkedArray) -> np.ndarray:
+def _column_values(col: pa.Array | pa.ChunkedArray, dtype: np.dtype, name: str = "") -> np.ndarray:
+    """One feature column as ``dtype``: int8 as is; float32 with null/NaN kept as NaN (missing)."""
     if isinstance(col, pa.ChunkedArray):
         col = col.combine_chunks()
-    if col.type == pa.int8() and col.null_count == 0:
+    if dtype == np.int8:
+        if col.type != pa.int8() or col.null_count:  # the footer promised neither
+            raise ValueError(f"feature {name!r}: {col.null_count} nulls / type {col.type} in a "
+                             f"column read as int8 (footer statistics disagree with the data)")
         return col.to_numpy()
-    values = col.to_numpy(zero_copy_only=False)  # nulls -> NaN (float) for any numeric type
-    values = np.where(np.isnan(values), MISSING_FEATURE_VALUE, values) if values.dtype.kind == "f" else values
-    return values.astype(np.int8)
+    return col.to_numpy(zero_copy_only=False).astype(np.float32, copy=False)  # nulls -> NaN
 
 
-def record_batch_int8(batch: pa.RecordBatch | pa.Table, columns: Sequence[str]) -> np.ndarray:
-    """A C-contiguous (rows, features) int8 array from ``columns`` of an Arrow batch or table."""
-    stacked = np.stack([_column_int8(batch.column(c)) for c in columns], axis=0)
+def record_batch_values(batch: pa.RecordBatch | pa.Table, columns: Sequence[str],
+                        dtype: np.dtype = np.dtype(np.int8)) -> np.ndarray:
+    """A C-contiguous (rows, features) ``dtype`` array from ``columns`` of an Arrow batch or table."""
+    stacked = np.stack([_column_values(batch.column(c), dtype, c) for c in columns], axis=0)
     return np.ascontiguousarray(stacked.T)  # column-major stack + one transpose copy: the fastest way
 
 
 class FeatureMatrix:
-    """The int8 features of the selected rows of one parquet file, readable as a stream of batches."""
+    """The features of the selected rows of one parquet file, readable as a stream of batches
+    (``dtype`` int8, or float32 with NaN when the file has missing values; see module docstring)."""
 
     def __init__(self, path: str, features: Sequence[str], mask: np.ndarray | None = None,
                  *, batch_rows: int | None = None):
@@ -98,7 +127,8 @@ class FeatureMatrix:
         if mask is not None and len(mask) != meta.num_rows:
             raise ValueError(f"{path}: row mask has {len(mask)} rows, file has {meta.num_rows}")
         self.mask = mask
-        self.batch_rows = batch_rows or default_batch_rows(len(self.features))
+        self.dtype = feature_dtype(pf, self.features)
+        self.batch_rows = batch_rows or default_batch_rows(len(self.features), self.dtype.itemsize)
         self.n_rows = int(mask.sum()) if mask is not None else meta.num_rows
         self._groups = [(i, meta.row_group(i).num_rows) for i in range(meta.num_row_groups)]
 
@@ -108,11 +138,11 @@ class FeatureMatrix:
 
     @property
     def nbytes(self) -> int:
-        """int8 bytes of the selected matrix (what the memory target is measured against)."""
-        return self.n_rows * len(self.features)
+        """Bytes of the selected matrix as ``dtype`` (what the memory target is measured against)."""
+        return self.n_rows * len(self.features) * self.dtype.itemsize
 
     def batches(self) -> Iterator[np.ndarray]:
-        """Selected rows, in file order, as C-contiguous int8 (rows, features) arrays."""
+        """Selected rows, in file order, as C-contiguous ``dtype`` (rows, features) arrays."""
         for _, matrix in self._read(with_ids=False):
             yield matrix
 
@@ -147,7 +177,7 @@ class FeatureMatrix:
             if keep is not None and not keep.any():
                 continue
             keep = None if keep is None or keep.all() else keep
-            if n * len(self.features) > ROW_GROUP_BYTES:
+            if n * len(self.features) * self.dtype.itemsize > ROW_GROUP_BYTES:
                 yield from self._stream_row_group(pf, i, keep, with_ids)
                 continue
             ids = _ids(pf.read_row_group(i, columns=[ID_COLUMN]), keep) if with_ids else None
@@ -159,11 +189,11 @@ class FeatureMatrix:
 
     def _read_row_group(self, pf: pq.ParquetFile, i: int, keep: np.ndarray | None) -> np.ndarray:
         rows = int(keep.sum()) if keep is not None else pf.metadata.row_group(i).num_rows
-        out = np.empty((rows, len(self.features)), dtype=np.int8)
+        out = np.empty((rows, len(self.features)), dtype=self.dtype)
         for lo in range(0, len(self.features), CHUNK_COLUMNS):
             names = self.features[lo:lo + CHUNK_COLUMNS]
             table = pf.read_row_group(i, columns=names)
-            columns = [_column_int8(table.column(c)) for c in names]
+            columns = [_column_values(table.column(c), self.dtype, c) for c in names]
             del table
             np.stack(columns if keep is None else [c[keep] for c in columns], axis=1,
                      out=out[:, lo:lo + len(names)])
@@ -180,7 +210,7 @@ class FeatureMatrix:
             if part is not None and not part.any():
                 continue
             ids = _ids(batch, part) if with_ids else None
-            matrix = record_batch_int8(batch, self.features)
+            matrix = record_batch_values(batch, self.features, self.dtype)
             del batch
             yield ids, (matrix if part is None else matrix[part])
 
@@ -203,13 +233,13 @@ class SequentialRows:
 
     def _restart(self) -> None:
         self._stream = self.matrix.batches()
-        self._empty = np.empty((0, len(self.matrix.features)), dtype=np.int8)
+        self._empty = np.empty((0, len(self.matrix.features)), dtype=self.matrix.dtype)
         self._batch = self._empty
         self._start = 0
         self.passes += 1
 
     def take(self, start: int, stop: int) -> np.ndarray:
-        """int8 rows ``start:stop`` (a view when they lie in one batch)."""
+        """Rows ``start:stop`` (a view when they lie in one batch)."""
         if not 0 <= start <= stop <= self.matrix.n_rows:
             raise IndexError(f"rows {start}:{stop} out of range 0:{self.matrix.n_rows}")
         if start < self._start:
@@ -232,7 +262,7 @@ class SequentialRows:
 
 def iter_id_batches(path: str, features: Sequence[str], *, batch_rows: int | None = None
                     ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-    """(ids, int8 features) batches of a whole file: the one reader behind every prediction."""
+    """(ids, features) batches of a whole file: the one reader behind every prediction."""
     if ID_COLUMN not in pq.read_schema(path).names:
         raise ValueError(f"{path}: no {ID_COLUMN!r} column")
     yield from FeatureMatrix(path, features, batch_rows=batch_rows)._read(with_ids=True)

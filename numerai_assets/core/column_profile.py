@@ -21,6 +21,10 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from numerai_assets.core.target_gaps import (
+    TargetGaps, TargetGapTracker, decode as _decode, merge_counts as _merge_counts,
+)
+
 KEY_COLUMNS = ("id", "era", "data_type")
 FEATURE_RANGE = (0.0, 4.0)
 UNIT_RANGE = (0.0, 1.0)
@@ -105,6 +109,7 @@ class DatasetProfile:
     eras: EraStats | None = None
     data_types: dict[str, int] = field(default_factory=dict)  # value -> rows (None -> "<null>")
     main_target_missing_by_data_type: dict[str, int] = field(default_factory=dict)
+    target_gaps: TargetGaps | None = None  # None: no era or no numeric main target column
 
     def stats(self, column: str) -> dict[str, object]:
         row = self.columns.loc[self.columns["column"] == column]
@@ -152,16 +157,6 @@ class _NumericAccumulator:
             self.out_of_range[idx[bad]] += np.count_nonzero(
                 (cells < lo[bad]) | (cells > hi[bad]), axis=0
             )
-
-
-def _decode(arr: pa.Array) -> pa.Array:
-    return arr.dictionary_decode() if pa.types.is_dictionary(arr.type) else arr
-
-
-def _merge_counts(into: dict, value_counts: pa.StructArray) -> None:
-    for value, count in zip(value_counts.field(0).to_pylist(), value_counts.field(1).to_pylist()):
-        key = "<null>" if value is None else value
-        into[key] = into.get(key, 0) + count
 
 
 class _EraTracker:
@@ -236,6 +231,8 @@ def profile_parquet(
     target_missing: dict[str, int] = {}
     track_target = has["data_type"] and main_target in names and is_numeric_type(
         schema.field(main_target).type)
+    gaps = TargetGapTracker() if has["era"] and main_target in names and is_numeric_type(
+        schema.field(main_target).type) else None
     rows = batches = 0
     for batch in pf.iter_batches(batch_size=batch_rows, use_threads=True):
         batch_nulls = np.fromiter((c.null_count for c in batch.columns), np.int64, len(names))
@@ -252,6 +249,10 @@ def profile_parquet(
             if track_target:
                 missing = pc.is_null(batch.column(main_target), nan_is_null=True)
                 _merge_counts(target_missing, pc.value_counts(data_type.filter(missing)))
+        if gaps is not None:
+            gaps.update(_decode(batch.column("era")),
+                        _decode(batch.column("data_type")) if has["data_type"] else None,
+                        batch.column(main_target))
         rows += batch.num_rows
         batches += 1
     numeric_pos = {col: k for k, col in enumerate(numeric)}
@@ -276,4 +277,5 @@ def profile_parquet(
         ids=_id_stats(id_chunks) if has["id"] else None,
         eras=eras.result() if eras is not None else None,
         data_types=data_types, main_target_missing_by_data_type=target_missing,
+        target_gaps=gaps.result() if gaps is not None else None,
     )

@@ -23,6 +23,7 @@ import pandas as pd
 from numerai_assets.core.column_profile import (
     DatasetProfile, allowed_range, column_role, dtype_class, profile_parquet,
 )
+from numerai_assets.core.target_gaps import LABELLED_DATA_TYPES
 
 Kind = Literal["train", "validation", "live", "benchmark_models", "meta_model", "example_preds"]
 
@@ -34,7 +35,7 @@ _PREDS = ("predictions_in_unit_interval", "era_format_and_order")
 CHECKS_BY_KIND: dict[str, tuple[str, ...]] = {
     "train": _COMMON + _DATA + ("main_target_present",),
     "validation": _COMMON + _DATA + ("main_target_present",),
-    "live": _COMMON + _DATA + ("live_covers_required_features",),
+    "live": _COMMON + _DATA + ("live_targets_absent_or_nan", "live_covers_required_features"),
     "benchmark_models": _COMMON + _PREDS,
     "meta_model": _COMMON + _PREDS,
     "example_preds": _COMMON + ("predictions_in_unit_interval",),
@@ -50,8 +51,10 @@ def checks_for_kind(kind: str) -> tuple[str, ...]:
 
 
 ALLOWED_DATA_TYPES = {"train": ("train",), "validation": ("validation", "test"), "live": ("live",)}
-LABELLED_DATA_TYPES = ("train", "validation")
-ERA_REGEX = {"live": r"^X$", "benchmark_models": r"^(?:[0-9]{4}|X)$"}  # others: 4-digit eras
+# Live rows carry one placeholder era whose value Numerai does not fix ("X", "0999", "live"...).
+ERA_REGEX = {"live": r"^\S+$", "benchmark_models": r"^(?:[0-9]{4}|X)$"}  # others: 4-digit eras
+FEATURE_DTYPE = "int8 or float"  # v5 files are int8; a float column may carry NaN (missing values)
+_DISTINCT = "era (distinct)"  # label of the live one-era row
 _RESULT_FORMAT = {"result_format": "COMPLETE", "unexpected_index_column_names": ["column"]}
 _ORDER = "era (order)"  # label of the era-order row, distinct from any era value
 _MAX_NAMED = 10  # columns spelled out in one message; all of them are in `observed`
@@ -76,6 +79,7 @@ class ContractResult:
     seconds: float
     expectations: int = 0
     profile: DatasetProfile | None = field(default=None, repr=False, compare=False)
+    notes: dict[str, Any] = field(default_factory=dict)  # accepted conventions worth showing
 
     def failure(self, check: str) -> ContractFailure | None:
         return next((f for f in self.failures if f.check == check), None)
@@ -131,21 +135,45 @@ class _Contract:
         self.predictions: list[str] = []
         if kind in ("train", "validation", "live"):
             self.expected.update(era="string", data_type="string")
-            self.expected.update({c: "int8" for c in [*features, *self._of_role("feature")]})
-            main = [] if kind == "live" else [self.main]
-            self.expected.update({c: "float" for c in [*main, *targets, *self._of_role("target")]})
+            self.expected.update({c: FEATURE_DTYPE for c in [*features, *self._of_role("feature")]})
+            if kind != "live":  # a live file has no targets (or all-NaN ones, checked apart)
+                self.expected.update({c: "float" for c in [self.main, *targets, *self._of_role("target")]})
         else:
             self.expected.update({"era": "string"} if kind != "example_preds" else {})
             self.expected.update({"data_type": "string"} if "data_type" in self.present else {})
             self.predictions = {"meta_model": ["numerai_meta_model"], "example_preds": ["prediction"]}.get(
                 kind, [c for c in self.present if self.role[c] != "key"] or ["<benchmark model columns>"])
             self.expected.update({c: "float" for c in self.predictions})
-        missing = profile.main_target_missing_by_data_type
         self.labelled = sum(profile.data_types.get(t, 0) for t in LABELLED_DATA_TYPES)
-        self.labelled_missing = sum(missing.get(t, 0) for t in LABELLED_DATA_TYPES)
+        gaps = profile.target_gaps
+        # eras -> labelled rows without main target, outside the unresolved tail validation may have
+        self.gap_eras = {} if gaps is None else gaps.labelled_missing(
+            allow_unresolved_tail=kind == "validation")
+        by_type = profile.main_target_missing_by_data_type  # without an era column: no tail, no eras
+        self.labelled_missing = sum(self.gap_eras.values()) if gaps is not None else sum(
+            by_type.get(t, 0) for t in LABELLED_DATA_TYPES)
 
     def _of_role(self, role: str) -> list[str]:
         return [c for c in self.present if self.role[c] == role]
+
+    def _gap_text(self) -> str:
+        if not self.gap_eras:
+            return "unknown (no era column)"
+        where = ("; only a trailing block of unresolved eras may lack it" if self.kind == "validation"
+                 else "; train rows must all have it")
+        return _join([f"{e} ({n:,} rows)" for e, n in self.gap_eras.items()], ", ") + where
+
+    def notes(self) -> dict[str, Any]:
+        """Conventions the file uses that the contract accepts, for metadata."""
+        notes: dict[str, Any] = {}
+        gaps = self.p.target_gaps
+        if self.kind == "validation" and gaps is not None:
+            notes.update(gaps.summary())
+        feats = self.stats.loc[self._of_role("feature"), ["nulls", "nans"]].sum(axis=1)
+        if len(feats):
+            notes["feature_missing_values"] = int(feats.sum())
+            notes["features_with_missing_values"] = {c: int(n) for c, n in feats[feats > 0].items()}
+        return notes
 
     def has_rows(self) -> _Check:
         frame = pd.DataFrame({"column": [Path(self.p.path).name], "rows": [self.p.rows]})
@@ -155,8 +183,10 @@ class _Contract:
 
     def columns_and_dtypes(self) -> _Check:
         exp, schema = self.expected, self.p.schema
-        frame = pd.DataFrame({"column": list(exp), "expected": list(exp.values()),
-                              "actual": [dtype_class(schema.get(c)) for c in exp]})
+        actual = [dtype_class(schema.get(c)) for c in exp]
+        actual = [FEATURE_DTYPE if e == FEATURE_DTYPE and a in ("int8", "float") else a
+                  for e, a in zip(exp.values(), actual)]
+        frame = pd.DataFrame({"column": list(exp), "expected": list(exp.values()), "actual": actual})
 
         def describe(subjects: list[str]) -> tuple[str, dict]:
             missing = [c for c in subjects if c not in schema]
@@ -195,7 +225,7 @@ class _Contract:
 
     def no_nulls_where_not_allowed(self) -> _Check:
         """Nulls and NaN alike; targets may be NaN except the main target on labelled rows."""
-        cols = [c for c in self.present if self.role[c] in ("key", "feature") or c in self.predictions]
+        cols = [c for c in self.present if self.role[c] == "key" or c in self.predictions]
         frame = self.stats.loc[cols, ["nulls", "nans"]].reset_index()
         frame["missing"] = frame["nulls"] + frame["nans"]
         labelled_row = self.kind in ("train", "validation") and self.main in self.present and (
@@ -209,8 +239,10 @@ class _Contract:
             for c in subjects:
                 if c == self.main and labelled_row:
                     obs[c] = {"missing_on_labelled_rows": self.labelled_missing,
-                              "by_data_type": dict(self.p.main_target_missing_by_data_type)}
-                    msgs.append(f"{c}: {self.labelled_missing:,} NaN/null on data_type train/validation rows")
+                              "by_data_type": dict(self.p.main_target_missing_by_data_type),
+                              "eras": dict(self.gap_eras)}
+                    msgs.append(f"{c}: {self.labelled_missing:,} NaN/null on data_type train/validation "
+                                f"rows in eras {self._gap_text()}")
                 else:
                     n, nan = int(self.stats.at[c, "nulls"]), int(self.stats.at[c, "nans"])
                     obs[c] = {"nulls": n, "nans": nan}
@@ -232,8 +264,10 @@ class _Contract:
             elif not self.labelled:
                 msg = f"{main}: no rows with data_type train/validation ({self.p.data_types})"
             else:
-                msg = f"{main}: {missing:,} of {self.labelled:,} train/validation rows have no main target"
-            return msg, {"dtype": dtype, "labelled_rows": self.labelled, "missing_on_labelled_rows": missing}
+                msg = (f"{main}: {missing:,} of {self.labelled:,} train/validation rows have no main "
+                       f"target, in eras {self._gap_text()}")
+            return msg, {"dtype": dtype, "labelled_rows": self.labelled, "missing_on_labelled_rows": missing,
+                         "eras": dict(self.gap_eras)}
 
         return _Check("main_target_present", [(frame, [
             _in_set("present", [True]), _zero("missing_on_labelled_rows"),
@@ -247,7 +281,7 @@ class _Contract:
         order_frame = pd.DataFrame({"column": [_ORDER], "violations": [eras.order_violations if eras else 0]})
 
         def describe(subjects: list[str]) -> tuple[str, dict]:
-            bad, obs, msgs = [s for s in subjects if s != _ORDER], {}, []
+            bad, obs, msgs = [s for s in subjects if s not in (_ORDER, _DISTINCT)], {}, []
             if bad:
                 obs["malformed"] = {s: counts[s] for s in bad}
                 msgs.append(f"era: {len(bad)} malformed value(s) not matching {regex}: "
@@ -257,11 +291,18 @@ class _Contract:
                 obs.update(order_violations=eras.order_violations, first_violation=[row, prev, cur])
                 msgs.append(f"era: not non-decreasing, {eras.order_violations:,} decrease(s); first at "
                             f"row {row:,}: {prev!r} followed by {cur!r}")
+            if _DISTINCT in subjects:
+                obs["distinct"] = dict(counts)
+                msgs.append(f"era: a live file has one placeholder era, found {len(counts)}: "
+                            + _join([f"{e!r} ({n:,} rows)" for e, n in counts.items()], ", "))
             return " | ".join(msgs), obs
 
-        return _Check("era_format_and_order", [
-            (era_frame, [("ExpectColumnValuesToMatchRegex", {"column": "era", "regex": regex})]),
-            (order_frame, [_zero("violations")])], describe, columns=("era",))
+        parts = [(era_frame, [("ExpectColumnValuesToMatchRegex", {"column": "era", "regex": regex})]),
+                 (order_frame, [_zero("violations")])]
+        if self.kind == "live":  # any placeholder value, but exactly one for the whole file
+            parts.append((pd.DataFrame({"column": [_DISTINCT], "distinct": [len(counts)]}), [
+                ("ExpectColumnValuesToBeBetween", {"column": "distinct", "min_value": 1, "max_value": 1})]))
+        return _Check("era_format_and_order", parts, describe, columns=("era",))
 
     def data_type_values(self) -> _Check:
         counts, allowed = self.p.data_types, list(ALLOWED_DATA_TYPES.get(self.kind, ()))
@@ -287,19 +328,23 @@ class _Contract:
 
         return _Check("unique_ids", [(frame, [_zero("duplicate_rows")])], describe)
 
+    def live_targets_absent_or_nan(self) -> _Check:
+        """A live file's targets are not known yet: columns absent, or present with no value."""
+        targets = self._of_role("target")
+        stats = self.stats
+        known = [int(self.p.rows - stats.at[c, "nulls"] - stats.at[c, "nans"]) for c in targets]
+        frame = pd.DataFrame({"column": targets, "values": known})
+        return _Check("live_targets_absent_or_nan", [(frame, [_zero("values")])],
+                      lambda s: (_join([f"{c}: {known[targets.index(c)]:,} non-NaN values in a live "
+                                        f"file (targets must be absent or all NaN)" for c in s]),
+                                 {c: known[targets.index(c)] for c in s}))
+
     def live_covers_required_features(self) -> _Check:
         req = self.required
         frame = pd.DataFrame({"column": req, "present": [c in self.p.schema for c in req]})
         return _Check("live_covers_required_features", [(frame, [_in_set("present", [True])])],
                       lambda s: (f"missing {len(s)} of {len(req)} required features: {_join(s, ', ')}",
                                  {"missing": list(s), "required": len(req)}))
-
-
-def build_checks(profile: DatasetProfile, kind: str, *, features: Sequence[str] = (),
-                 targets: Sequence[str] = (), required_features: Sequence[str] = ()) -> list[_Check]:
-    """The statistics frames and constant-size expectations of every check of ``kind``."""
-    contract = _Contract(profile, kind, features, targets, required_features)
-    return [getattr(contract, name)() for name in checks_for_kind(kind)]
 
 
 def _import_gx():
@@ -358,11 +403,11 @@ def check_dataset(
     start = time.perf_counter()
     profile = path_or_profile if isinstance(path_or_profile, DatasetProfile) else profile_parquet(
         path_or_profile, main_target=main_target, batch_rows=batch_rows)
-    checks = build_checks(profile, kind, features=features, targets=targets,
-                          required_features=required_features)
+    contract = _Contract(profile, kind, features, targets, required_features)
+    checks = [getattr(contract, name)() for name in checks_for_kind(kind)]
     name = dataset or Path(profile.path).name
     failures, n_expectations = run_checks(checks, name)
     seconds = time.perf_counter() - start + (profile.seconds if profile is path_or_profile else 0.0)
     return ContractResult(dataset=name, kind=kind, passed=not failures, failures=tuple(failures),
                           checks_run=tuple(c.name for c in checks), rows=profile.rows, seconds=seconds,
-                          expectations=n_expectations, profile=profile)
+                          expectations=n_expectations, profile=profile, notes=contract.notes())

@@ -16,11 +16,29 @@ EMBARGO_60D = 16
 _HORIZON = re.compile(r"_(\d+)$")
 
 
+def target_horizon_days(target: str) -> int:
+    """Trading days a target looks ahead: the ``_20`` / ``_60`` suffix; ``target`` is 20-day."""
+    match = _HORIZON.search(target)
+    return int(match.group(1)) if match else 20
+
+
 def embargo_for_target(target: str) -> int:
     """Embargo in eras for a target name: 16 for ``*_60`` (longer horizons), else 8 (``target`` is 20-day)."""
-    match = _HORIZON.search(target)
-    horizon = int(match.group(1)) if match else 20
-    return EMBARGO_60D if horizon > 20 else EMBARGO_20D
+    return EMBARGO_60D if target_horizon_days(target) > 20 else EMBARGO_20D
+
+
+def scoring_embargo_for_target(target: str) -> int:
+    """Validation eras to skip after the last training era: the weeks the target overlaps
+    (20 trading days = 4 weekly eras, as Numerai's notebooks skip; 60 days = 12)."""
+    return max(1, target_horizon_days(target) // 5)
+
+
+def embargoed_eras(eras: Iterable[str], last_train_era: str, embargo: int) -> list[str]:
+    """Eras not later than ``embargo`` eras after ``last_train_era`` (by era number): their
+    targets overlap the training targets, so scoring them would flatter the model."""
+    numbers = era_numbers([*eras, last_train_era])
+    limit = numbers[last_train_era] + embargo
+    return sorted(e for e in set(eras) if numbers[e] <= limit)
 
 
 @dataclass(frozen=True)

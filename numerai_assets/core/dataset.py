@@ -16,8 +16,9 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from numerai_assets.core.atomic import atomic_path
+from numerai_assets.core.target_gaps import target_gaps
 
-DEFAULT_VERSION = "v5.2"
+DEFAULT_VERSION = "v5.3"  # the one place: every other default derives from it
 MAIN_TARGET = "target"
 
 
@@ -35,6 +36,8 @@ class DatasetFile:
     features: int | None = None
     columns: tuple[str, ...] = ()
     round_number: int | None = None
+    # validation: the trailing eras whose targets are not resolved yet (scoring drops those rows)
+    unresolved: dict[str, object] | None = None
 
     def metadata(self) -> dict[str, object]:
         """Figures shown on the asset in the UI."""
@@ -45,6 +48,7 @@ class DatasetFile:
             value = getattr(self, key)
             if value is not None:
                 meta[key] = value
+        meta.update(self.unresolved or {})
         return meta
 
 
@@ -63,9 +67,12 @@ class FeatureSets:
 
     sets: Mapping[str, tuple[str, ...]]
     targets: tuple[str, ...] = field(default=())
+    source: str = ""  # the features.json it was read from, for error messages
+    version: str | None = None
 
     @classmethod
-    def from_json_file(cls, path: str | Path) -> "FeatureSets":
+    def from_json_file(cls, path: str | Path, version: str | None = None) -> "FeatureSets":
+        """Every set and group the file has (v5.3 adds ``quantum``; ``fncv3_features``...)."""
         raw = json.loads(Path(path).read_text())
         try:
             sets = {name: tuple(cols) for name, cols in raw["feature_sets"].items()}
@@ -73,15 +80,18 @@ class FeatureSets:
             raise ValueError(f"{path}: features.json has no 'feature_sets' mapping") from None
         if "all" not in sets:
             raise ValueError(f"{path}: features.json has no 'all' feature set")
-        return cls(sets=sets, targets=tuple(raw.get("targets", ())))
+        return cls(sets=sets, targets=tuple(raw.get("targets", ())), source=str(path), version=version)
 
     def resolve(self, names: str | Sequence[str]) -> list[str]:
         """Features of one named set, or the union (in 'all' order) of several sets/groups."""
         wanted = [names] if isinstance(names, str) else list(names)
         unknown = [n for n in wanted if n not in self.sets]
         if unknown:
+            where = getattr(self, "source", "") or "features.json"
+            version = getattr(self, "version", None)
             raise ValueError(
-                f"unknown feature set(s) {unknown}; known: {sorted(self.sets)}"
+                f"unknown feature set(s) {unknown}: not in {where}" + (f" (dataset {version})" if version else "")
+                + f"; it has: {sorted(self.sets)}"
             )
         chosen = set().union(*(self.sets[n] for n in wanted))
         return [f for f in self.sets["all"] if f in chosen]
@@ -135,8 +145,13 @@ def describe_parquet(
     eras = None
     if "era" in columns:
         eras = len(pc.unique(pf.read(columns=["era"]).column("era")))
+    gaps = target_gaps(path, MAIN_TARGET) if "data_type" in columns else None
     return DatasetFile(
         name=name, version=version, path=str(path), sha256=sha256, bytes=Path(path).stat().st_size,
         rows=pf.metadata.num_rows, eras=eras, columns=columns,
         features=sum(c.startswith("feature_") for c in columns), round_number=round_number,
+        # the trailing block of unresolved eras ("none" when every era is resolved); a live file,
+        # all of it unresolved, has no such block
+        unresolved=gaps.summary() if gaps is not None and len(gaps.unresolved_eras) < (eras or 0)
+        else None,
     )

@@ -12,8 +12,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from numerai_assets.core import postprocess, scoring
-from numerai_assets.core.dataset import read_by_id, write_by_id
+from numerai_assets.core import cv, postprocess, scoring
+from numerai_assets.core.dataset import FeatureSets, read_by_id, write_by_id
 
 ENSEMBLE = "ensemble"
 
@@ -27,11 +27,22 @@ class ModelEvaluation:
     benchmark_corr: dict[str, float]  # mean per-era Spearman of the ensemble with each benchmark
     oracle_per_era: pd.DataFrame | None = None
     oracle_summary: dict | None = None
+    skipped_eras: tuple[str, ...] = ()  # the embargo after the last training era: not scored
 
     @property
     def headline(self) -> dict[str, float]:
         """Flat ensemble figures (``corr_mean``, ``corr_sharpe``, ...) for metadata and promotion."""
         return scoring.flatten_summary(self.summaries[ENSEMBLE])
+
+
+FNC_FEATURE_SET = "fncv3_features"  # the set Numerai's FNC neutralizes against
+
+
+def fnc_feature_set(sets: FeatureSets, preferred: str = FNC_FEATURE_SET,
+                    fallback: str = "small") -> tuple[str, list[str]]:
+    """(name, features) FNC is computed against: ``preferred`` when features.json has it."""
+    name = preferred if preferred in sets.sets else fallback
+    return name, sets.resolve(name)
 
 
 def read_predictions(path: str | Path) -> pd.Series:
@@ -101,13 +112,24 @@ def evaluate_model(
     oracle: pd.Series | None = None,
     recent_eras: int = 52,
     target: str = "target",
+    last_train_era: str | None = None,
+    embargo: int = 0,
 ) -> ModelEvaluation:
     """Score every seed and the per-era-rank ensemble on the scored rows of ``frame``.
 
     ``frame`` comes from ``scoring.load_scoring_frame`` (id index: era, target, meta model,
     ``features``); ``benchmarks`` from :func:`align_benchmarks`. Seeds get CORR/MMC/BMC; the
-    ensemble also gets FNC and feature exposure (over ``features``).
+    ensemble also gets FNC (over ``fnc_features``) and feature exposure (over ``features``).
+    Eras up to ``embargo`` eras after ``last_train_era`` are left out (their targets overlap
+    training's).
     """
+    skipped: list[str] = []
+    if last_train_era is not None:
+        skipped = cv.embargoed_eras(frame["era"].unique().tolist(), last_train_era, embargo)
+        frame = frame[~frame["era"].isin(skipped)]
+    if frame.empty:
+        raise ValueError(f"{model}: no validation era left to score after skipping {len(skipped)} "
+                         f"eras up to {embargo} after the last training era {last_train_era}")
     eras, targets = frame["era"], frame[target]
     meta = frame.get(scoring.META_MODEL_COLUMN)
     bench = benchmarks[benchmark_column].reindex(frame.index)
@@ -116,9 +138,11 @@ def evaluate_model(
     if missing.any():
         raise ValueError(f"{model}: seeds lack predictions for scored rows: {missing[missing > 0].to_dict()}")
     ensemble = postprocess.ensemble(seeds, eras)
-    feats = frame[list(features)] if features else None
+    all_features = list(dict.fromkeys([*features, *(fnc_features or ())]))
+    feats = frame[all_features] if all_features else None
     per_era = {ENSEMBLE: scoring.per_era_scores(ensemble, eras, targets, meta, bench, feats,
-                                                fnc_features=fnc_features)}
+                                                fnc_features=fnc_features,
+                                                exposure_features=list(features) or None)}
     for name in seeds.columns:
         per_era[name] = scoring.per_era_scores(seeds[name], eras, targets, meta, bench)
     summaries = {name: scoring.summarize(df, recent_eras) for name, df in per_era.items()}
@@ -131,7 +155,7 @@ def evaluate_model(
         oracle_per_era = scoring.per_era_scores(oracle.reindex(frame.index), eras, targets)
         oracle_summary = scoring.summarize(oracle_per_era, recent_eras)
     return ModelEvaluation(model, ensemble, per_era, summaries, benchmark_corr, oracle_per_era,
-                           oracle_summary)
+                           oracle_summary, tuple(skipped))
 
 
 def write_predictions(path: Path, predictions: pd.Series, eras: pd.Series) -> Path:

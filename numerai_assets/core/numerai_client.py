@@ -105,12 +105,42 @@ class RoundInfo:
     close_time: datetime | None
 
 
+NOT_GIVEN = "not given"
+
+
+@dataclass(frozen=True)
+class RoundDetails:
+    """What Numerai sets per round (numerapi ``list_rounds``); None where the server says nothing."""
+
+    number: int
+    target: str | None = None
+    payout_factor: float | None = None
+    score_configs: tuple[dict, ...] | None = None  # roundScoreConfigs as the API returns them
+
+    def metadata(self) -> dict[str, object]:
+        """Figures for the round's asset; a field the server does not answer shows "not given"."""
+        configs = self.score_configs
+        payout = [c.get("name") for c in configs or () if c.get("isPayout")]
+        return {
+            "round_target": self.target or NOT_GIVEN,
+            "round_payout_factor": NOT_GIVEN if self.payout_factor is None else float(self.payout_factor),
+            "round_score_configs": NOT_GIVEN if configs is None else ", ".join(
+                f"{c.get('name')} v{c.get('version')} x{c.get('defaultMultiplier')}" for c in configs) or "none",
+            "round_payout_scores": NOT_GIVEN if configs is None else ", ".join(map(str, payout)) or "none",
+        }
+
+
 @dataclass(frozen=True)
 class UploadReceipt:
     submission_id: str
     model_id: str
     filename: str
     sha256: str
+
+
+def _between_rounds(message: str) -> bool:
+    """Numerai's answer to ``rounds(number: 0)`` when no round is open: normal, not an error."""
+    return "not open" in message.lower()
 
 
 class NumeraiClient:
@@ -134,8 +164,11 @@ class NumeraiClient:
     def _redact(self, text: str) -> str:
         return redact(text, self._secrets)
 
-    def _call(self, what: str, fn: Callable[[], T]) -> T:
-        """Run ``fn`` with the retry policy; translate failures into redacted typed errors."""
+    def _call(self, what: str, fn: Callable[[], T], *, expected_refusal: Callable[[str], bool] | None = None) -> T:
+        """Run ``fn`` with the retry policy; translate failures into redacted typed errors.
+
+        A refusal is logged at ERROR unless ``expected_refusal(message)`` says it is a normal
+        answer (between rounds, "no open round" is one)."""
         policy = self.policy
         deadline = time.monotonic() + policy.budget_s
         started = time.monotonic()
@@ -164,7 +197,10 @@ class NumeraiClient:
         try:
             return retrying(attempt)
         except ValueError as exc:
-            raise NumeraiRefusedError(self._redact(f"{what}: refused by {self.api_url}: {exc}")) from None
+            message = self._redact(f"{what}: refused by {self.api_url}: {exc}")
+            if expected_refusal is None or not expected_refusal(str(exc)):
+                self._log.error(message)
+            raise NumeraiRefusedError(message) from None
         except NumeraiError as exc:
             raise type(exc)(self._redact(str(exc))) from None
         except Exception as exc:
@@ -187,9 +223,10 @@ class NumeraiClient:
             raw = self._call(
                 "current round",
                 lambda: self._api.raw_query(ROUND_QUERY, {"tournament": TOURNAMENT})["data"]["rounds"],
+                expected_refusal=_between_rounds,
             )
         except NumeraiRefusedError as exc:
-            if "not open" in str(exc).lower():
+            if _between_rounds(str(exc)):
                 return None
             raise
         if not raw or raw[0] is None:
@@ -202,6 +239,26 @@ class NumeraiClient:
             close_time=numerapi_utils.parse_datetime_string(r.get("closeTime")),
         )
 
+    def round_details(self, round_number: int) -> RoundDetails:
+        """The round's target, payout factor and score configs through numerapi's ``list_rounds``.
+
+        A server that does not answer these fields (an older or other Numerai-compatible one)
+        gives a :class:`RoundDetails` of Nones rather than an error: nothing depends on them yet.
+        """
+        try:
+            rounds = self._call("round details", lambda: self._api.list_rounds(number=round_number),
+                                expected_refusal=lambda _: True)
+        except (NumeraiRefusedError, KeyError, TypeError) as exc:
+            self._log.warning(self._redact(f"round {round_number}: no round details from "
+                                           f"{self.api_url} ({type(exc).__name__}: {exc})"))
+            return RoundDetails(round_number)
+        found = next((r for r in rounds or () if r and int(r.get("number", -1)) == round_number), None)
+        if found is None:
+            return RoundDetails(round_number)
+        configs = found.get("roundScoreConfigs")
+        return RoundDetails(round_number, found.get("target"), found.get("payoutFactor"),
+                            None if configs is None else tuple(configs))
+
     def list_datasets(self, round_number: int | None = None) -> list[str]:
         return self._call("list datasets", lambda: self._api.list_datasets(round_number))
 
@@ -213,9 +270,10 @@ class NumeraiClient:
         round_number: int | None = None,
         validate: Validator | None = None,
     ) -> DownloadResult:
-        """Download ``filename`` (e.g. ``v5.2/train.parquet``) to ``dest`` atomically.
+        """Download ``filename`` (e.g. ``v5.3/train.parquet``) to ``dest`` atomically.
 
-        A file already at ``dest`` with the same size and ETag as the server's is kept.
+        A file already at ``dest`` is kept when the server says it is unchanged: same ETag, or
+        (no ETag) the same sha256 (see core.downloads).
         """
 
         def once() -> DownloadResult:

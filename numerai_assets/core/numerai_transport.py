@@ -30,6 +30,16 @@ def is_transport_failure(exc: BaseException) -> bool:
     )
 
 
+def graphql_error_message(errors) -> str:
+    """The message numerapi's ``_handle_call_error`` extracts (the last one), without logging it."""
+    if isinstance(errors, list):
+        messages = [e["message"] for e in errors if isinstance(e, dict) and "message" in e]
+        return messages[-1] if messages else ""
+    if isinstance(errors, dict):
+        return str(errors.get("detail", ""))
+    return ""
+
+
 class BoundedNumerAPI(numerapi.NumerAPI):
     """numerapi with a per-instance GraphQL endpoint and a timeout on every POST."""
 
@@ -68,7 +78,9 @@ class BoundedNumerAPI(numerapi.NumerAPI):
                 raise ValueError(f"HTTP {resp.status_code} from {self.api_url}") from None
             raise TransportError(f"{self.api_url} answered invalid JSON") from None
         if isinstance(result, dict) and "errors" in result:
-            raise ValueError(self._handle_call_error(result["errors"]) or "unknown GraphQL error")
+            # not numerapi's _handle_call_error: it logs every answer at ERROR, the between-round
+            # "not open" included; NumeraiClient logs the refusals that are errors
+            raise ValueError(graphql_error_message(result["errors"]) or "unknown GraphQL error")
         if resp.status_code >= 400:
             raise ValueError(f"HTTP {resp.status_code} from {self.api_url}")
         return result

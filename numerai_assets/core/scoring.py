@@ -72,21 +72,23 @@ def per_era_scores(
     predictions: pd.Series, eras: pd.Series, targets: pd.Series,
     meta_model: pd.Series | None = None, benchmark: pd.Series | None = None,
     features: pd.DataFrame | None = None, *, fnc_features: Sequence[str] | None = None,
-    engine: Engine = "vectorized",
+    exposure_features: Sequence[str] | None = None, engine: Engine = "vectorized",
 ) -> pd.DataFrame:
     """Scores per era (index ``era``, sorted): ``corr`` always; ``mmc`` with a meta model;
     ``bmc`` with a benchmark column; ``fnc`` and ``feature_exposure`` with ``features``.
 
     All inputs are indexed by id. ``fnc_features`` restricts FNC (the expensive one) to a subset
     of ``features``; ``[]`` skips FNC. ``feature_exposure`` is the per-era max |Pearson| between
-    the raw predictions and a feature (numerai_tools ``max_feature_correlation``).
+    the raw predictions and a feature (numerai_tools ``max_feature_correlation``), over
+    ``exposure_features`` (default: every column of ``features``).
     """
     data = _align(predictions, eras, targets, {"mmc": meta_model, "bmc": benchmark})
     rows = None if features is None else _feature_rows(features, targets.index, data)
+    exposed = features if features is None or exposure_features is None else features[list(exposure_features)]
     if engine == "vectorized":
-        scores = _vectorized(data, features, rows)
+        scores = _vectorized(data, exposed, rows)
     elif engine == "numerai_tools":
-        scores = _numerai_tools(data.frame(), features, rows)
+        scores = _numerai_tools(data.frame(), exposed, rows)
     else:
         raise ValueError(f"unknown engine {engine!r}")
     if features is not None:
@@ -267,16 +269,14 @@ def max_drawdown(scores: pd.Series) -> float:
 
 
 def series_stats(scores: pd.Series) -> dict[str, float]:
-    """mean, std (ddof=0, as numerai_tools.sharpe_ratio), sharpe, max drawdown, hit rate."""
+    """mean, std (ddof=0), sharpe (``scoring_fast.sharpe``), max drawdown, hit rate."""
     s = scores.dropna().astype(np.float64)
     if s.empty:
         nan = float("nan")
         return {"mean": nan, "std": nan, "sharpe": nan, "max_drawdown": nan, "hit_rate": nan,
                 "n_eras": 0}
-    std = float(np.std(s))
     return {
-        "mean": float(s.mean()), "std": std,
-        "sharpe": float(nt.sharpe_ratio(s)) if std > 0 else float("nan"),
+        "mean": float(s.mean()), "std": float(np.std(s, ddof=fast.SHARPE_DDOF)), "sharpe": fast.sharpe(s),
         "max_drawdown": max_drawdown(s), "hit_rate": float((s > 0).mean()), "n_eras": int(len(s)),
     }
 

@@ -145,3 +145,15 @@ def max_feature_exposure(
         if np.isfinite(corr).any():
             out[era] = np.nanmax(corr)
     return out
+
+
+SHARPE_DDOF = 0  # numerai_tools.scoring.sharpe_ratio: np.mean / np.std (population std)
+
+
+def sharpe(per_era_scores) -> float:
+    """The platform's one Sharpe: mean / std (ddof=0, as numerai-tools) of the non-NaN per-era
+    scores; NaN when there are none or they do not vary. Every Sharpe in the code base uses it."""
+    values = np.asarray(per_era_scores, dtype=np.float64)
+    values = values[~np.isnan(values)]
+    std = float(np.std(values, ddof=SHARPE_DDOF)) if len(values) else 0.0
+    return float(np.mean(values)) / std if std > 0 else float("nan")

@@ -139,6 +139,7 @@ def train_model(
         "build_seconds": round(sum(f.build_seconds for f in fits), 3),
         "train_seconds": round(sum(f.train_seconds for f in fits), 3),
         "threads": threads, "int8_bytes": train_data.matrix.nbytes, "peak_rss_bytes": peak_rss_bytes(),
+        "feature_dtype": str(train_data.matrix.dtype),  # float32: the file has missing values (NaN)
     }
     manifest = mf.build_manifest(
         model=spec.name, slot=spec.slot, engine=spec.engine, seed=seed, target=spec.target,
@@ -160,7 +161,7 @@ def _log_data(log: Callable[[str], None], spec: ModelSpec, seed: int, data: Trai
     rows, cols = data.matrix.shape
     extra = f"; eval {valid.matrix.n_rows} rows" if valid is not None else ""
     log(f"{spec.name} seed {seed}: {spec.engine} on {rows} rows x {cols} features "
-        f"({data.matrix.nbytes / 1e6:.0f} MB int8), {len(eras)} eras {eras[0]}..{eras[-1]} "
+        f"({data.matrix.nbytes / 1e6:.0f} MB {data.matrix.dtype}), {len(eras)} eras {eras[0]}..{eras[-1]} "
         f"step {spec.era_step}{extra}")
 
 

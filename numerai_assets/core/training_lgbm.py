@@ -137,4 +137,6 @@ def load(path: str, threads: int | None = None) -> lgb.Booster:
 
 
 def predict_batch(booster: lgb.Booster, batch: np.ndarray) -> np.ndarray:
-    return booster.predict(batch.astype(np.float32), num_threads=booster.params.get("num_threads", 0))
+    # float32 keeps NaN, which LightGBM routes as missing (use_missing), as in training
+    return booster.predict(batch.astype(np.float32, copy=False),
+                           num_threads=booster.params.get("num_threads", 0))

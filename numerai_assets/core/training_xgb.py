@@ -134,4 +134,4 @@ def load(path: str, threads: int | None = None) -> xgb.Booster:
 
 
 def predict_batch(booster: xgb.Booster, batch: np.ndarray) -> np.ndarray:
-    return booster.inplace_predict(batch)  # takes int8 as is: no float copy
+    return booster.inplace_predict(batch)  # int8 as is, no float copy; float32 NaN = missing

@@ -62,5 +62,5 @@ class NumeraiResource(ConfigurableResource):
         return Path(self.local_tournament_dir) / "_oracle" / "validation_oracle.parquet"
 
     def remote_name(self, filename: str) -> str:
-        """``train.parquet`` -> ``v5.2/train.parquet`` (the name Numerai lists)."""
+        """``train.parquet`` -> ``v5.3/train.parquet`` (the name Numerai lists)."""
         return f"{self.dataset_version}/{filename}"

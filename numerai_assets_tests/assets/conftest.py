@@ -34,13 +34,13 @@ class Platform:
 
 
 @pytest.fixture(scope="module")
-def platform(tournament_template: Path, tmp_path_factory: pytest.TempPathFactory):
+def platform(tournament_template: Path, dataset_version: str, tmp_path_factory: pytest.TempPathFactory):
     home = tmp_path_factory.mktemp("platform")
     shutil.copytree(tournament_template, home / "tournament")  # where settings find the oracle
     (home / "roster.yaml").write_text(TINY_ROSTER)
     roster = load_roster(home / "roster.yaml")
     with TournamentServer(home / "tournament") as server, dg.instance_for_test() as instance:
-        settings = Settings(mode="local", home=home, api_url=server.url, dataset_version="v5.2",
+        settings = Settings(mode="local", home=home, api_url=server.url, dataset_version=dataset_version,
                             tracking_mode="offline", late_policy="submit")
         platform = Platform(server, build_definitions(settings, roster, policy=LENIENT), instance,
                             roster, settings)

@@ -11,9 +11,9 @@ from numerai_assets.tournament.generator import load_tournament_info
 
 
 @pytest.fixture
-def defs(open_server, tmp_path) -> dg.Definitions:
+def defs(open_server, tmp_path, dataset_version) -> dg.Definitions:
     settings = Settings(mode="local", home=tmp_path, api_url=open_server.url,
-                        dataset_version="v5.2")
+                        dataset_version=dataset_version)
     return build_definitions(settings)
 
 
@@ -26,7 +26,7 @@ def run_round(defs, instance, round_number: int) -> dg.ExecuteInProcessResult:
     )
 
 
-def test_data_job_materializes_every_dataset_with_metadata_and_passing_contracts(
+def test_data_job_materializes_every_dataset_with_metadata_and_passing_contracts(dataset_version, 
     defs, open_server
 ):
     with dg.instance_for_test() as instance:
@@ -41,11 +41,11 @@ def test_data_job_materializes_every_dataset_with_metadata_and_passing_contracts
             "validation_benchmark_models", "meta_model", "validation_example_preds", "feature_sets",
             "benchmark_alignment", "train_feature_distribution",
         }
-        served = open_server.root / "v5.2" / "train.parquet"
+        served = open_server.root / dataset_version / "train.parquet"
         train = materialized["train_data"]
         assert train["sha256"].value == hashlib.sha256(served.read_bytes()).hexdigest()
         assert train["rows"].value == len(pd.read_parquet(served))
-        assert train["version"].value == "v5.2" and train["eras"].value > 1
+        assert train["version"].value == dataset_version and train["eras"].value > 1
         assert train["features"].value == load_tournament_info(open_server.root).n_features
         checks = result.get_asset_check_evaluations()
         assert checks and all(c.passed for c in checks), [c.description for c in checks if not c.passed]
@@ -65,9 +65,9 @@ def test_live_data_per_round_passes_its_contract(defs, open_server):
         assert all(c.passed for c in result.get_asset_check_evaluations())
 
 
-def test_live_data_missing_a_feature_fails_the_named_check(defs, open_server):
+def test_live_data_missing_a_feature_fails_the_named_check(dataset_version, defs, open_server):
     round_number = open_server.current_round().number
-    live_path = open_server.root / "rounds" / str(round_number) / "v5.2" / "live.parquet"
+    live_path = open_server.root / "rounds" / str(round_number) / dataset_version / "live.parquet"
     live = pd.read_parquet(live_path)
     dropped = [c for c in live.columns if c.startswith("feature_")][3]
     live.drop(columns=[dropped]).to_parquet(live_path)
@@ -79,8 +79,8 @@ def test_live_data_missing_a_feature_fails_the_named_check(defs, open_server):
         assert dropped in failed["live_covers_required_features"].description
 
 
-def test_benchmark_missing_an_era_fails_the_coverage_check(defs, open_server):
-    served = open_server.root / "v5.2" / "validation_benchmark_models.parquet"
+def test_benchmark_missing_an_era_fails_the_coverage_check(dataset_version, defs, open_server):
+    served = open_server.root / dataset_version / "validation_benchmark_models.parquet"
     bench = pd.read_parquet(served)
     era = sorted(bench["era"].unique())[2]
     bench[bench["era"] != era].to_parquet(served)
@@ -92,3 +92,35 @@ def test_benchmark_missing_an_era_fails_the_coverage_check(defs, open_server):
     assert "in 1 of" in check.description and f"{era} (0.0%)" in check.description
     others = [c for c in result.get_asset_check_evaluations() if c.check_name != "benchmark_coverage"]
     assert others and all(c.passed for c in others)
+
+
+def test_numerai_conventions_unresolved_validation_tail_and_live_without_targets(
+    dataset_version, defs, open_server
+):
+    """Numerai's own files: the newest validation eras are data_type validation rows with every
+    target NaN, and a live file has no target columns and its own placeholder era."""
+    served = open_server.root / dataset_version / "validation.parquet"
+    validation = pd.read_parquet(served)
+    tail = sorted(validation["era"].unique())[-2:]
+    rows = validation["era"].isin(tail)
+    validation.loc[rows, "data_type"] = "validation"
+    validation.loc[rows, [c for c in validation.columns if c.startswith("target")]] = float("nan")
+    validation.to_parquet(served)
+    round_number = open_server.current_round().number
+    live_path = open_server.root / "rounds" / str(round_number) / dataset_version / "live.parquet"
+    live = pd.read_parquet(live_path)
+    live.drop(columns=[c for c in live.columns if c.startswith("target")]).assign(era="0999").to_parquet(live_path)
+    with dg.instance_for_test() as instance:
+        result = defs.resolve_job_def("data_job").execute_in_process(instance=instance)
+        assert result.success
+        meta = result.asset_materializations_for_node("validation_data")[0].metadata
+        assert meta["unresolved_eras"].value == f"{tail[0]}..{tail[1]}"
+        assert meta["unresolved_rows"].value == int(rows.sum())
+        check, = [c for c in result.get_asset_check_evaluations()
+                  if c.asset_key.to_user_string() == "validation_data" and c.check_name == "main_target_present"]
+        assert check.passed and check.metadata["unresolved_era_count"].value == 2
+        live_result = run_round(defs, instance, round_number)
+        assert live_result.success
+        assert all(c.passed for c in live_result.get_asset_check_evaluations())
+        live_meta = live_result.asset_materializations_for_node("live_data")[0].metadata
+        assert live_meta["round_target"].value  # list_rounds answered by the local server

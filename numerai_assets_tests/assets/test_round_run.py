@@ -80,7 +80,7 @@ def test_a_failing_gate_stops_only_its_slot(platform, open_round, tmp_path):
     store = platform.defs.resources["model_store"]
     original = install_broken_champion(
         platform.roster, "xgb_tiny", store, platform.settings.store_dir,
-        platform.settings.data_dir / "datasets" / "v5.2" / "train.parquet", tmp_path)
+        platform.settings.data_dir / "datasets" / platform.settings.dataset_version / "train.parquet", tmp_path)
     try:
         result = platform.run_round(open_round)
     finally:
@@ -113,7 +113,7 @@ def test_live_path_and_validation_path_give_identical_predictions(platform, tmp_
     store = platform.defs.resources["model_store"]
     model = "lgbm_tiny"
     record = store.read_json(ChampionRecord.key(model))
-    validation = read_by_id(platform.settings.data_dir / "datasets" / "v5.2" / "validation.parquet")
+    validation = read_by_id(platform.settings.data_dir / "datasets" / platform.settings.dataset_version / "validation.parquet")
     era = validation["era"].iloc[0]
     live = validation[validation["era"] == era].assign(era="X", data_type="live")
     live_path = tmp_path / "live.parquet"
@@ -150,7 +150,7 @@ def test_gated_out_predictions_are_refused_by_a_later_run_of_the_submission_alon
     store = platform.defs.resources["model_store"]
     original = install_broken_champion(
         platform.roster, "xgb_tiny", store, platform.settings.store_dir,
-        platform.settings.data_dir / "datasets" / "v5.2" / "train.parquet", tmp_path)
+        platform.settings.data_dir / "datasets" / platform.settings.dataset_version / "train.parquet", tmp_path)
     try:
         first = platform.run_round(open_round)
     finally:
@@ -241,7 +241,7 @@ def test_the_sensors_retry_run_submits_only_the_unconfirmed_slot(platform, open_
     store = platform.defs.resources["model_store"]
     original = install_broken_champion(
         platform.roster, "xgb_tiny", store, platform.settings.store_dir,
-        platform.settings.data_dir / "datasets" / "v5.2" / "train.parquet", tmp_path)
+        platform.settings.data_dir / "datasets" / platform.settings.dataset_version / "train.parquet", tmp_path)
     try:
         assert not platform.run_round(open_round).success
     finally:

@@ -100,11 +100,11 @@ def test_missing_column(tmp_path):
 
 def test_wrong_dtype(tmp_path):
     df = frame()
-    df["feature_bravo"] = df["feature_bravo"].astype(np.float32)
+    df["feature_bravo"] = df["feature_bravo"].astype(str)
     df["target_ender_20"] = df["target_ender_20"].astype(str)
     fail = only_failure(check(tmp_path, df), "columns_and_dtypes")
     assert set(fail.columns) == {"feature_bravo", "target_ender_20"}
-    assert "feature_bravo (float, expected int8)" in fail.message
+    assert "feature_bravo (large_string, expected int8 or float)" in fail.message
     assert fail.observed["target_ender_20"]["expected"] == "float"
 
 
@@ -119,13 +119,66 @@ def test_feature_value_out_of_range(tmp_path):
     assert fail.observed["feature_delta"] == {"out_of_range": 3, "min": 0.0, "max": 7.0}
 
 
-def test_feature_null_is_not_allowed(tmp_path):
+def test_feature_nulls_are_accepted_and_counted(tmp_path):
+    """Numerai's docs: a feature may be NaN ("not available at that point in time")."""
     df = frame()
     df["feature_alpha"] = df["feature_alpha"].astype("Int8")  # stays int8 in parquet, with nulls
     df.iloc[[5, 77], df.columns.get_loc("feature_alpha")] = pd.NA
-    fail = only_failure(check(tmp_path, df, batch_rows=32), "no_nulls_where_not_allowed")
-    assert fail.columns == ("feature_alpha",)
-    assert "feature_alpha: 2 missing values (2 null, 0 NaN)" in fail.message
+    result = check(tmp_path, df, batch_rows=32)
+    assert result.passed, result.to_markdown()
+    assert result.notes["feature_missing_values"] == 2
+    assert result.notes["features_with_missing_values"] == {"feature_alpha": 2}
+
+
+def test_float_feature_with_nan_is_accepted_and_range_ignores_nan(tmp_path):
+    df = frame()
+    values = df["feature_bravo"].astype(np.float32)
+    values.iloc[[0, 1, 2]] = np.nan
+    df["feature_bravo"] = values
+    result = check(tmp_path, df)
+    assert result.passed, result.to_markdown()
+    assert result.notes["features_with_missing_values"] == {"feature_bravo": 3}
+    df.iloc[4, df.columns.get_loc("feature_bravo")] = 9.0  # NaN ignored, a real 9 still caught
+    fail = only_failure(check(tmp_path, df), "feature_values_in_range")
+    assert "feature_bravo: 1 values outside 0..4" in fail.message
+
+
+def unresolved_validation(tail_type: str = "validation") -> pd.DataFrame:
+    """Validation whose two newest eras are unresolved: every target NaN on ``tail_type`` rows."""
+    df = frame("validation")
+    df["data_type"] = "validation"
+    tail = df["era"].isin(["0579", "0580"])
+    df.loc[tail, "data_type"] = tail_type
+    for t in TARGETS:
+        df.loc[tail, t] = np.nan
+    return df
+
+
+@pytest.mark.parametrize("tail_type", ["validation", "test"])
+def test_validation_unresolved_trailing_eras_are_accepted_and_reported(tmp_path, tail_type):
+    result = check(tmp_path, unresolved_validation(tail_type), "validation", batch_rows=25)
+    assert result.passed, result.to_markdown()
+    assert result.notes["unresolved_eras"] == "0579..0580"
+    assert result.notes["unresolved_era_count"] == 2 and result.notes["unresolved_rows"] == 40
+
+
+def test_validation_nan_main_target_in_the_middle_is_rejected_naming_eras(tmp_path):
+    df = unresolved_validation()
+    df.loc[df["era"] == "0577", "target"] = np.nan  # a resolved era in the middle lost its labels
+    result = check(tmp_path, df, "validation")
+    assert {f.check for f in result.failures} == {"no_nulls_where_not_allowed", "main_target_present"}
+    nulls = result.failure("no_nulls_where_not_allowed")
+    assert "target: 20 NaN/null on data_type train/validation rows in eras 0577 (20 rows)" in nulls.message
+    assert nulls.observed["target"]["eras"] == {"0577": 20}
+    present = result.failure("main_target_present")
+    assert "target: 20 of 120 train/validation rows have no main target, in eras 0577" in present.message
+
+
+def test_train_allows_no_unresolved_tail(tmp_path):
+    df = frame()
+    df.loc[df["era"] == "0006", "target"] = np.nan
+    result = check(tmp_path, df)
+    assert "eras 0006 (20 rows); train rows must all have it" in result.failure("main_target_present").message
 
 
 def test_main_target_nan_on_validation_rows(tmp_path):
@@ -136,7 +189,8 @@ def test_main_target_nan_on_validation_rows(tmp_path):
     assert {f.check for f in result.failures} == {"no_nulls_where_not_allowed", "main_target_present"}
     nulls = result.failure("no_nulls_where_not_allowed")
     assert nulls.columns == ("target",)
-    assert "target: 3 NaN/null on data_type train/validation rows" in nulls.message
+    assert "target: 3 NaN/null on data_type train/validation rows in eras 0575 (1 rows), 0576 (2 rows)" \
+        in nulls.message
     assert nulls.observed["target"]["by_data_type"] == {"validation": 3, "test": 20}
     present = result.failure("main_target_present")
     assert "target: 3 of 100 train/validation rows have no main target" in present.message
@@ -195,14 +249,42 @@ def test_eras_out_of_order_across_batches(tmp_path):
     assert fail.observed["first_violation"] == [60, "0004", "0003"]
 
 
-def test_live_era_must_be_placeholder_and_data_type_live(tmp_path):
+@pytest.mark.parametrize("era", ["X", "0999", "live"])
+@pytest.mark.parametrize("targets", ["absent", "all_nan"])
+def test_live_any_one_placeholder_era_without_targets(tmp_path, era, targets):
+    df = frame("live").assign(era=era)
+    if targets == "absent":
+        df = df.drop(columns=TARGETS)
+    result = check(tmp_path, df, "live", required_features=FEATURES, targets=TARGETS)
+    assert result.passed, result.to_markdown()
+
+
+def test_live_with_known_target_values_fails(tmp_path):
+    df = frame("live")
+    df.iloc[[0, 1], df.columns.get_loc("target_ender_20")] = 0.5
+    fail = only_failure(check(tmp_path, df, "live"), "live_targets_absent_or_nan")
+    assert fail.columns == ("target_ender_20",)
+    assert "target_ender_20: 2 non-NaN values in a live file" in fail.message
+
+
+def test_live_needs_exactly_one_era_and_data_type_live(tmp_path):
     df = frame("live")
     df.iloc[0, df.columns.get_loc("era")] = "0999"
     df.iloc[1, df.columns.get_loc("data_type")] = "train"
     result = check(tmp_path, df, "live")
     assert {f.check for f in result.failures} == {"era_format_and_order", "data_type_values"}
-    assert "'0999' (1 rows)" in result.failure("era_format_and_order").message
+    assert "one placeholder era, found 2: '0999' (1 rows), 'X' (119 rows)" in result.failure(
+        "era_format_and_order").message
     assert "'train' (1 rows)" in result.failure("data_type_values").message
+
+
+def test_benchmark_and_meta_model_files_without_data_type(tmp_path):
+    for kind in ("benchmark_models", "meta_model"):
+        df = predictions_frame(kind).drop(columns=["data_type"], errors="ignore")
+        result = check(tmp_path, df, kind)
+        assert result.passed, result.to_markdown()
+    bench = predictions_frame("benchmark_models").rename(columns=lambda c: c.replace("v52_", "v53_"))
+    assert check(tmp_path, bench, "benchmark_models").passed  # any version's column names
 
 
 def test_live_missing_required_feature(tmp_path):
@@ -274,3 +356,12 @@ def test_empty_file_fails_has_rows(tmp_path):
     result = check(tmp_path, frame().iloc[:0])
     assert [f.check for f in result.failures] == ["has_rows", "main_target_present"]
     assert result.failure("has_rows").message == "the file has no rows"
+
+
+def test_main_target_nan_without_an_era_column_still_fails(tmp_path):
+    df = frame("validation").drop(columns=["era"])
+    df.iloc[[0, 1], df.columns.get_loc("target")] = np.nan
+    result = check(tmp_path, df, "validation")
+    present = result.failure("main_target_present")
+    assert present is not None and "2 of 100 train/validation rows" in present.message
+    assert "eras unknown (no era column)" in present.message

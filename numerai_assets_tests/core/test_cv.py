@@ -69,3 +69,14 @@ def test_keep_every() -> None:
     assert keep_every(["0003", "0001", "0002", "0004", "0001"], 2) == ["0001", "0003"]
     with pytest.raises(ValueError):
         keep_every(["0001"], 0)
+
+
+def test_scoring_embargo_follows_the_target_horizon():
+    from numerai_assets.core.cv import embargoed_eras, scoring_embargo_for_target
+
+    assert scoring_embargo_for_target("target") == 4  # Numerai's notebooks skip 4 eras (20-day)
+    assert scoring_embargo_for_target("target_ender_20") == 4
+    assert scoring_embargo_for_target("target_ender_60") == 12
+    eras = [f"{e:04d}" for e in range(575, 585)]
+    assert embargoed_eras(eras, "0574", 4) == ["0575", "0576", "0577", "0578"]
+    assert embargoed_eras(eras, "0570", 4) == []

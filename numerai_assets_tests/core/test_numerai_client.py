@@ -8,6 +8,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from numerai_assets.core.dataset import readability_check
+from numerai_assets.tournament.catalog import read_version
 from numerai_assets.core.downloads import sidecar_path
 from numerai_assets.core.numerai_client import (
     NumeraiClient,
@@ -28,7 +29,7 @@ def client(open_server) -> NumeraiClient:
 
 
 def live_predictions_csv(tmp_path, root, round_number, *, constant=False):
-    live = pd.read_parquet(root / "rounds" / str(round_number) / "v5.2" / "live.parquet")
+    live = pd.read_parquet(root / "rounds" / str(round_number) / read_version(root) / "live.parquet")
     preds = pd.DataFrame({"id": live.index, "prediction": 0.5 if constant else
                           pd.Series(range(len(live))).rank(pct=True).to_numpy()})
     path = tmp_path / "predictions.csv"
@@ -36,11 +37,11 @@ def live_predictions_csv(tmp_path, root, round_number, *, constant=False):
     return path
 
 
-def test_round_datasets_and_models(client, open_server):
+def test_round_datasets_and_models(dataset_version, client, open_server):
     info = client.current_round()
     assert info is not None and info.number == open_server.current_round().number
     assert info.open_time < info.close_staking_time
-    assert "v5.2/train.parquet" in client.list_datasets()
+    assert f"{dataset_version}/train.parquet" in client.list_datasets()
     assert set(client.models()) == {"demo_slot_a", "demo_slot_b"}
 
 
@@ -49,14 +50,39 @@ def test_no_open_round_is_none_not_an_error(client, open_server):
     assert client.current_round() is None
 
 
-def test_download_is_complete_verified_and_not_repeated(client, open_server, tmp_path):
+def test_between_rounds_logs_no_error_but_real_refusals_do(server, caplog, dataset_version):
+    """A sensor tick between rounds (the real server, no round open) is quiet at ERROR level."""
+    client = NumeraiClient(server.url, PUBLIC, SECRET, policy=FAST)
+    with caplog.at_level(logging.DEBUG):
+        assert client.current_round() is None
+    assert [r for r in caplog.records if r.levelno >= logging.ERROR] == []
+    caplog.clear()
+    with caplog.at_level(logging.DEBUG), pytest.raises(NumeraiRefusedError):
+        client.download(f"{dataset_version}/nope.parquet", server.root / "x")
+    errors = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
+    assert len(errors) == 1 and "nope.parquet" in errors[0] and SECRET not in errors[0]
+
+
+def test_round_details_from_list_rounds(client, open_server):
+    number = open_server.current_round().number
+    details = client.round_details(number)
+    assert details.number == number and details.target  # the local server answers list_rounds
+    meta = details.metadata()
+    assert meta["round_target"] == details.target
+    assert isinstance(meta["round_payout_factor"], (float, str))
+    missing = client.round_details(number + 1000)  # a round the server does not know
+    assert missing.metadata() == {"round_target": "not given", "round_payout_factor": "not given",
+                                  "round_score_configs": "not given", "round_payout_scores": "not given"}
+
+
+def test_download_is_complete_verified_and_not_repeated(dataset_version, client, open_server, tmp_path):
     dest = tmp_path / "train.parquet"
-    first = client.download("v5.2/train.parquet", dest, validate=readability_check("train.parquet"))
-    served = open_server.root / "v5.2" / "train.parquet"
+    first = client.download(f"{dataset_version}/train.parquet", dest, validate=readability_check("train.parquet"))
+    served = open_server.root / dataset_version / "train.parquet"
     assert first.downloaded and first.sha256 == hashlib.sha256(served.read_bytes()).hexdigest()
     assert pq.ParquetFile(dest).metadata.num_rows > 0
     mtime = dest.stat().st_mtime_ns
-    again = client.download("v5.2/train.parquet", dest)
+    again = client.download(f"{dataset_version}/train.parquet", dest)
     assert not again.downloaded and again.sha256 == first.sha256 and dest.stat().st_mtime_ns == mtime
 
 
@@ -81,28 +107,28 @@ def test_never_answering_server_fails_within_the_bound(open_server, caplog):
     assert SECRET not in str(err.value) + caplog.text and PUBLIC not in str(err.value) + caplog.text
 
 
-def test_refusals_are_not_retried(client, open_server):
+def test_refusals_are_not_retried(dataset_version, client, open_server):
     open_server.faults.set(graphql_5xx=0)
     started = time.monotonic()
     with pytest.raises(NumeraiRefusedError, match="nope.parquet"):
-        client.download("v5.2/nope.parquet", open_server.root / "x")
+        client.download(f"{dataset_version}/nope.parquet", open_server.root / "x")
     assert time.monotonic() - started < 1.0
 
 
-def test_truncated_download_leaves_no_file(open_server, tmp_path):
+def test_truncated_download_leaves_no_file(dataset_version, open_server, tmp_path):
     client = NumeraiClient(open_server.url, PUBLIC, SECRET,
                            policy=RetryPolicy(timeout_s=2, max_attempts=1, budget_s=5))
     open_server.faults.set(truncate_downloads=1)
     dest = tmp_path / "downloads" / "validation.parquet"
     with pytest.raises(NumeraiUnavailableError, match="validation.parquet"):
-        client.download("v5.2/validation.parquet", dest)
+        client.download(f"{dataset_version}/validation.parquet", dest)
     assert list(dest.parent.iterdir()) == []  # no final file, no partial file, no sidecar
 
 
-def test_truncated_download_is_retried_to_a_complete_file(client, open_server, tmp_path):
+def test_truncated_download_is_retried_to_a_complete_file(dataset_version, client, open_server, tmp_path):
     open_server.faults.set(truncate_downloads=2)
     dest = tmp_path / "downloads" / "validation.parquet"
-    result = client.download("v5.2/validation.parquet", dest, validate=readability_check(dest.name))
+    result = client.download(f"{dataset_version}/validation.parquet", dest, validate=readability_check(dest.name))
     assert result.downloaded and pq.ParquetFile(dest).metadata.num_rows > 0
     assert sorted(p.name for p in dest.parent.iterdir()) == [dest.name, sidecar_path(dest).name]
 

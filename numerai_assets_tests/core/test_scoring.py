@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow.parquet as pq
 import pytest
 from numerai_tools import scoring as nt
 
@@ -185,13 +186,17 @@ def test_max_drawdown_cases() -> None:
 
 
 def test_tiny_tournament_frame_and_oracle_corr(tournament_template: Path) -> None:
-    v = tournament_template / "v5.2"
+    from numerai_assets.core.versions import main_benchmark_column
+    from numerai_assets.tournament.catalog import read_version
+
+    version = read_version(tournament_template)
+    v = tournament_template / version
     small = json.loads((v / "features.json").read_text())["feature_sets"]["small"]
-    frame = load_scoring_frame(v / "validation.parquet", v / "meta_model.parquet",
-                               v / "validation_benchmark_models.parquet", "v52_lgbm_ender20",
+    bench_path = v / "validation_benchmark_models.parquet"
+    bench = main_benchmark_column(pq.read_schema(bench_path).names, version)
+    frame = load_scoring_frame(v / "validation.parquet", v / "meta_model.parquet", bench_path, bench,
                                features=small)
-    assert list(frame.columns[:5]) == ["era", "data_type", "target", "numerai_meta_model",
-                                       "v52_lgbm_ender20"]
+    assert list(frame.columns[:5]) == ["era", "data_type", "target", "numerai_meta_model", bench]
     assert frame.index.name == "id" and frame["target"].notna().all()
     assert set(frame["data_type"]) == {"validation"}
     assert (frame[small].dtypes == np.int8).all()
@@ -199,13 +204,51 @@ def test_tiny_tournament_frame_and_oracle_corr(tournament_template: Path) -> Non
     assert keys == sorted(keys)
     oracle = pd.read_parquet(tournament_template / "_oracle" / "validation_oracle.parquet")
     scores = per_era_scores(oracle["oracle"], frame["era"], frame["target"],
-                            frame["numerai_meta_model"], frame["v52_lgbm_ender20"], frame[small])
+                            frame["numerai_meta_model"], frame[bench], frame[small])
     reference = per_era_scores(oracle["oracle"], frame["era"], frame["target"],
-                               frame["numerai_meta_model"], frame["v52_lgbm_ender20"],
+                               frame["numerai_meta_model"], frame[bench],
                                frame[small], engine="numerai_tools")
     np.testing.assert_allclose(scores.to_numpy(), reference.to_numpy(), rtol=0, atol=TOL)
     assert summarize(scores)["corr"]["all"]["mean"] > 0
     assert len(scores) == frame["era"].nunique()
+
+
+def test_rows_without_target_are_not_scored(tmp_path: Path) -> None:
+    """Unresolved rows (NaN target) change nothing, wherever their predictions point."""
+    data = random_round(seed=4)
+    base = score(data, fnc_features=[])
+    resolved = data["targets"].notna()
+    wild = data["predictions"].where(resolved, -1e6)  # absurd predictions on unscored rows
+    again = per_era_scores(wild, data["eras"], data["targets"], data["meta_model"], data["benchmark"],
+                           data["features"], fnc_features=[])
+    pd.testing.assert_frame_equal(base, again)
+    frame = pd.DataFrame({"era": data["eras"], "data_type": "validation", "target": data["targets"]})
+    frame.rename_axis("id").reset_index().to_parquet(tmp_path / "v.parquet")
+    loaded = load_scoring_frame(tmp_path / "v.parquet", None, None, None)
+    assert len(loaded) == int(resolved.sum()) and loaded["target"].notna().all()
+
+
+def test_one_sharpe_convention_ddof0() -> None:
+    values = [0.02, -0.01, 0.03, np.nan, 0.01]
+    clean = np.array([0.02, -0.01, 0.03, 0.01])
+    assert scoring_fast.sharpe(values) == pytest.approx(clean.mean() / clean.std(ddof=0))
+    assert scoring_fast.sharpe(values) == pytest.approx(nt.sharpe_ratio(pd.Series(clean)))
+    assert summarize(pd.DataFrame({"corr": values}))["corr"]["all"]["sharpe"] == scoring_fast.sharpe(values)
+    assert np.isnan(scoring_fast.sharpe([0.1])) and np.isnan(scoring_fast.sharpe([]))
+
+
+def test_exposure_and_fnc_feature_sets_are_separate() -> None:
+    data = random_round(seed=5)
+    cols = list(data["features"].columns)
+    both = score(data, fnc_features=cols[3:], exposure_features=cols[:3])
+    fnc_only = per_era_scores(data["predictions"], data["eras"], data["targets"],
+                              features=data["features"][cols[3:]])
+    np.testing.assert_allclose(both["fnc"], fnc_only["fnc"], atol=TOL)
+    reference = per_era_scores(data["predictions"], data["eras"], data["targets"],
+                               features=data["features"][cols[:3]], fnc_features=[])
+    np.testing.assert_allclose(both["feature_exposure"], reference["feature_exposure"], atol=TOL)
+    other = score(data, fnc_features=[], exposure_features=cols[3:])
+    assert not np.allclose(both["feature_exposure"], other["feature_exposure"])  # the set matters
 
 
 def test_benchmark_coverage_floor_names_the_worst_eras_and_a_missing_column() -> None:

@@ -31,10 +31,11 @@ THREADS = 1
 
 
 @pytest.fixture(scope="module")
-def data(tournament_template: Path) -> dict:
-    v = tournament_template / "v5.2"
+def data(tournament_template: Path, dataset_version: str) -> dict:
+    v = tournament_template / dataset_version
     fs = FeatureSets.from_json_file(v / "features.json")
     return {"train": str(v / "train.parquet"), "validation": str(v / "validation.parquet"),
+            "version": dataset_version,
             "oracle": tournament_template / "_oracle" / "validation_oracle.parquet",
             "features": list(fs.sets["all"])}
 
@@ -51,7 +52,8 @@ def make_spec(engine: str, **changes) -> ModelSpec:
 def train(engine: str, data: dict, out: Path, *, log=None, **changes):
     lines: list[str] = []
     trained = train_model(make_spec(engine, **changes), 0, data["train"], data["features"], out,
-                          log=log or lines.append, progress_every=50, threads=THREADS, batch_rows=700)
+                          log=log or lines.append, progress_every=50, threads=THREADS, batch_rows=700,
+                          dataset_version=data["version"])
     return trained, lines
 
 
@@ -126,7 +128,7 @@ def test_manifest(engine: str, data: dict, trained: dict, tmp_path: Path) -> Non
     assert m["features"] == data["features"] and m["feature_count"] == len(data["features"])
     assert m["features_sha256"] == features_sha256(data["features"])
     assert m["model_sha256"] == file_sha256(model.model_path) and m["model_file"] == model.model_path.name
-    assert m["dataset"] == {"version": "v5.2", "sha256": {"train.parquet": file_sha256(data["train"])}}
+    assert m["dataset"] == {"version": data["version"], "sha256": {"train.parquet": file_sha256(data["train"])}}
     assert m["versions"][engine] == (lgb if engine == "lightgbm" else xgb).__version__
     assert {"numpy", "pyarrow", "python"} <= set(m["versions"])
     assert m["versions"]["numerai_assets"] == numerai_assets.__version__
@@ -216,11 +218,48 @@ def test_feature_matrix_streams_exactly_the_selected_rows(data: dict, tmp_path: 
     np.testing.assert_array_equal(np.concatenate(values), frame[features].to_numpy())
 
 
-def test_missing_feature_values_read_as_two(tmp_path: Path) -> None:
+def test_missing_feature_values_read_as_nan_float32_and_int8_files_stay_int8(tmp_path: Path) -> None:
     path = tmp_path / "live.parquet"
     table = pa.table({"id": ["a", "b", "c"], "feature_x": pa.array([1, None, 4], pa.int8()),
                       "feature_y": pa.array([0.0, 3.0, float("nan")], pa.float32())})
     pq.write_table(table, path)
     (ids, batch), = iter_id_batches(str(path), ["feature_x", "feature_y"])
-    assert list(ids) == ["a", "b", "c"]
-    np.testing.assert_array_equal(batch, np.array([[1, 0], [2, 3], [4, 2]], dtype=np.int8))
+    assert list(ids) == ["a", "b", "c"] and batch.dtype == np.float32
+    np.testing.assert_array_equal(batch, np.array([[1, 0], [np.nan, 3], [4, np.nan]], dtype=np.float32))
+    matrix = FeatureMatrix(str(path), ["feature_x", "feature_y"])
+    assert matrix.dtype == np.float32 and matrix.nbytes == 3 * 2 * 4  # the memory figure follows
+    clean = tmp_path / "clean.parquet"
+    pq.write_table(pa.table({"id": ["a"], "feature_x": pa.array([3], pa.int8())}), clean)
+    (_, batch), = iter_id_batches(str(clean), ["feature_x"])
+    assert batch.dtype == np.int8  # Numerai's int8 files keep the int8 path and its memory bound
+
+
+def nan_signal_file(path: Path, n_eras: int = 20, per_era: int = 200) -> Path:
+    """feature_a float with NaN: target 1 where it is NaN, 0 where it is 2, 0.5 elsewhere."""
+    rng = np.random.default_rng(0)
+    n = n_eras * per_era
+    a = rng.integers(0, 5, n).astype(np.float32)
+    a[rng.random(n) < 0.3] = np.nan
+    target = np.where(np.isnan(a), 1.0, np.where(a == 2, 0.0, 0.5)).astype(np.float32)
+    frame = pd.DataFrame({"era": np.repeat([f"{e:04d}" for e in range(1, n_eras + 1)], per_era),
+                          "data_type": "train", "feature_a": a,
+                          "feature_b": rng.integers(0, 5, n).astype(np.int8), "target": target},
+                         index=pd.Index([f"n{i:06d}" for i in range(n)], name="id"))
+    frame.to_parquet(path)
+    return path
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_nan_feature_is_learned_and_predicted_as_missing_not_as_two(engine: str, tmp_path: Path) -> None:
+    path = nan_signal_file(tmp_path / "train.parquet")
+    params = {"learning_rate": 0.2, "max_depth": 3, "colsample_bytree": 1.0}
+    params |= {"num_leaves": 8, "min_data_in_leaf": 20} if engine == "lightgbm" else {}
+    spec = ModelSpec(name=f"nan_{engine}", engine=engine, slot="s", seeds=(0,), num_boost_round=40,
+                     feature_set="all", params=params)
+    trained = train_model(spec, 0, path, ["feature_a", "feature_b"], tmp_path / "out",
+                          log=lambda _: None, threads=THREADS)
+    assert trained.manifest["training"]["feature_dtype"] == "float32"
+    preds = predict(load_model(trained.model_path), path)  # the validation / live predict path
+    feature_a = pd.read_parquet(path, columns=["feature_a"])["feature_a"].reindex(preds.index)
+    on_nan, on_two = preds[feature_a.isna()].mean(), preds[feature_a == 2].mean()
+    assert on_nan > 0.9 and on_two < 0.1, (on_nan, on_two)  # coded as 2 they would be equal

@@ -24,11 +24,11 @@ pytestmark = pytest.mark.slow
 SLOTS = {"demo_slot_a", "demo_slot_b"}
 
 
-def prepare(home, server):
+def prepare(home, server, dataset_version):
     """The data in the instance and store that dagster dev will use."""
     (home / "roster.yaml").write_text(TINY_ROSTER)
     roster = load_roster(home / "roster.yaml")
-    settings = Settings(mode="local", home=home, api_url=server.url, dataset_version="v5.2",
+    settings = Settings(mode="local", home=home, api_url=server.url, dataset_version=dataset_version,
                         tracking_mode="disabled")
     defs = build_definitions(settings, roster, policy=LENIENT)
     with dg.DagsterInstance.from_config(str(home / "dagster")) as inst:
@@ -71,17 +71,17 @@ def checks_of(dev, run_id):
 
 
 def test_roster_backfills_then_rounds_are_noticed_gated_and_submitted_once_per_slot(
-        tournament_template, tmp_path):
+        tournament_template, dataset_version, tmp_path):
     home = tmp_path / "home"
     shutil.copytree(tournament_template, home / "tournament")
     (home / "dagster").mkdir(parents=True)
     (home / "dagster" / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
     with TournamentServer(home / "tournament") as server:
-        roster, settings, defs = prepare(home, server)
+        roster, settings, defs = prepare(home, server, dataset_version)
         env = {**os.environ, "DAGSTER_HOME": str(home / "dagster"), "NUMERAI_ASSETS_HOME": str(home),
                "NUMERAI_ASSETS_TOURNAMENT_URL": server.url, "NUMERAI_ASSETS_ROSTER": str(home / "roster.yaml"),
                "NUMERAI_ASSETS_ROUND_POLL_S": "2", "NUMERAI_ASSETS_TRACKING": "disabled",
-               "GX_ANALYTICS_ENABLED": "false"}
+               "GX_ANALYTICS_ENABLED": "false", "NUMERAI_ASSETS_DATASET_VERSION": dataset_version}
         env.pop("NUMERAI_ASSETS_MODE", None)
         with DagsterDev(env, log=tmp_path / "dagster_dev.log") as dev:
             train_roster_as_backfill(dev, roster, home)
@@ -107,7 +107,7 @@ def test_roster_backfills_then_rounds_are_noticed_gated_and_submitted_once_per_s
 
             # a broken champion in slot b: its gates stop it, slot a still submits
             install_broken_champion(roster, "xgb_tiny", defs.resources["model_store"],
-                                    settings.store_dir, settings.data_dir / "datasets" / "v5.2" / "train.parquet",
+                                    settings.store_dir, settings.data_dir / "datasets" / dataset_version / "train.parquet",
                                     tmp_path / "broken")
             server.advance()
             run = dev.wait_for_run({"numerai/round": "3"})
