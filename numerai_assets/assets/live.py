@@ -6,7 +6,6 @@ can be re-run on its own for a round. Champions are read from the model store, t
 truth, so a candidate that failed its promotion gate never reaches a live round.
 """
 import hashlib
-import inspect
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
@@ -104,12 +103,9 @@ def _live_contract(live_data: LiveRoundData, feature_sets: FeatureSets) -> dict:
                                [f"{f.check}: {f.message}" for f in result.failures])
 
 
-def _submit_kwargs(context: AssetExecutionContext) -> dict:
-    """``replay`` for an explicit replay run, passed only where ``submit_slot`` accepts it."""
-    from numerai_assets.core.submitting import submit_slot
-
-    replay = context.run.tags.get(REPLAY_TAG, "").lower() == "true"
-    return {"replay": replay} if "replay" in inspect.signature(submit_slot).parameters else {}
+def _is_replay(context: AssetExecutionContext) -> bool:
+    """An explicit replay of a past round (run tag), the only way a closed round is not a failure."""
+    return context.run.tags.get(REPLAY_TAG, "").lower() == "true"
 
 
 def _cleared_csv(model_store: ModelStore, predictions: SlotPredictionsRef) -> Path:
@@ -222,7 +218,7 @@ def _slot_assets(slot: str, models: list[str]) -> list[AssetsDefinition]:
                     round_number=predictions.round_number, csv_path=csv_path, sha256=predictions.sha256,
                     dry_run=submissions.dry_run, late_policy=submissions.late_policy,
                     allow_resubmit=submissions.allow_resubmit, log=context.log.info,
-                    **_submit_kwargs(context),
+                    replay=_is_replay(context), timing=submissions.timing(),
                 )
         except TRANSIENT_ERRORS:
             raise  # SUBMISSION_RETRY: the ledger makes the retry verify before uploading again
