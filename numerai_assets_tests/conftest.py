@@ -74,6 +74,6 @@ def napi(server: TournamentServer, monkeypatch: pytest.MonkeyPatch) -> numerapi.
 @pytest.fixture(scope="session")
 def dataset_version(tournament_template: Path) -> str:
     """The version the generated tournament serves (tests must not assume one)."""
-    from numerai_assets.tournament.catalog import read_version
+    from numerai_assets.tournament.info import load_tournament_info
 
-    return read_version(tournament_template)
+    return load_tournament_info(tournament_template).version

@@ -8,7 +8,7 @@ from numerai_assets.core.roster import RosterError
 from numerai_assets.definitions import build_definitions
 from numerai_assets.core.dataset import DEFAULT_VERSION
 from numerai_assets.settings import Settings
-from numerai_assets.tournament.catalog import read_version
+from numerai_assets.tournament.info import load_tournament_info
 
 
 def settings_with_roster(tmp_path, models) -> Settings:
@@ -27,7 +27,7 @@ def test_unknown_feature_set_and_target_fail_at_load_once_features_json_is_store
     assert build_definitions(settings)  # no features.json yet: names cannot be checked
     stored = settings.data_dir / "datasets" / settings.dataset_version / "features.json"
     stored.parent.mkdir(parents=True)
-    shutil.copyfile(tournament_template / read_version(tournament_template) / "features.json", stored)
+    shutil.copyfile(tournament_template / load_tournament_info(tournament_template).version / "features.json", stored)
     with pytest.raises(RosterError) as err:
         build_definitions(settings)
     message = str(err.value)  # both problems at once, each naming model and field

@@ -7,13 +7,13 @@ import pytest
 from numerai_assets.core.ledger import SubmissionLedger
 from numerai_assets.definitions import build_definitions
 from numerai_assets.settings import Settings
-from numerai_assets.tournament.catalog import read_version
+from numerai_assets.tournament.info import load_tournament_info
 
 SLOTS = ("demo_slot_a", "demo_slot_b")
 
 
 def evaluate(server, tmp_path, instance, cursor=None, **settings_overrides):
-    settings = Settings(mode="local", home=tmp_path, api_url=server.url, dataset_version=read_version(server.root),
+    settings = Settings(mode="local", home=tmp_path, api_url=server.url, dataset_version=load_tournament_info(server.root).version,
                         **settings_overrides)
     defs = build_definitions(settings)
     sensor = defs.resolve_sensor_def("round_open_sensor")

@@ -219,8 +219,9 @@ def test_a_corrupt_champion_record_fails_naming_the_file(platform, open_round):
 
 
 def test_a_refused_upload_put_is_retried_within_the_run_and_lands_once(platform, open_round):
-    """A transient failure (one presigned PUT answered 403) no longer needs a manual re-run."""
-    platform.server.faults.set(upload_put_count=1, upload_put_status=403)
+    """A transient failure no longer needs a manual re-run: the first PUT's 403 gets a fresh URL
+    inside the client, whose PUT is refused too; the step's retry then lands it once."""
+    platform.server.faults.set(upload_put_count=2, upload_put_status=403)
     try:
         result = platform.run_round(open_round)
     finally:

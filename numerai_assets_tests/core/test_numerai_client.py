@@ -8,7 +8,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from numerai_assets.core.dataset import readability_check
-from numerai_assets.tournament.catalog import read_version
+from numerai_assets.tournament.info import load_tournament_info
 from numerai_assets.core.downloads import sidecar_path
 from numerai_assets.core.numerai_client import (
     NumeraiClient,
@@ -29,7 +29,7 @@ def client(open_server) -> NumeraiClient:
 
 
 def live_predictions_csv(tmp_path, root, round_number, *, constant=False):
-    live = pd.read_parquet(root / "rounds" / str(round_number) / read_version(root) / "live.parquet")
+    live = pd.read_parquet(root / "rounds" / str(round_number) / load_tournament_info(root).version / "live.parquet")
     preds = pd.DataFrame({"id": live.index, "prediction": 0.5 if constant else
                           pd.Series(range(len(live))).rank(pct=True).to_numpy()})
     path = tmp_path / "predictions.csv"

@@ -8,7 +8,7 @@ import pytest
 import yaml
 
 from numerai_assets.core.dataset import FeatureSets
-from numerai_assets.tournament.catalog import read_version
+from numerai_assets.tournament.info import load_tournament_info
 from numerai_assets.core.roster import DEFAULT_ROSTER_PATH, RosterError, load_roster, parse_roster
 
 GOOD = {
@@ -19,7 +19,7 @@ GOOD = {
 
 @pytest.fixture(scope="module")
 def feature_sets(tournament_template: Path) -> FeatureSets:
-    return FeatureSets.from_json_file(tournament_template / read_version(tournament_template) / "features.json")
+    return FeatureSets.from_json_file(tournament_template / load_tournament_info(tournament_template).version / "features.json")
 
 
 def roster_with(**changes) -> dict:

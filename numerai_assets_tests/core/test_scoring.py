@@ -187,9 +187,9 @@ def test_max_drawdown_cases() -> None:
 
 def test_tiny_tournament_frame_and_oracle_corr(tournament_template: Path) -> None:
     from numerai_assets.core.versions import main_benchmark_column
-    from numerai_assets.tournament.catalog import read_version
+    from numerai_assets.tournament.info import load_tournament_info
 
-    version = read_version(tournament_template)
+    version = load_tournament_info(tournament_template).version
     v = tournament_template / version
     small = json.loads((v / "features.json").read_text())["feature_sets"]["small"]
     bench_path = v / "validation_benchmark_models.parquet"
