@@ -9,6 +9,7 @@ import json
 from collections.abc import Iterator, Mapping
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
 from dagster import (
     AssetCheckResult,
@@ -92,6 +93,11 @@ def promotion_gate_result(decision, previous: Mapping | None) -> AssetCheckResul
     )
 
 
+def _per_partition(loaded: Any) -> list:
+    """The upstream seeds' values: Dagster hands a dict for several partitions, the value for one."""
+    return list(loaded.values()) if isinstance(loaded, dict) else [loaded]
+
+
 def build_evaluation_assets(
     roster: Roster, model_seed_pdef: MultiPartitionsDefinition, model_pdef: StaticPartitionsDefinition
 ) -> list[AssetsDefinition]:
@@ -104,8 +110,8 @@ def build_evaluation_assets(
     )
     def model_evaluation(
         context: AssetExecutionContext,
-        validation_predictions: dict,
-        trained_model: dict,
+        validation_predictions: Any,  # {partition: ref}; one seed: the ref itself (Dagster's load)
+        trained_model: Any,
         validation_data: DatasetFile,
         meta_model: DatasetFile,
         benchmark_alignment: PredictionsRef,
@@ -122,8 +128,8 @@ def build_evaluation_assets(
         from numerai_assets.core.versions import main_benchmark_column
 
         spec = roster.get(context.partition_key)
-        seeds: dict[int, PredictionsRef] = {p.seed: p for p in validation_predictions.values()}
-        models: dict[int, ModelRef] = {m.seed: m for m in trained_model.values()}
+        seeds: dict[int, PredictionsRef] = {p.seed: p for p in _per_partition(validation_predictions)}
+        models: dict[int, ModelRef] = {m.seed: m for m in _per_partition(trained_model)}
         if sorted(seeds) != sorted(spec.seeds):
             raise ValueError(f"{spec.name}: predictions for seeds {sorted(seeds)}, roster lists {list(spec.seeds)}")
         exposure_features = feature_sets.resolve(policy.exposure_feature_set)

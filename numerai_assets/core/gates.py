@@ -84,8 +84,11 @@ def max_feature_exposure(predictions: pd.Series, features: pd.DataFrame, ceiling
     """Largest |Pearson correlation| of the predictions with any single feature."""
     from numerai_tools.scoring import max_feature_correlation
 
+    from numerai_assets.core.batches import MISSING_FEATURE_VALUE
+
     predictions = predictions.sort_index()  # numerai-tools asserts sorted, aligned indexes
-    features = features.reindex(predictions.index).astype("float32")
+    # a correlation has no notion of missing: NaN features read as Numerai's fill value, as in scoring
+    features = features.reindex(predictions.index).astype("float32").fillna(MISSING_FEATURE_VALUE)
     name, corr = max_feature_correlation(predictions, features)
     exposure = abs(float(corr))
     return _result(

@@ -69,3 +69,16 @@ def test_feature_drift_is_a_warning_naming_the_drifted_feature():
     assert "f2" in result.message
     same = gates.population_stability_index(gates.value_histograms(train), gates.value_histograms(train))
     assert np.allclose(same, 0)
+
+
+def test_exposure_is_computed_when_a_live_feature_has_missing_values():
+    """Numerai's docs allow NaN features ("not available at that point in time"): the exposure
+    gate reads them as the fill value 2, as scoring does, instead of failing to compute."""
+    riding = pd.Series(RNG.integers(0, 5, 500), index=IDS).astype("float32")
+    preds = ((riding + RNG.normal(0, 0.1, 500)).rank(pct=True) - 0.5 / 500).rename("prediction")
+    features = pd.DataFrame({"feature_riding": riding, "feature_other": RNG.integers(0, 5, 500)},
+                            index=IDS).astype("float32")
+    features.iloc[::7, 0] = np.nan
+    exposure = gates.max_feature_exposure(preds, features, 0.5)
+    assert not exposure.passed and exposure.observed["feature"] == "feature_riding"
+    assert 0.5 < exposure.observed["exposure"] <= 1.0
