@@ -24,13 +24,14 @@ class Platform:
     roster: Roster
     settings: Settings
 
-    def run(self, job: str, partition: str | None = None) -> dg.ExecuteInProcessResult:
+    def run(self, job: str, partition: str | None = None, tags: dict[str, str] | None = None
+            ) -> dg.ExecuteInProcessResult:
         return self.defs.resolve_job_def(job).execute_in_process(
-            instance=self.instance, partition_key=partition, raise_on_error=False)
+            instance=self.instance, partition_key=partition, raise_on_error=False, tags=tags)
 
-    def run_round(self, number: int) -> dg.ExecuteInProcessResult:
+    def run_round(self, number: int, tags: dict[str, str] | None = None) -> dg.ExecuteInProcessResult:
         self.instance.add_dynamic_partitions("rounds", [str(number)])
-        return self.run("live_round_job", str(number))
+        return self.run("live_round_job", str(number), tags)
 
 
 @pytest.fixture(scope="module")

@@ -108,6 +108,19 @@ def test_a_round_closed_before_upload_is_a_missed_round_not_a_green_dry_run(plat
         assert ledger.entries(open_round) == []
 
 
+def test_an_explicit_replay_of_a_closed_round_says_so_and_uploads_nothing(platform, open_round):
+    """A backfill of a past round tagged numerai/replay=true is the one green path for a closed
+    round: each slot records a 'replayed' outcome, nothing reaches Numerai."""
+    from numerai_assets.assets.live import REPLAY_TAG
+
+    platform.server.close_round()
+    result = platform.run_round(open_round, tags={REPLAY_TAG: "true"})
+    assert result.success
+    assert {s: o["status"] for s, o in outcomes(result).items()} == {
+        "demo_slot_a": "replayed", "demo_slot_b": "replayed"}
+    assert submitted(platform, open_round) == {}
+
+
 def test_live_path_and_validation_path_give_identical_predictions(platform, tmp_path):
     """Rows of one validation era served as a live file get the validation path's predictions."""
     store = platform.defs.resources["model_store"]

@@ -354,3 +354,11 @@ def test_a_root_from_generator_1_is_read_and_refused_by_name(root: Path, tmp_pat
     assert (info.unresolved_data_type, info.profile, info.versions) == ("test", "legacy", ["v5.2"])
     with pytest.raises(ValueError, match="profile='legacy'.*delete this one"):
         generate_tournament(tmp_path, "tiny", seed=0)
+
+
+def test_oracle_sharpe_follows_the_platforms_one_sharpe_convention():
+    from numerai_assets.core.scoring_fast import sharpe
+    from numerai_assets.tournament.generator import _sharpe
+
+    values = list(np.random.default_rng(3).normal(0.02, 0.03, 40))
+    assert _sharpe(values) == pytest.approx(sharpe(values), rel=1e-12)
