@@ -31,11 +31,11 @@ import pyarrow.parquet as pq
 from numerai_assets.core.scoring import load_scoring_frame, per_era_scores
 from numerai_assets.core.training import peak_rss_bytes
 from numerai_assets.core.versions import main_benchmark_column
-from numerai_assets.tournament.catalog import read_version
+from numerai_assets.tournament.info import load_tournament_info
 
 
 def _feature_list(root: Path, spec: str) -> list[str]:
-    sets = json.loads((root / read_version(root) / "features.json").read_text())["feature_sets"]
+    sets = json.loads((root / load_tournament_info(root).version / "features.json").read_text())["feature_sets"]
     return sets[spec] if spec in sets else sets["all"][: int(spec)]
 
 
@@ -66,7 +66,7 @@ def main() -> None:
         tmp = tempfile.TemporaryDirectory()
         root = Path(tmp.name)
         generate_tournament(root, scale=args.scale, seed=0)
-    version = read_version(root)
+    version = load_tournament_info(root).version
     v = root / version
     bench = main_benchmark_column(pq.read_schema(v / "validation_benchmark_models.parquet").names, version)
     exposure = _feature_list(root, args.exposure_features) if args.exposure_features else []

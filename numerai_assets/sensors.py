@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from datetime import datetime, timezone
 
 from dagster import (
+    MAX_RUNTIME_SECONDS_TAG,
     AssetKey,
     DagsterRunStatus,
     DefaultSensorStatus,
@@ -35,12 +36,17 @@ SENSOR_BUDGET_S = 20.0
 MAX_RETRIES = 3
 RETRY_BACKOFF_S = 60.0  # after the last run of the round ended: 60 s, 120 s, 240 s
 ROUND_TAG, LATE_TAG, RETRY_TAG = "numerai/round", "numerai/late", "numerai/retry"
+# A round run whose worker died (kill -9) stays STARTED forever with the default run launcher,
+# which cannot check worker health; Dagster's run monitoring (on in dagster.yaml.template) fails a
+# run past its dagster/max_runtime, and the retry path above then sees the round unconfirmed.
+ROUND_RUN_MAX_RUNTIME_S = 3600
 IN_FLIGHT = [DagsterRunStatus.QUEUED, DagsterRunStatus.NOT_STARTED, DagsterRunStatus.STARTING,
              DagsterRunStatus.STARTED, DagsterRunStatus.CANCELING]
 
 
 def round_tags(round_number: int, late: bool) -> dict[str, str]:
-    return {ROUND_TAG: str(round_number), LATE_TAG: str(late).lower()}
+    return {ROUND_TAG: str(round_number), LATE_TAG: str(late).lower(),
+            MAX_RUNTIME_SECONDS_TAG: str(ROUND_RUN_MAX_RUNTIME_S)}
 
 
 def round_runs(instance, number: int) -> dict:

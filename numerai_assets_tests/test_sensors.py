@@ -53,6 +53,8 @@ def test_new_round_is_requested_once_with_its_partition(open_server, tmp_path):
         [request] = result.run_requests
         assert request.run_key == f"round-{number}" and request.partition_key == number
         assert request.tags["numerai/late"] == "false"
+        # run monitoring fails a round run whose worker died once it passes this (then it is retried)
+        assert request.tags[dg.MAX_RUNTIME_SECONDS_TAG] == "3600"
         assert result.dynamic_partitions_requests[0].partition_keys == [number]
         # the daemon applies the partition request and starts the run; build_sensor_context does not
         instance.add_dynamic_partitions("rounds", [number])
