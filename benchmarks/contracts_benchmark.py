@@ -30,6 +30,8 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 
+from numerai_assets.tournament.info import load_tournament_info
+
 ROOT = Path(__file__).resolve().parents[1]
 NAIVE_SAMPLED_MIN_ROWS = 100_000  # smaller files (live) always run naive in full
 KINDS = {"train": "train", "validation": "validation", "live": "live"}
@@ -173,7 +175,7 @@ def available_gb() -> float:
 
 
 def find_files(root: Path, names: list[str], round_number: int | None) -> dict[str, Path]:
-    version = json.loads((root / "tournament.json").read_text()).get("version", "v5.2")
+    version = load_tournament_info(root).version
     files = {n: root / version / f"{n}.parquet" for n in names if n != "live"}
     if "live" in names:
         rounds = sorted((int(p.name) for p in (root / "rounds").glob("*") if p.name.isdigit()),
@@ -226,7 +228,7 @@ def main(argv: list[str] | None = None) -> int:
 
         root = Path(os.environ.get("NUMERAI_ASSETS_HOME", ROOT / ".numerai_assets")) / "benchmarks" / args.scale
         generate_tournament(root, scale=args.scale, seed=0)
-    version = json.loads((root / "tournament.json").read_text()).get("version", "v5.2")
+    version = load_tournament_info(root).version
     sets = json.loads((root / version / "features.json").read_text())
     spec_path = Path(tempfile.mkstemp(prefix="contracts-spec-", suffix=".json")[1])
     spec_path.write_text(json.dumps({"features": sets["feature_sets"]["all"], "targets": sets["targets"],

@@ -26,6 +26,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from numerai_assets.core.dataset import DEFAULT_VERSION
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 ENGINES = {"lightgbm": "lgbm_medium", "xgboost": "xgb_medium"}  # roster models whose params are used
@@ -140,9 +142,9 @@ def _prepare(args: argparse.Namespace, work: Path) -> tuple[str, str, list[str],
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--root", required=True, help="tournament root (holds v5.2/)")
+    ap.add_argument("--root", required=True, help="tournament root (holds <version>/)")
     ap.add_argument("--scale", default="", help="label printed with the results")
-    ap.add_argument("--version", default="v5.2")
+    ap.add_argument("--version", default=DEFAULT_VERSION)
     ap.add_argument("--rows", type=int, default=0, help="train on the first N rows (whole eras)")
     ap.add_argument("--eras", type=int, default=0, help="train on the first K eras")
     ap.add_argument("--era-step", type=int, default=1, help="then keep every k-th era (Numerai's [::4])")
