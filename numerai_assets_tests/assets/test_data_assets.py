@@ -124,3 +124,27 @@ def test_numerai_conventions_unresolved_validation_tail_and_live_without_targets
         assert all(c.passed for c in live_result.get_asset_check_evaluations())
         live_meta = live_result.asset_materializations_for_node("live_data")[0].metadata
         assert live_meta["round_target"].value  # list_rounds answered by the local server
+
+
+def test_a_changed_same_size_file_is_downloaded_again_and_an_unchanged_one_is_kept(defs, open_server,
+                                                                                  dataset_version):
+    """The server republishes train.parquet with other content of exactly the same size (a new
+    sha256 ETag): the next data_job downloads it again; files that did not change are kept."""
+    from numerai_assets.tournament.republish import republish
+
+    served = open_server.root / dataset_version / "train.parquet"
+    with dg.instance_for_test() as instance:
+        def shas() -> dict[str, str]:
+            result = dg.materialize(defs.assets, selection=["train_data", "meta_model"],
+                                    instance=instance, resources=defs.resources)
+            assert result.success
+            return {e.asset_key.to_user_string(): e.event_specific_data.materialization.metadata["sha256"].value
+                    for e in result.get_asset_materialization_events()}
+
+        before = shas()
+        size = served.stat().st_size
+        republish(served)
+        assert served.stat().st_size == size
+        after = shas()
+    assert after["train_data"] == hashlib.sha256(served.read_bytes()).hexdigest() != before["train_data"]
+    assert after["meta_model"] == before["meta_model"]
