@@ -349,10 +349,13 @@ class _Contract:
 
 def _import_gx():
     os.environ["GX_ANALYTICS_ENABLED"] = "false"  # no usage analytics, no network
-    # GX logs an INFO line per ephemeral context ("Created temporary directory"): noise in run logs
-    logging.getLogger("great_expectations").setLevel(logging.WARNING)
     import great_expectations as gx
     import great_expectations.expectations as gxe
+
+    # GX logs an INFO line per ephemeral context ("Created temporary directory"): noise in run logs.
+    # Its import sets that module logger's own level to INFO, so it is quietened after the import.
+    for name in ("great_expectations", "great_expectations.data_context.types.base"):
+        logging.getLogger(name).setLevel(logging.WARNING)
     return gx, gxe
 
 
