@@ -119,7 +119,8 @@ def features_match(model_features: Sequence[str], live_columns: Sequence[str]) -
 
 
 def value_histograms(values: np.ndarray) -> np.ndarray:
-    """Counts of 0..4 per column of an int8 (rows x features) array -> (features x 5)."""
+    """Counts of 0..4 per column of a (rows x features) array -> (features x 5); int8, or float
+    with NaN where a value is missing (counted in no bin, on the train side and the live side)."""
     out = np.zeros((values.shape[1], FEATURE_VALUES), dtype=np.int64)
     for v in range(FEATURE_VALUES):
         out[:, v] = (values == v).sum(axis=0)
@@ -192,7 +193,7 @@ def evaluate_submission(
         if train_counts is None:
             return GateResult("feature_drift", True, "no training distribution recorded")
         names, counts = train_counts
-        live = value_histograms(live_features[list(names)].to_numpy(dtype=np.int8))
+        live = value_histograms(live_features[list(names)].to_numpy(dtype=np.float32))
         return feature_drift(list(names), counts, live, thresholds.psi_threshold)
 
     gates: dict[str, Callable[[], GateResult]] = {

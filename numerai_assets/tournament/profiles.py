@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, replace
 
+from numerai_assets.tournament.scales import lookup
+
 DEFAULT_PROFILE = "numerai"
 DEFAULT_VERSION = "v5.3"  # the newest dataset version (reference: v5.3, 2026-07-16)
 NEXT_ERA = "next-era"  # live_era value: the round's would-be era label (see Profile.live_era)
@@ -69,8 +71,4 @@ PROFILES: dict[str, Profile] = {
 
 def get_profile(name: str) -> Profile:
     """Look a profile up by name; unknown names fail with the valid choices."""
-    try:
-        return PROFILES[name]
-    except KeyError:
-        valid = ", ".join(sorted(PROFILES))
-        raise ValueError(f"unknown tournament profile {name!r}; valid profiles: {valid}") from None
+    return lookup(PROFILES, name, "profile")

@@ -6,7 +6,11 @@ and the benchmarks agree on what "demo" means.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TypeVar
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -93,10 +97,15 @@ SCALES: dict[str, Scale] = {
 }
 
 
-def get_scale(name: str) -> Scale:
-    """Look a scale up by name; unknown names fail loudly with the valid choices."""
+def lookup(table: Mapping[str, T], name: str, what: str) -> T:
+    """``table[name]``; an unknown name fails loudly with the valid choices (scales, profiles)."""
     try:
-        return SCALES[name]
+        return table[name]
     except KeyError:
-        valid = ", ".join(sorted(SCALES))
-        raise ValueError(f"unknown tournament scale {name!r}; valid scales: {valid}") from None
+        valid = ", ".join(sorted(table))
+        raise ValueError(f"unknown tournament {what} {name!r}; valid {what}s: {valid}") from None
+
+
+def get_scale(name: str) -> Scale:
+    """Look a scale up by name."""
+    return lookup(SCALES, name, "scale")

@@ -82,3 +82,25 @@ def test_exposure_is_computed_when_a_live_feature_has_missing_values():
     exposure = gates.max_feature_exposure(preds, features, 0.5)
     assert not exposure.passed and exposure.observed["feature"] == "feature_riding"
     assert 0.5 < exposure.observed["exposure"] <= 1.0
+
+
+def test_missing_feature_values_count_in_no_drift_bin():
+    """A NaN feature value is neither a 0 nor any other bin (casting it to int8 would invent one)."""
+    values = np.array([[0, 1], [np.nan, 1], [2, np.nan], [0, 4]], dtype=np.float32)
+    counts = gates.value_histograms(values)
+    assert counts.tolist() == [[2, 0, 1, 0, 0], [0, 2, 0, 0, 1]]
+
+
+def test_drift_gate_reads_live_nan_as_missing_not_as_a_value():
+    """Live rows whose feature is NaN do not move the live distribution (no int8 cast)."""
+    train = gates.value_histograms(np.tile(np.arange(5, dtype=np.int8), 100)[:, None])
+    live = pd.DataFrame({"feature_a": np.r_[np.tile(np.arange(5.0), 20), np.full(400, np.nan)]},
+                        index=[f"n{i:06x}" for i in range(500)], dtype="float32")
+    sub = pd.DataFrame({"id": live.index, "prediction": np.linspace(0.01, 0.99, 500)})
+    thresholds = gates.GateThresholds(std_floor=0.01, exposure_ceiling=0.5, benchmark_corr_floor=0.0,
+                                      psi_threshold=0.25)
+    results = gates.evaluate_submission(live.index.to_series(name="id"), sub, live_features=live,
+                                        benchmark=None, model_features={"m": ["feature_a"]},
+                                        train_counts=(["feature_a"], train), thresholds=thresholds)
+    drift = next(r for r in results if r.name == "feature_drift")
+    assert drift.passed and drift.observed["max_psi"] == pytest.approx(0.0, abs=1e-9)
