@@ -184,9 +184,11 @@ def _slot_assets(slot: str, models: list[str]) -> list[AssetsDefinition]:
             live_contract=_live_contract(live_data, feature_sets)))
         observed = {r.name: r.observed for r in results}
         yield Output(
-            SlotPredictionsRef(slot, live_data.round_number, key, sha256, len(preds), shas),
+            SlotPredictionsRef(slot, live_data.round_number, key, sha256, len(preds), shas,
+                               live_data.live.version),
             metadata={
                 "rows": len(preds), "std": float(preds.std()), "sha256": sha256,
+                "dataset_version": live_data.live.version,
                 "exposure": float(observed["max_feature_exposure"].get("exposure", np.nan)),
                 "benchmark_corr": float(observed["benchmark_correlation"].get("correlation", np.nan)),
                 "gates_failed": MetadataValue.json([r.name for r in results if not r.passed]),
@@ -229,7 +231,7 @@ def _slot_assets(slot: str, models: list[str]) -> list[AssetsDefinition]:
         return Output(outcome, metadata={
             "status": outcome.status, "reason": outcome.reason, "late": outcome.late,
             "submission_id": outcome.submission_id or "-", "sha256": outcome.sha256,
-            "rows": predictions.rows,
+            "rows": predictions.rows, "dataset_version": predictions.dataset_version or "-",
         })
 
     return [live_predictions, submission]

@@ -81,6 +81,7 @@ class SlotPredictionsRef:
     sha256: str
     rows: int
     champions: dict[str, list[str]]  # model -> seed model sha256s
+    dataset_version: str | None = None  # of the live file predicted (None: older refs)
 
 
 @dataclass(frozen=True)

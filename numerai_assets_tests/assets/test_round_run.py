@@ -67,6 +67,7 @@ def test_every_slot_submits_once_and_a_reexecution_uploads_nothing(platform, ope
     assert first.success
     assert {s: o["status"] for s, o in outcomes(first).items()} == {
         "demo_slot_a": "submitted", "demo_slot_b": "submitted"}
+    assert {o["dataset_version"] for o in outcomes(first).values()} == {platform.settings.dataset_version}
     landed = submitted(platform, open_round)
     assert {slot: len(shas) for slot, shas in landed.items()} == {"demo_slot_a": 1, "demo_slot_b": 1}
     gates = [c for c in first.get_asset_check_evaluations() if "live_predictions" in c.asset_key.path]

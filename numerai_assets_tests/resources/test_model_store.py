@@ -60,3 +60,24 @@ def test_starting_the_store_sweeps_temps_of_killed_writers(store, tmp_path):
     os.utime(orphan, (old, old))
     store.setup_for_execution(dg.build_init_resource_context())
     assert not orphan.exists() and young.exists()
+
+
+def test_starting_the_data_store_sweeps_temps_of_killed_downloads(tmp_path):
+    import os
+    import time
+
+    import dagster as dg
+
+    from numerai_assets.core.atomic import temp_name
+    from numerai_assets.resources.store import LocalDataStore
+
+    store = LocalDataStore(root=str(tmp_path / "data"))
+    final = store.dataset_path("v5.3", "train.parquet")
+    orphan, young = final.with_name(temp_name(final.name)), final.with_name(temp_name("live.parquet"))
+    orphan.parent.mkdir(parents=True)
+    orphan.write_bytes(b"PAR1")  # a download killed mid-body
+    young.touch()  # a download still running
+    old = time.time() - 2 * store.orphan_age_s
+    os.utime(orphan, (old, old))
+    store.setup_for_execution(dg.build_init_resource_context())
+    assert not orphan.exists() and young.exists()
