@@ -84,8 +84,12 @@ class UploadOutcomeUncertainError(NumeraiError):
 
 # numerapi's submission_ids selects id/filename/insertedAt; its get_submission_filenames shows that
 # Numerai's Submission also has round { number }, which reconciling per round needs.
+# The shape numerapi itself reads a model's submissions with rounds in (get_submission_filenames:
+# model.submissions.round.number), plus the id and insertedAt that submission_ids reads.
 SUBMISSIONS_QUERY = """
-query($modelId: String) { submissions(modelId: $modelId) { id filename insertedAt round { number } } }"""
+query($modelId: String) {
+  model(modelId: $modelId) { submissions { id filename insertedAt round { number } } }
+}"""
 
 
 @dataclass(frozen=True)
@@ -312,7 +316,7 @@ class NumeraiClient:
             raw = self._api.raw_query(SUBMISSIONS_QUERY, {"modelId": model_id}, authorization=True)
             return [{"id": str(s["id"]), "filename": s["filename"], "inserted_at": s["insertedAt"],
                      "round": int(s["round"]["number"]) if s.get("round") else None}
-                    for s in raw["data"]["submissions"] or []]
+                    for s in (raw["data"]["model"] or {}).get("submissions") or []]
 
         return self._call("list submissions by round", once)
 
