@@ -18,7 +18,7 @@ from dagster import (
 from numerai_assets.checks.data_contracts import (
     contract_check_results,
     contract_check_specs,
-    run_contract,
+    run_live_contract,
 )
 from numerai_assets.core.dataset import (
     DatasetFile,
@@ -135,7 +135,7 @@ def live_data(
         context, numerai, store, "live_benchmark_models.parquet", round_number
     )
     details = numerai.get_client(logger=context.log).round_details(round_number)
-    result = run_contract(live, "live", feature_sets, required_features=feature_sets.sets["all"])
+    result = run_live_contract(live, feature_sets)
     yield Output(
         LiveRoundData(round_number=round_number, live=live, benchmark_models=benchmarks),
         metadata={**live.metadata(), "benchmark_models_sha256": benchmarks.sha256, **details.metadata()},

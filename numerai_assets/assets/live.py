@@ -94,13 +94,22 @@ def _champion_model_paths(model_store: ModelStore, models: list[str], dataset_ve
 
 
 def _live_contract(live_data: LiveRoundData, feature_sets: FeatureSets) -> dict:
-    """The live file's contract, run again here so the verdict holds it in any run."""
-    from numerai_assets.checks.data_contracts import run_contract
-    from numerai_assets.core.verdict import live_contract_entry
+    """The contract of the live file as it is now: ``live_data``'s record when it judged these
+    very bytes (sha256 of the file, not of the handle), else the contract is run again here."""
+    import dataclasses
 
-    result = run_contract(live_data.live, "live", feature_sets, required_features=feature_sets.sets["all"])
-    return live_contract_entry(live_data.live.sha256, not result.failures,
-                               [f"{f.check}: {f.message}" for f in result.failures])
+    from numerai_assets.checks.data_contracts import run_live_contract
+    from numerai_assets.core.manifest import file_sha256
+    from numerai_assets.core.verdict import stored_live_contract
+
+    live = dataclasses.replace(live_data.live, sha256=file_sha256(live_data.live.path))
+    stored = stored_live_contract(live.path, live.sha256)
+    if stored is None:  # no record of these bytes (changed since live_data, or placed by hand)
+        run_live_contract(live, feature_sets)
+        stored = stored_live_contract(live.path, live.sha256)
+    if stored is None:
+        raise Failure(f"{live.path}: its contract record could not be written or read back")
+    return stored
 
 
 def _is_replay(context: AssetExecutionContext) -> bool:

@@ -79,6 +79,17 @@ def run_contract(
     )
 
 
+def run_live_contract(live: DatasetFile, sets: FeatureSets) -> ContractResult:
+    """The live file's contract; its result is recorded beside the file (keyed by its sha256) so
+    each slot's gate verdict reads it rather than checking the same file again."""
+    from numerai_assets.core.verdict import live_contract_entry, store_live_contract
+
+    result = run_contract(live, "live", sets, required_features=sets.sets["all"])
+    store_live_contract(live.path, live_contract_entry(
+        live.sha256, result.passed, [f"{f.check}: {f.message}" for f in result.failures]))
+    return result
+
+
 def build_contract_checks(asset_name: str, kind: str) -> AssetChecksDefinition:
     @multi_asset_check(
         name=f"{asset_name}_contract",

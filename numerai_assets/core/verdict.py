@@ -7,9 +7,12 @@ alone stop downstream steps only within the run that evaluated them.
 """
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
+from numerai_assets.core.atomic import write_bytes_atomic
 from numerai_assets.core.gates import GateResult
 
 VERDICT_SCHEMA = 1
@@ -23,6 +26,26 @@ def verdict_key(csv_key: str) -> str:
 
 def live_contract_entry(sha256: str, passed: bool, failures: Sequence[str]) -> dict[str, Any]:
     return {"sha256": sha256, "passed": bool(passed), "failures": list(failures)}
+
+
+def _live_contract_path(live_path: str | Path) -> Path:
+    return Path(f"{live_path}.contract.json")
+
+
+def store_live_contract(live_path: str | Path, entry: Mapping[str, Any]) -> None:
+    """``live_data`` records its contract result beside the live file, so every slot's verdict
+    reads it instead of profiling and validating the same file again on the round's hot path."""
+    write_bytes_atomic(_live_contract_path(live_path), json.dumps(dict(entry)).encode())
+
+
+def stored_live_contract(live_path: str | Path, sha256: str) -> dict[str, Any] | None:
+    """The recorded contract result of exactly this live file (same sha256), else None."""
+    try:
+        entry = json.loads(_live_contract_path(live_path).read_text())
+    except (OSError, ValueError):
+        return None
+    ok = isinstance(entry, dict) and entry.get("sha256") == sha256 and isinstance(entry.get("passed"), bool)
+    return entry if ok else None
 
 
 def build_verdict(

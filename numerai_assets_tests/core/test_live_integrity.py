@@ -90,3 +90,17 @@ def test_a_verdict_clears_only_the_file_it_judged_with_blocking_gates_and_contra
     other_round = {**good, "round": 6}
     assert "round 6" in check(other_round)
     assert "malformed" in check({"sha256": SHA})
+
+
+def test_a_stored_live_contract_is_read_back_only_for_the_same_file(tmp_path):
+    """live_data records the contract beside the live file; a slot reads it back only for the
+    exact file (sha256) it judged, so a replaced live file is checked again."""
+    from numerai_assets.core.verdict import store_live_contract, stored_live_contract
+
+    live = tmp_path / "live.parquet"
+    assert stored_live_contract(live, "ab" * 32) is None  # nothing recorded yet
+    store_live_contract(live, live_contract_entry("ab" * 32, False, ["unique_ids: 3 dup"]))
+    assert stored_live_contract(live, "ab" * 32) == live_contract_entry("ab" * 32, False, ["unique_ids: 3 dup"])
+    assert stored_live_contract(live, "cd" * 32) is None  # another file under the same name
+    (tmp_path / "live.parquet.contract.json").write_text("{")
+    assert stored_live_contract(live, "ab" * 32) is None  # unreadable: checked again
