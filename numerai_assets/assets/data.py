@@ -20,7 +20,7 @@ from numerai_assets.checks.data_contracts import (
     contract_check_specs,
     run_contract,
 )
-from numerai_assets.core.dataset import (
+from numerai_assets.core.data.dataset import (
     DatasetFile,
     FeatureSets,
     LiveRoundData,

@@ -36,10 +36,10 @@ from numerai_assets.core.artifacts import (
     SlotPredictionsRef,
     SubmissionOutcome,
 )
-from numerai_assets.core.dataset import DatasetFile, FeatureSets, LiveRoundData, read_by_id
-from numerai_assets.core.numerai_client import NumeraiUnavailableError, UploadRejectedError
-from numerai_assets.core.roster import Roster
-from numerai_assets.core.versions import benchmark_series
+from numerai_assets.core.data.dataset import DatasetFile, FeatureSets, LiveRoundData, read_by_id
+from numerai_assets.core.numerai.client import NumeraiUnavailableError, UploadRejectedError
+from numerai_assets.core.training.roster import Roster
+from numerai_assets.core.data.versions import benchmark_series
 from numerai_assets.partitions import rounds_partitions
 from numerai_assets.resources.model_store import ModelStore
 from numerai_assets.resources.numerai import NumeraiResource
@@ -58,7 +58,7 @@ TRANSIENT_ERRORS = (NumeraiUnavailableError, UploadRejectedError, ConnectionErro
 @asset(group_name="data", kinds={"numpy"})
 def train_feature_distribution(train_data: DatasetFile, feature_sets: FeatureSets) -> Output[FeatureDistribution]:
     """Value counts of every feature over the train file: the reference for live drift (PSI)."""
-    from numerai_assets.core.gates import feature_value_counts
+    from numerai_assets.core.live.gates import feature_value_counts
 
     names = feature_sets.sets["all"]
     counts = feature_value_counts(train_data.path, names)
@@ -75,8 +75,8 @@ class LivePredictionConfig(Config):
 
 def _champion_model_paths(model_store: ModelStore, models: list[str], dataset_version: str,
                           ) -> tuple[dict, dict]:
-    """Each model's verified champion seed files (see ``core.live.verify_champion``)."""
-    from numerai_assets.core.live import ChampionError, verify_champion
+    """Each model's verified champion seed files (see ``core.live.predict.verify_champion``)."""
+    from numerai_assets.core.live.predict import ChampionError, verify_champion
 
     paths, shas = {}, {}
     for model in models:
@@ -96,7 +96,7 @@ def _champion_model_paths(model_store: ModelStore, models: list[str], dataset_ve
 def _live_contract(live_data: LiveRoundData, feature_sets: FeatureSets) -> dict:
     """The live file's contract, run again here so the verdict holds it in any run."""
     from numerai_assets.checks.data_contracts import run_contract
-    from numerai_assets.core.verdict import live_contract_entry
+    from numerai_assets.core.live.verdict import live_contract_entry
 
     result = run_contract(live_data.live, "live", feature_sets, required_features=feature_sets.sets["all"])
     return live_contract_entry(live_data.live.sha256, not result.failures,
@@ -110,7 +110,7 @@ def _is_replay(context: AssetExecutionContext) -> bool:
 
 def _cleared_csv(model_store: ModelStore, predictions: SlotPredictionsRef) -> Path:
     """The CSV to upload, only if its own gate verdict clears it; else a final Failure."""
-    from numerai_assets.core.verdict import refusal, verdict_key
+    from numerai_assets.core.live.verdict import refusal, verdict_key
 
     key = verdict_key(predictions.csv_key)
     try:
@@ -153,9 +153,9 @@ def _slot_assets(slot: str, models: list[str]) -> list[AssetsDefinition]:
         model_store: ModelStore,
         gate_policy: GatePolicy,
     ) -> Iterator[Output[SlotPredictionsRef] | AssetCheckResult]:
-        from numerai_assets.core.gates import evaluate_submission
-        from numerai_assets.core.live import predict_slot, submission_frame, write_submission_csv
-        from numerai_assets.core.verdict import build_verdict, pending_verdict, verdict_key
+        from numerai_assets.core.live.gates import evaluate_submission
+        from numerai_assets.core.live.predict import predict_slot, submission_frame, write_submission_csv
+        from numerai_assets.core.live.verdict import build_verdict, pending_verdict, verdict_key
 
         paths, shas = _champion_model_paths(model_store, models, live_data.live.version)
         slot_preds = predict_slot(
@@ -210,7 +210,7 @@ def _slot_assets(slot: str, models: list[str]) -> list[AssetsDefinition]:
         model_store: ModelStore,
         submissions: SubmissionsResource,
     ) -> Output[SubmissionOutcome]:
-        from numerai_assets.core.submitting import submit_slot
+        from numerai_assets.core.live.submitting import submit_slot
 
         csv_path = _cleared_csv(model_store, predictions)
         try:

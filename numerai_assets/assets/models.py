@@ -1,8 +1,8 @@
 """Trained seed models and their validation predictions (model x seed partitions, group "models").
 
-Training streams int8 batches from the train file (core.training); the model file and its
+Training streams int8 batches from the train file (core.training.train); the model file and its
 manifest go to the model store under a content-addressed key, and the asset value is a small
-:class:`ModelRef`. Validation predictions go through ``core.training.predict``, the same path the
+:class:`ModelRef`. Validation predictions go through ``core.training.train.predict``, the same path the
 live round uses.
 """
 
@@ -18,8 +18,8 @@ from dagster import (
 from pydantic import Field
 
 from numerai_assets.core.artifacts import ModelRef, PredictionsRef
-from numerai_assets.core.dataset import DatasetFile, FeatureSets, read_by_id
-from numerai_assets.core.roster import ModelSpec, Roster
+from numerai_assets.core.data.dataset import DatasetFile, FeatureSets, read_by_id
+from numerai_assets.core.training.roster import ModelSpec, Roster
 from numerai_assets.partitions import ModelSeed, parse_model_seed
 from numerai_assets.resources.model_store import ModelStore
 
@@ -52,7 +52,7 @@ def build_model_assets(roster: Roster, pdef: MultiPartitionsDefinition) -> list[
         model_store: ModelStore,
     ) -> Output[ModelRef]:
         """One seed of one roster model, trained on the full train file with bounded memory."""
-        from numerai_assets.core.training import train_model
+        from numerai_assets.core.training.train import train_model
 
         spec, ms = seed_spec(roster, pdef, context.partition_key)
         features = spec.features(feature_sets)
@@ -86,8 +86,8 @@ def build_model_assets(roster: Roster, pdef: MultiPartitionsDefinition) -> list[
         model_store: ModelStore,
     ) -> Output[PredictionsRef]:
         """The seed's predictions on every validation row, through the live predict path."""
-        from numerai_assets.core.evaluation import write_predictions  # numerai-tools: scipy, sklearn
-        from numerai_assets.core.training import load_model, predict
+        from numerai_assets.core.evaluation.evaluate import write_predictions  # numerai-tools: scipy, sklearn
+        from numerai_assets.core.training.train import load_model, predict
 
         model_path = model_store.local_path(trained_model.model_key)
         model_store.local_path(trained_model.manifest_key)  # the manifest sits beside the model
