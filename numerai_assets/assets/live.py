@@ -36,7 +36,7 @@ from numerai_assets.core.artifacts import (
     SlotPredictionsRef,
     SubmissionOutcome,
 )
-from numerai_assets.core.data.dataset import DatasetFile, FeatureSets, LiveRoundData, read_by_id
+from numerai_assets.core.data.dataset import FeatureSets, LiveRoundData, read_by_id
 from numerai_assets.core.numerai.client import NumeraiUnavailableError, UploadRejectedError
 from numerai_assets.core.training.roster import Roster
 from numerai_assets.core.data.versions import benchmark_series
@@ -53,19 +53,6 @@ REPLAY_TAG = "numerai/replay"  # "true" on a run that replays a past round on pu
 SUBMISSION_RETRY = RetryPolicy(max_retries=3, delay=10, backoff=Backoff.EXPONENTIAL)
 TRANSIENT_ERRORS = (NumeraiUnavailableError, UploadRejectedError, ConnectionError, TimeoutError,
                     sqlite3.OperationalError)
-
-
-@asset(group_name="data", kinds={"numpy"})
-def train_feature_distribution(train_data: DatasetFile, feature_sets: FeatureSets) -> Output[FeatureDistribution]:
-    """Value counts of every feature over the train file: the reference for live drift (PSI)."""
-    from numerai_assets.core.live.gates import feature_value_counts
-
-    names = feature_sets.sets["all"]
-    counts = feature_value_counts(train_data.path, names)
-    return Output(
-        FeatureDistribution(tuple(names), tuple(map(tuple, counts.tolist())), train_data.sha256),
-        metadata={"features": len(names), "rows": int(counts[0].sum()) if len(names) else 0},
-    )
 
 
 class LivePredictionConfig(Config):
