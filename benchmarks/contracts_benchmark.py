@@ -3,7 +3,7 @@
 naive: ``pd.read_parquet`` of the file + one great-expectations expectation per column on the
        DataFrame (in_set 0..4 + not_null per feature, between [0, 1] per target, unique id, era
        regex, data_type in set, not_null on keys), suite built with the fast constructor.
-ours:  ``numerai_assets.core.contracts.check_dataset``: one streaming pyarrow pass computing exact
+ours:  ``numerai_assets.core.data.contracts.check_dataset``: one streaming pyarrow pass computing exact
        per-column statistics + a constant-size suite over those statistics.
 
 Loading 2.75 M x 2,748 features into pandas needs ~2x 7.6 GB and ~5,500 expectations, so on big
@@ -38,7 +38,7 @@ KINDS = {"train": "train", "validation": "validation", "live": "live"}
 
 
 def _peak_rss_mb() -> float:
-    from numerai_assets.core.training import peak_rss_bytes
+    from numerai_assets.core.training.train import peak_rss_bytes
 
     peak = peak_rss_bytes()
     return float("nan") if peak is None else peak / 2**20
@@ -64,7 +64,7 @@ def _import_gx():
 def child_ours(args: argparse.Namespace) -> dict:
     start = time.perf_counter()
     _, _, t_import = _import_gx()  # paid by both methods; reported separately
-    from numerai_assets.core.contracts import check_dataset
+    from numerai_assets.core.data.contracts import check_dataset
 
     spec = json.loads(Path(args.spec).read_text())
     result = check_dataset(args.path, args.kind, features=spec["features"], targets=spec["targets"],

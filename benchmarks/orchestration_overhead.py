@@ -1,6 +1,6 @@
 """Orchestrated training vs a bare script: the same (model, seed), each in a fresh process.
 
-bare:         python imports core.training and calls train_model on the train file.
+bare:         python imports core.training.train and calls train_model on the train file.
 orchestrated: python materializes the one `trained_model` partition through Dagster (instance in
               DAGSTER_HOME, resources, IO manager, model store, metadata).
 Both are timed as whole processes (interpreter start + imports + work), and inside: the set-up
@@ -22,9 +22,9 @@ import time
 BARE = """
 import json, sys, time, tempfile
 t0 = time.perf_counter()
-from numerai_assets.core.dataset import FeatureSets
-from numerai_assets.core.roster import load_roster
-from numerai_assets.core.training import train_model
+from numerai_assets.core.data.dataset import FeatureSets
+from numerai_assets.core.training.roster import load_roster
+from numerai_assets.core.training.train import train_model
 from numerai_assets.settings import Settings
 s = Settings.from_env()
 spec = load_roster(s.roster_path).get(sys.argv[1])

@@ -20,7 +20,7 @@ from datetime import datetime
 from pathlib import Path
 
 from numerai_assets.core.artifacts import ChampionRecord
-from numerai_assets.core.roster import load_roster
+from numerai_assets.core.training.roster import load_roster
 from numerai_assets.dev_server import DagsterDev
 from numerai_assets.settings import Settings
 from numerai_assets.tournament.server import TournamentServer

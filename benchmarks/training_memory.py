@@ -1,7 +1,7 @@
 """Training memory, naive vs ours, side by side: peak RSS and time, each run in its own process.
 
 naive: ``pd.read_parquet`` -> ``lgb.Dataset(frame)`` / ``xgb.DMatrix(frame.to_numpy())`` -> train.
-ours:  ``numerai_assets.core.training.train_model`` (int8 batches -> ``lgb.Sequence`` /
+ours:  ``numerai_assets.core.training.train.train_model`` (int8 batches -> ``lgb.Sequence`` /
        ``QuantileDMatrix(DataIter)``), the code path the platform runs.
 Both get the same rows and exactly the same engine parameters (``engine_params``: the roster model of
 that engine, ``--rounds`` trees, seed 0), so their predictions on a fixed sample of validation rows
@@ -26,7 +26,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from numerai_assets.core.dataset import DEFAULT_VERSION
+from numerai_assets.core.data.dataset import DEFAULT_VERSION
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -38,7 +38,7 @@ GB = 1e9
 def _spec(args: argparse.Namespace):
     from dataclasses import replace
 
-    from numerai_assets.core.roster import load_roster
+    from numerai_assets.core.training.roster import load_roster
 
     return replace(load_roster().get(ENGINES[args.engine]), feature_set=args.features,
                    num_boost_round=args.rounds, era_step=1)
@@ -48,7 +48,7 @@ def _spec(args: argparse.Namespace):
 def child(args: argparse.Namespace) -> dict:
     import numpy as np
 
-    from numerai_assets.core.training import engine_params, peak_rss_bytes, predict, train_model
+    from numerai_assets.core.training.train import engine_params, peak_rss_bytes, predict, train_model
 
     spec, features = _spec(args), json.loads(Path(args.features_file).read_text())
     params = engine_params(spec, 0, args.threads)
@@ -103,7 +103,7 @@ def _prepare(args: argparse.Namespace, work: Path) -> tuple[str, str, list[str],
     import pyarrow.compute as pc
     import pyarrow.parquet as pq
 
-    from numerai_assets.core.dataset import FeatureSets
+    from numerai_assets.core.data.dataset import FeatureSets
 
     base = Path(args.root) / args.version
     features = FeatureSets.from_json_file(base / "features.json").resolve(args.features)

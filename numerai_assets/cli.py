@@ -49,7 +49,7 @@ def local_tournament(settings: Settings, scale: str) -> Iterator[AdminClient]:
     from numerai_assets.tournament.server import TournamentServer
 
     started = time.monotonic()
-    # the version the platform asks for (NUMERAI_ASSETS_DATASET_VERSION, default core.dataset's)
+    # the version the platform asks for (NUMERAI_ASSETS_DATASET_VERSION, default core.data.dataset's)
     generate_tournament(settings.tournament_dir, scale=scale, seed=0, version=settings.dataset_version)
     print(f"tournament data ready in {time.monotonic() - started:.1f} s: {settings.tournament_dir}")
     url = urlparse(settings.api_url)
@@ -80,7 +80,7 @@ def run_numerai(settings: Settings, min_sharpe: float | None = None) -> int:
     """
     from dagster import DagsterInstance
 
-    from numerai_assets.core.numerai_client import NumeraiClient, NumeraiError
+    from numerai_assets.core.numerai.client import NumeraiClient, NumeraiError
     from numerai_assets.settings import ENV_PUBLIC_ID, ENV_SECRET_KEY
 
     unset = [name for name in (ENV_PUBLIC_ID, ENV_SECRET_KEY) if not os.environ.get(name)]
@@ -104,7 +104,7 @@ def run_numerai(settings: Settings, min_sharpe: float | None = None) -> int:
 
 def _definitions(settings: Settings, min_sharpe: float | None):
     """(roster, Definitions) for a headless run; ``min_sharpe`` overrides the promotion floor."""
-    from numerai_assets.core.roster import load_roster
+    from numerai_assets.core.training.roster import load_roster
     from numerai_assets.definitions import build_definitions
     from numerai_assets.resources.policy import EvaluationPolicy
 

@@ -14,13 +14,18 @@ from dagster import (
     multiprocess_executor,
 )
 
-from numerai_assets.assets.data import dataset_assets, feature_sets, live_data
+from numerai_assets.assets.data import (
+    dataset_assets,
+    feature_sets,
+    live_data,
+    train_feature_distribution,
+)
 from numerai_assets.assets.evaluation import benchmark_alignment, build_evaluation_assets
-from numerai_assets.assets.live import build_slot_assets, train_feature_distribution
-from numerai_assets.assets.models import build_model_assets
+from numerai_assets.assets.live import build_slot_assets
+from numerai_assets.assets.training import build_model_assets
 from numerai_assets.checks.data_contracts import dataset_contract_checks
-from numerai_assets.core.dataset import FeatureSets
-from numerai_assets.core.roster import Roster, load_roster
+from numerai_assets.core.data.dataset import FeatureSets
+from numerai_assets.core.training.roster import Roster, load_roster
 from numerai_assets.partitions import model_partitions, model_seed_partitions, rounds_partitions
 from numerai_assets.resources.model_store import LocalModelStore
 from numerai_assets.resources.numerai import NumeraiResource

@@ -11,7 +11,7 @@ from dagster import (
     StaticPartitionsDefinition,
 )
 
-from numerai_assets.core.roster import Roster
+from numerai_assets.core.training.roster import Roster
 
 # One partition per tournament round, added by the round-open sensor (or the main job).
 rounds_partitions = DynamicPartitionsDefinition(name="rounds")

@@ -24,8 +24,8 @@ from dagster import (
     sensor,
 )
 
-from numerai_assets.core.numerai_client import NumeraiError
-from numerai_assets.core.rounds import FollowUp, decide, follow_up
+from numerai_assets.core.numerai.client import NumeraiError
+from numerai_assets.core.live.rounds import FollowUp, decide, follow_up
 from numerai_assets.partitions import rounds_partitions
 from numerai_assets.resources.numerai import NumeraiResource
 from numerai_assets.resources.submissions import SubmissionsResource

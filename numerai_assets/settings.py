@@ -11,9 +11,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from numerai_assets.core.dataset import DEFAULT_VERSION
-from numerai_assets.core.rounds import LATE_POLICIES
-from numerai_assets.core.tracking import MODES as TRACKING_MODES
+from numerai_assets.core.data.dataset import DEFAULT_VERSION
+from numerai_assets.core.live.rounds import LATE_POLICIES
+from numerai_assets.core.evaluation.tracking import MODES as TRACKING_MODES
 
 MODES = ("local", "numerai")
 TRUE_WORDS, FALSE_WORDS = ("1", "true", "yes", "on"), ("0", "false", "no", "off")

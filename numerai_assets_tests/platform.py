@@ -4,8 +4,8 @@ import json
 from pathlib import Path
 
 from numerai_assets.core.artifacts import ChampionRecord
-from numerai_assets.core.dataset import FeatureSets
-from numerai_assets.core.roster import Roster
+from numerai_assets.core.data.dataset import FeatureSets
+from numerai_assets.core.training.roster import Roster
 from numerai_assets.resources.model_store import ModelStore
 from numerai_assets.resources.policy import EvaluationPolicy
 
@@ -26,7 +26,7 @@ def install_broken_champion(roster: Roster, model: str, store: ModelStore, store
 
     Returns the original champion record (JSON text) so the caller can put it back.
     """
-    from numerai_assets.core.training import train_model
+    from numerai_assets.core.training.train import train_model
 
     spec = roster.get(model)
     features = FeatureSets.from_json_file(train_path.with_name("features.json")).sets["all"][:8]

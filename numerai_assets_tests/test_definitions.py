@@ -6,9 +6,9 @@ import sys
 from collections import defaultdict
 
 from numerai_assets.checks.data_contracts import CONTRACT_KINDS
-from numerai_assets.core.contracts import checks_for_kind
-from numerai_assets.core.gates import GATE_NAMES
-from numerai_assets.core.roster import load_roster
+from numerai_assets.core.data.contracts import checks_for_kind
+from numerai_assets.core.live.gates import GATE_NAMES
+from numerai_assets.core.training.roster import load_roster
 from numerai_assets.definitions import defs
 
 ASSETS = {

@@ -4,7 +4,7 @@ statuses they would end in (no daemon runs in these tests)."""
 import dagster as dg
 import pytest
 
-from numerai_assets.core.ledger import SubmissionLedger
+from numerai_assets.core.live.ledger import SubmissionLedger
 from numerai_assets.definitions import build_definitions
 from numerai_assets.settings import Settings
 from numerai_assets.tournament.info import load_tournament_info

@@ -1,4 +1,5 @@
-"""Dataset assets (group "data"): each Numerai file of the configured version, downloaded once.
+"""Dataset assets (group "data"): each Numerai file of the configured version, downloaded once,
+plus what is derived from them alone (feature sets, the train file's feature distribution).
 
 Assets return small :class:`DatasetFile` handles (path, sha256, shape); the files stay in the
 data store and downstream steps read them in row batches.
@@ -20,7 +21,8 @@ from numerai_assets.checks.data_contracts import (
     contract_check_specs,
     run_live_contract,
 )
-from numerai_assets.core.dataset import (
+from numerai_assets.core.artifacts import FeatureDistribution
+from numerai_assets.core.data.dataset import (
     DatasetFile,
     FeatureSets,
     LiveRoundData,
@@ -109,6 +111,19 @@ def feature_sets(features_metadata: DatasetFile) -> Output[FeatureSets]:
             "targets": len(sets.targets),
             "version": features_metadata.version,
         },
+    )
+
+
+@asset(group_name=GROUP, kinds={"numpy"})
+def train_feature_distribution(train_data: DatasetFile, feature_sets: FeatureSets) -> Output[FeatureDistribution]:
+    """Value counts of every feature over the train file: the reference for live drift (PSI)."""
+    from numerai_assets.core.live.gates import feature_value_counts
+
+    names = feature_sets.sets["all"]
+    counts = feature_value_counts(train_data.path, names)
+    return Output(
+        FeatureDistribution(tuple(names), tuple(map(tuple, counts.tolist())), train_data.sha256),
+        metadata={"features": len(names), "rows": int(counts[0].sum()) if len(names) else 0},
     )
 
 

@@ -27,8 +27,8 @@ from dagster import (
 )
 
 from numerai_assets.core.artifacts import ChampionRecord, EvaluationRef, ModelRef, PredictionsRef
-from numerai_assets.core.dataset import DatasetFile, FeatureSets, read_by_id, write_by_id
-from numerai_assets.core.roster import Roster
+from numerai_assets.core.data.dataset import DatasetFile, FeatureSets, read_by_id, write_by_id
+from numerai_assets.core.training.roster import Roster
 from numerai_assets.partitions import MODEL_DIM
 from numerai_assets.resources.model_store import ModelStore
 from numerai_assets.resources.numerai import NumeraiResource
@@ -51,8 +51,8 @@ def benchmark_alignment(
     policy: EvaluationPolicy,
 ) -> Iterator[Output[PredictionsRef] | AssetCheckResult]:
     """Numerai's benchmark predictions aligned to our scored validation ids and eras."""
-    from numerai_assets.core.evaluation import align_benchmarks, benchmark_coverage
-    from numerai_assets.core.versions import main_benchmark_column
+    from numerai_assets.core.evaluation.evaluate import align_benchmarks, benchmark_coverage
+    from numerai_assets.core.data.versions import main_benchmark_column
 
     aligned, coverage = align_benchmarks(validation_data.path, validation_benchmark_models.path)
     key = f"alignment/validation_benchmarks_{validation_benchmark_models.sha256[:16]}.parquet"
@@ -122,10 +122,12 @@ def build_evaluation_assets(
         tracking: WandbTrackingResource,
     ) -> Iterator[Output[EvaluationRef] | AssetCheckResult]:
         """The candidate: seeds ranked per era and averaged, scored like Numerai scores."""
-        from numerai_assets.core import charts, evaluation, scoring
-        from numerai_assets.core.cv import scoring_embargo_for_target
-        from numerai_assets.core.promotion import decide_promotion
-        from numerai_assets.core.versions import main_benchmark_column
+        from numerai_assets.core.evaluation import charts
+        from numerai_assets.core.evaluation import evaluate as evaluation
+        from numerai_assets.core.evaluation import scoring
+        from numerai_assets.core.training.cv import scoring_embargo_for_target
+        from numerai_assets.core.evaluation.promotion import decide_promotion
+        from numerai_assets.core.data.versions import main_benchmark_column
 
         spec = roster.get(context.partition_key)
         seeds: dict[int, PredictionsRef] = {p.seed: p for p in _per_partition(validation_predictions)}

@@ -36,10 +36,10 @@ from numerai_assets.core.artifacts import (
     SlotPredictionsRef,
     SubmissionOutcome,
 )
-from numerai_assets.core.dataset import DatasetFile, FeatureSets, LiveRoundData, read_by_id
-from numerai_assets.core.numerai_client import NumeraiUnavailableError, UploadRejectedError
-from numerai_assets.core.roster import Roster
-from numerai_assets.core.versions import benchmark_series
+from numerai_assets.core.data.dataset import FeatureSets, LiveRoundData, read_by_id
+from numerai_assets.core.numerai.client import NumeraiUnavailableError, UploadRejectedError
+from numerai_assets.core.training.roster import Roster
+from numerai_assets.core.data.versions import benchmark_series
 from numerai_assets.partitions import rounds_partitions
 from numerai_assets.resources.model_store import ModelStore
 from numerai_assets.resources.numerai import NumeraiResource
@@ -55,19 +55,6 @@ TRANSIENT_ERRORS = (NumeraiUnavailableError, UploadRejectedError, ConnectionErro
                     sqlite3.OperationalError)
 
 
-@asset(group_name="data", kinds={"numpy"})
-def train_feature_distribution(train_data: DatasetFile, feature_sets: FeatureSets) -> Output[FeatureDistribution]:
-    """Value counts of every feature over the train file: the reference for live drift (PSI)."""
-    from numerai_assets.core.gates import feature_value_counts
-
-    names = feature_sets.sets["all"]
-    counts = feature_value_counts(train_data.path, names)
-    return Output(
-        FeatureDistribution(tuple(names), tuple(map(tuple, counts.tolist())), train_data.sha256),
-        metadata={"features": len(names), "rows": int(counts[0].sum()) if len(names) else 0},
-    )
-
-
 class LivePredictionConfig(Config):
     neutralize_proportion: float = Field(default=0.0, description="0 = off; 1 = fully neutral")
     neutralize_feature_set: str = Field(default="small", description="features to neutralize against")
@@ -75,8 +62,8 @@ class LivePredictionConfig(Config):
 
 def _champion_model_paths(model_store: ModelStore, models: list[str], dataset_version: str,
                           ) -> tuple[dict, dict]:
-    """Each model's verified champion seed files (see ``core.live.verify_champion``)."""
-    from numerai_assets.core.live import ChampionError, verify_champion
+    """Each model's verified champion seed files (see ``core.live.predict.verify_champion``)."""
+    from numerai_assets.core.live.predict import ChampionError, verify_champion
 
     paths, shas = {}, {}
     for model in models:
@@ -99,8 +86,8 @@ def _live_contract(live_data: LiveRoundData, feature_sets: FeatureSets) -> dict:
     import dataclasses
 
     from numerai_assets.checks.data_contracts import run_live_contract
-    from numerai_assets.core.manifest import file_sha256
-    from numerai_assets.core.verdict import stored_live_contract
+    from numerai_assets.core.training.manifest import file_sha256
+    from numerai_assets.core.live.verdict import stored_live_contract
 
     live = dataclasses.replace(live_data.live, sha256=file_sha256(live_data.live.path))
     stored = stored_live_contract(live.path, live.sha256)
@@ -119,7 +106,7 @@ def _is_replay(context: AssetExecutionContext) -> bool:
 
 def _cleared_csv(model_store: ModelStore, predictions: SlotPredictionsRef) -> Path:
     """The CSV to upload, only if its own gate verdict clears it; else a final Failure."""
-    from numerai_assets.core.verdict import refusal, verdict_key
+    from numerai_assets.core.live.verdict import refusal, verdict_key
 
     key = verdict_key(predictions.csv_key)
     try:
@@ -162,9 +149,9 @@ def _slot_assets(slot: str, models: list[str]) -> list[AssetsDefinition]:
         model_store: ModelStore,
         gate_policy: GatePolicy,
     ) -> Iterator[Output[SlotPredictionsRef] | AssetCheckResult]:
-        from numerai_assets.core.gates import evaluate_submission
-        from numerai_assets.core.live import predict_slot, submission_frame, write_submission_csv
-        from numerai_assets.core.verdict import build_verdict, pending_verdict, verdict_key
+        from numerai_assets.core.live.gates import evaluate_submission
+        from numerai_assets.core.live.predict import predict_slot, submission_frame, write_submission_csv
+        from numerai_assets.core.live.verdict import build_verdict, pending_verdict, verdict_key
 
         paths, shas = _champion_model_paths(model_store, models, live_data.live.version)
         slot_preds = predict_slot(
@@ -219,7 +206,7 @@ def _slot_assets(slot: str, models: list[str]) -> list[AssetsDefinition]:
         model_store: ModelStore,
         submissions: SubmissionsResource,
     ) -> Output[SubmissionOutcome]:
-        from numerai_assets.core.submitting import submit_slot
+        from numerai_assets.core.live.submitting import submit_slot
 
         csv_path = _cleared_csv(model_store, predictions)
         try:

@@ -1,4 +1,4 @@
-"""Data-contract asset checks: the named contracts of core.contracts, one Dagster check each.
+"""Data-contract asset checks: the named contracts of core.data.contracts, one Dagster check each.
 
 One streaming profile of the file serves every named check of a dataset (the profile is the
 expensive part), so each dataset gets one ``multi_asset_check`` emitting a result per contract.
@@ -19,8 +19,8 @@ from dagster import (
     multi_asset_check,
 )
 
-from numerai_assets.core.contracts import ContractResult, check_dataset, checks_for_kind
-from numerai_assets.core.dataset import MAIN_TARGET, DatasetFile, FeatureSets
+from numerai_assets.core.data.contracts import ContractResult, check_dataset, checks_for_kind
+from numerai_assets.core.data.dataset import MAIN_TARGET, DatasetFile, FeatureSets
 
 # dataset asset -> contract kind
 CONTRACT_KINDS: dict[str, str] = {
@@ -82,7 +82,7 @@ def run_contract(
 def run_live_contract(live: DatasetFile, sets: FeatureSets) -> ContractResult:
     """The live file's contract; its result is recorded beside the file (keyed by its sha256) so
     each slot's gate verdict reads it rather than checking the same file again."""
-    from numerai_assets.core.verdict import live_contract_entry, store_live_contract
+    from numerai_assets.core.live.verdict import live_contract_entry, store_live_contract
 
     result = run_contract(live, "live", sets, required_features=sets.sets["all"])
     store_live_contract(live.path, live_contract_entry(

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Iterator
 
 from dagster import AssetCheckResult, AssetCheckSeverity, AssetCheckSpec, AssetKey
 
-from numerai_assets.core.gates import GATE_NAMES, NON_BLOCKING, GateResult
+from numerai_assets.core.live.gates import GATE_NAMES, NON_BLOCKING, GateResult
 
 
 def gate_check_specs(asset_key: AssetKey) -> list[AssetCheckSpec]:

@@ -8,8 +8,8 @@ from typing import Optional
 from dagster import ConfigurableResource
 from pydantic import Field
 
-from numerai_assets.core.dataset import DEFAULT_VERSION
-from numerai_assets.core.numerai_client import NumeraiClient, RetryPolicy
+from numerai_assets.core.data.dataset import DEFAULT_VERSION
+from numerai_assets.core.numerai.client import NumeraiClient, RetryPolicy
 from numerai_assets.settings import ENV_PUBLIC_ID, ENV_SECRET_KEY, MODES
 
 # The local tournament accepts any token; these only make numerapi send an Authorization header.
@@ -17,7 +17,7 @@ LOCAL_CREDENTIALS = ("local-public-id", "local-secret-key")
 
 
 class NumeraiResource(ConfigurableResource):
-    """numerapi with timeouts, bounded retries and verified transfers (see core.numerai_client).
+    """numerapi with timeouts, bounded retries and verified transfers (see core.numerai.client).
 
     In ``numerai`` mode the credentials come from ``EnvVar("NUMERAI_PUBLIC_ID")`` /
     ``EnvVar("NUMERAI_SECRET_KEY")``; they are excluded from repr and scrubbed from every message.

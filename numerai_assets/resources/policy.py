@@ -30,7 +30,7 @@ class EvaluationPolicy(ConfigurableResource):
 
 
 class GatePolicy(ConfigurableResource):
-    """Thresholds of the submission gates (see core.gates)."""
+    """Thresholds of the submission gates (see core.live.gates)."""
 
     std_floor: float = Field(default=0.01, description="minimum std of a slot's predictions")
     exposure_ceiling: float = Field(
@@ -42,7 +42,7 @@ class GatePolicy(ConfigurableResource):
         default=None, description="live benchmark to compare with; None: the version's *_lgbm_ender20")
 
     def thresholds(self):
-        from numerai_assets.core.gates import GateThresholds
+        from numerai_assets.core.live.gates import GateThresholds
 
         return GateThresholds(self.std_floor, self.exposure_ceiling, self.benchmark_corr_floor,
                               self.psi_threshold)

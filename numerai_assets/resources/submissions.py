@@ -2,8 +2,8 @@
 from dagster import ConfigurableResource
 from pydantic import Field
 
-from numerai_assets.core.ledger import DEFAULT_LEASE_S, SubmissionLedger
-from numerai_assets.core.submitting import SubmitTiming
+from numerai_assets.core.live.ledger import DEFAULT_LEASE_S, SubmissionLedger
+from numerai_assets.core.live.submitting import SubmitTiming
 
 
 class SubmissionsResource(ConfigurableResource):

@@ -1,10 +1,10 @@
-"""W&B tracking as a resource (see core.tracking for why it is called directly)."""
+"""W&B tracking as a resource (see core.evaluation.tracking for why it is called directly)."""
 from typing import Optional
 
 from dagster import ConfigurableResource
 from pydantic import Field
 
-from numerai_assets.core.tracking import Tracker
+from numerai_assets.core.evaluation.tracking import Tracker
 
 
 class WandbTrackingResource(ConfigurableResource):

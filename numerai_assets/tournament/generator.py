@@ -197,7 +197,7 @@ def _check_seed(seed: int) -> None:
 
 
 def _sharpe(values: list[float]) -> float:
-    """mean / std with ddof=0: the platform's one Sharpe convention (core.scoring_fast.sharpe,
+    """mean / std with ddof=0: the platform's one Sharpe convention (core.evaluation.scoring_fast.sharpe,
     numerai-tools), so oracle figures and evaluations compare like with like (a test pins it)."""
     std = float(np.std(values, ddof=0)) if len(values) > 1 else 0.0
     return float(np.mean(values)) / std if std > 0 else math.nan

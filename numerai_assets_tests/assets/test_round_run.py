@@ -10,12 +10,12 @@ import dagster as dg
 import pandas as pd
 import pytest
 
-from numerai_assets.core import postprocess
+from numerai_assets.core.evaluation import postprocess
 from numerai_assets.core.artifacts import ChampionRecord
-from numerai_assets.core.dataset import read_by_id
-from numerai_assets.core.evaluation import read_predictions
-from numerai_assets.core.ledger import SubmissionLedger
-from numerai_assets.core.live import predict_slot
+from numerai_assets.core.data.dataset import read_by_id
+from numerai_assets.core.evaluation.evaluate import read_predictions
+from numerai_assets.core.live.ledger import SubmissionLedger
+from numerai_assets.core.live.predict import predict_slot
 from numerai_assets_tests.platform import install_broken_champion
 
 
@@ -104,7 +104,7 @@ def test_a_failing_gate_stops_only_its_slot(platform, open_round, tmp_path):
 
 def test_a_round_closed_before_upload_is_a_missed_round_not_a_green_dry_run(platform, open_round):
     """The round closed before the upload: each slot's submission step fails naming slot and round
-    (an explicit replay, replay=True in core.submitting, is the only way to a non-red result)."""
+    (an explicit replay, replay=True in core.live.submitting, is the only way to a non-red result)."""
     platform.server.close_round()
     result = platform.run_round(open_round)
     assert not result.success
@@ -280,7 +280,7 @@ ROUND_RUN_CHILD = """
 import json, sys
 from pathlib import Path
 import dagster as dg
-from numerai_assets.core.roster import load_roster
+from numerai_assets.core.training.roster import load_roster
 from numerai_assets.definitions import build_definitions
 from numerai_assets.settings import Settings
 from numerai_assets_tests.platform import LENIENT

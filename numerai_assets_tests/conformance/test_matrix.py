@@ -16,7 +16,7 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from numerai_assets.core.roster import load_roster
+from numerai_assets.core.training.roster import load_roster
 from numerai_assets.definitions import build_definitions
 from numerai_assets.partitions import model_seed_keys
 from numerai_assets.settings import Settings

@@ -12,7 +12,7 @@ import dagster as dg
 import pytest
 from dagster_graphql import DagsterGraphQLClient
 
-from numerai_assets.core.roster import load_roster
+from numerai_assets.core.training.roster import load_roster
 from numerai_assets.definitions import build_definitions
 from numerai_assets.dev_server import DagsterDev
 from numerai_assets.partitions import model_seed_keys

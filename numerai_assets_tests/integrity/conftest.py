@@ -14,8 +14,8 @@ from typing import Any, Callable
 
 import pytest
 
-from numerai_assets.core.ledger import SubmissionLedger
-from numerai_assets.core.numerai_client import NumeraiClient, RetryPolicy
+from numerai_assets.core.live.ledger import SubmissionLedger
+from numerai_assets.core.numerai.client import NumeraiClient, RetryPolicy
 from numerai_assets.tournament.server import TournamentServer
 from numerai_assets_tests.integrity.runner import CREDENTIALS
 from numerai_assets_tests.tournament.helpers import predictions, sha256

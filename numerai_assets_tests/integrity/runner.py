@@ -10,9 +10,9 @@ import json
 import sys
 from pathlib import Path
 
-from numerai_assets.core.ledger import SubmissionLedger
-from numerai_assets.core.numerai_client import NumeraiClient, RetryPolicy
-from numerai_assets.core.submitting import SubmitTiming, submit_slot
+from numerai_assets.core.live.ledger import SubmissionLedger
+from numerai_assets.core.numerai.client import NumeraiClient, RetryPolicy
+from numerai_assets.core.live.submitting import SubmitTiming, submit_slot
 
 CREDENTIALS = ("INTEGRITY-PUB", "INTEGRITY-SECRET")
 

@@ -5,7 +5,7 @@ import threading
 import pytest
 import requests
 
-from numerai_assets.core.numerai_client import NumeraiClient, RetryPolicy, UploadOutcomeUncertainError
+from numerai_assets.core.numerai.client import NumeraiClient, RetryPolicy, UploadOutcomeUncertainError
 from numerai_assets.tournament import cli
 from numerai_assets.tournament.faults import Faults
 from numerai_assets_tests.tournament.helpers import admin, predictions

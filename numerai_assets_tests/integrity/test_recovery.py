@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from numerai_assets.core.ledger import SubmissionLedger
-from numerai_assets.core.reconcile import reconcile
-from numerai_assets.core.submitting import RoundClosedError, SubmitTiming, submit_slot
+from numerai_assets.core.live.ledger import SubmissionLedger
+from numerai_assets.core.live.reconcile import reconcile
+from numerai_assets.core.live.submitting import RoundClosedError, SubmitTiming, submit_slot
 from numerai_assets_tests.integrity.conftest import REPO, TIMING, finish
 from numerai_assets_tests.integrity.runner import CREDENTIALS
 

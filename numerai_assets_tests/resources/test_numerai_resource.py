@@ -5,7 +5,7 @@ import traceback
 import dagster as dg
 import pytest
 
-from numerai_assets.core.numerai_client import NumeraiUnavailableError
+from numerai_assets.core.numerai.client import NumeraiUnavailableError
 from numerai_assets.definitions import build_resources
 from numerai_assets.resources.numerai import LOCAL_CREDENTIALS, NumeraiResource
 from numerai_assets.settings import Settings

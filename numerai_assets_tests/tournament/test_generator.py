@@ -357,7 +357,7 @@ def test_a_root_from_generator_1_is_read_and_refused_by_name(root: Path, tmp_pat
 
 
 def test_oracle_sharpe_follows_the_platforms_one_sharpe_convention():
-    from numerai_assets.core.scoring_fast import sharpe
+    from numerai_assets.core.evaluation.scoring_fast import sharpe
     from numerai_assets.tournament.generator import _sharpe
 
     values = list(np.random.default_rng(3).normal(0.02, 0.03, 40))

@@ -1,0 +1,1 @@
+"""The data stage: dataset handles, versions, batches, column statistics and contracts."""

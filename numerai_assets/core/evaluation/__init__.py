@@ -1,0 +1,1 @@
+"""The evaluation stage: scoring, post-processing, evaluation, promotion, charts, tracking."""

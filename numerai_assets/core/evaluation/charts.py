@@ -1,0 +1,113 @@
+"""Small, deterministic PNG charts and markdown tables of validation scores.
+
+Charts are embedded in asset metadata as base64 markdown, so they must be small and need no
+display. We draw on a ``Figure`` with the Agg canvas directly and never import pyplot: no global
+backend switch, no pyplot figure registry to leak, safe from Dagster's threaded executor.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import math
+from collections.abc import Mapping, Sequence
+
+import matplotlib
+import pandas as pd
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from PIL import Image
+
+from numerai_assets.core.evaluation.scoring import summary_stat
+
+PANEL_PX = (900, 300)
+DPI = 80
+TITLES = {"corr": "CORR", "mmc": "MMC", "bmc": "BMC", "fnc": "FNC",
+          "feature_exposure": "feature exposure"}
+
+
+def cumulative_scores_png(
+    per_era_by_model: Mapping[str, pd.DataFrame],
+    metrics: Sequence[str] = ("corr", "mmc", "bmc"),
+    oracle: pd.Series | None = None,
+) -> bytes:
+    """One panel per metric with the cumulative per-era score of every model; the oracle's
+    per-era CORR (``oracle``, index era) as a dashed line on the CORR panel. Metrics no model has
+    are left out. 900 x 300 px per panel at 80 dpi, 64-colour palette (three panels measured
+    24-30 KB); same inputs give the same bytes."""
+    shown = [m for m in metrics if any(m in df.columns for df in per_era_by_model.values())]
+    if not shown:
+        shown = ["corr"]
+    series = [df.index for df in per_era_by_model.values()]
+    if oracle is not None:
+        series.append(oracle.index)
+    eras = pd.Index(sorted(set().union(*series), key=str)) if series else pd.Index([])
+    width, height = PANEL_PX
+    with matplotlib.rc_context(matplotlib.rcParamsDefault):
+        fig = Figure(figsize=(width / DPI, height * len(shown) / DPI), dpi=DPI)
+        FigureCanvasAgg(fig)
+        axes = fig.subplots(len(shown), 1, squeeze=False)[:, 0]
+        for ax, metric in zip(axes, shown):
+            lines = [(name, df[metric], {}) for name, df in per_era_by_model.items()
+                     if metric in df.columns]
+            if metric == "corr" and oracle is not None:
+                lines.append(("oracle", oracle, {"linestyle": "--", "color": "black"}))
+            for name, scores, style in lines:
+                cumulative = scores.sort_index().fillna(0.0).cumsum()
+                ax.plot(eras.get_indexer(cumulative.index), cumulative.to_numpy(), label=name,
+                        linewidth=1.2, **style)
+            ax.axhline(0.0, color="grey", linewidth=0.6)
+            ax.set_title(f"cumulative {TITLES.get(metric, metric)}", fontsize=10)
+            ticks = list(range(0, len(eras), max(1, math.ceil(len(eras) / 12))))
+            ax.set_xticks(ticks, [str(eras[i]) for i in ticks], fontsize=7)
+            ax.tick_params(axis="y", labelsize=7)
+            if lines:
+                ax.legend(fontsize=7, loc="upper left")
+        fig.tight_layout()
+        rendered = io.BytesIO()
+        fig.savefig(rendered, format="png", dpi=DPI, metadata={"Software": None})
+    return _quantize(rendered.getvalue())
+
+
+def _quantize(png: bytes, colors: int = 64) -> bytes:
+    """Line charts need few colours: a 64-colour palette PNG measured ~4x smaller, same look."""
+    out = io.BytesIO()
+    image = Image.open(io.BytesIO(png)).convert("RGB")
+    image.quantize(colors=colors, method=Image.Quantize.MEDIANCUT).save(out, "PNG", optimize=True)
+    return out.getvalue()
+
+
+def png_markdown(png: bytes, alt: str) -> str:
+    """``![alt](data:image/png;base64,...)``: inline in Dagster's markdown metadata."""
+    safe_alt = alt.replace("[", "(").replace("]", ")")
+    return f"![{safe_alt}](data:image/png;base64,{base64.b64encode(png).decode('ascii')})"
+
+
+def _fmt(value: object, digits: int = 4) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "-"
+    return f"{value:.{digits}f}" if isinstance(value, float) else str(value)
+
+
+COLUMNS = (
+    ("CORR mean", "corr", "mean"), ("CORR sharpe", "corr", "sharpe"),
+    ("CORR max DD", "corr", "max_drawdown"), ("CORR hit rate", "corr", "hit_rate"),
+    ("MMC mean", "mmc", "mean"), ("BMC mean", "bmc", "mean"), ("FNC mean", "fnc", "mean"),
+    ("max exposure", "feature_exposure", "mean"), ("eras", "corr", "n_eras"),
+)
+
+
+def metrics_table_markdown(
+    summaries: Mapping[str, Mapping], oracle: Mapping | None = None,
+) -> str:
+    """A markdown table, one row per model (and an ``oracle`` row when given) with the headline
+    figures; ``-`` where a metric was not computed. Exposure is the mean per-era max |corr|."""
+    rows = dict(summaries)
+    if oracle is not None:
+        rows["oracle"] = oracle
+    header = "| model | " + " | ".join(c[0] for c in COLUMNS) + " |"
+    lines = [header, "|" + "---|" * (len(COLUMNS) + 1)]
+    for name, summary in rows.items():
+        cells = [_fmt(summary_stat(summary, metric, stat)) for _, metric, stat in COLUMNS]
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)

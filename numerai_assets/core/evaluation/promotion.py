@@ -1,0 +1,69 @@
+"""Champion / candidate promotion on validation CORR.
+
+A candidate replaces the champion only if it is worth submitting on its own (positive mean CORR,
+Sharpe above a floor) and is not a step back from what is live now (mean CORR no more than
+``max_regression`` below the champion's). Every decision carries its reason and the figures it
+compared, so a refusal can be read in the UI without re-running anything.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from numerai_assets.core.evaluation.scoring import summary_stat
+
+
+@dataclass(frozen=True)
+class PromotionDecision:
+    promote: bool
+    reason: str
+    compared: dict[str, float | None] = field(default_factory=dict)
+
+
+def corr_stat(summary: Mapping, stat: str) -> float:
+    """A CORR figure of either summary form (see ``scoring.summary_stat``); NaN when absent."""
+    value = summary_stat(summary, "corr", stat)
+    return float("nan") if value is None else float(value)
+
+
+def decide_promotion(
+    candidate: Mapping, champion: Mapping | None, *, min_sharpe: float, max_regression: float,
+) -> PromotionDecision:
+    """Promote when all of: candidate mean CORR > 0; candidate CORR Sharpe >= ``min_sharpe``;
+    candidate mean CORR >= champion mean CORR - ``max_regression`` (skipped with no champion,
+    so the first passing candidate is promoted). NaN figures fail their rule."""
+    mean, sharpe = corr_stat(candidate, "mean"), corr_stat(candidate, "sharpe")
+    compared: dict[str, float | None] = {
+        "candidate_corr_mean": mean, "candidate_corr_sharpe": sharpe,
+        "min_sharpe": min_sharpe, "max_regression": max_regression,
+        "champion_corr_mean": None, "regression_floor": None,
+    }
+    failures = []
+    if not mean > 0:
+        failures.append(f"mean CORR {mean:.4f} is not > 0")
+    if not sharpe >= min_sharpe:
+        failures.append(f"CORR Sharpe {sharpe:.3f} < floor {min_sharpe:.3f}")
+    if champion is not None:
+        champion_mean = corr_stat(champion, "mean")
+        compared["champion_corr_mean"] = champion_mean
+        if math.isnan(champion_mean):
+            failures.append("champion has no mean CORR to compare against")
+        else:
+            floor = champion_mean - max_regression
+            compared["regression_floor"] = floor
+            if not mean >= floor:
+                failures.append(
+                    f"mean CORR {mean:.4f} regresses below champion {champion_mean:.4f} - "
+                    f"tolerance {max_regression:.4f} = {floor:.4f}")
+    if failures:
+        return PromotionDecision(False, "not promoted: " + "; ".join(failures), compared)
+    if champion is None:
+        reason = (f"promoted: first candidate, mean CORR {mean:.4f} > 0 and Sharpe {sharpe:.3f}"
+                  f" >= {min_sharpe:.3f}; no champion to compare against")
+    else:
+        reason = (f"promoted: mean CORR {mean:.4f} > 0, Sharpe {sharpe:.3f} >= {min_sharpe:.3f},"
+                  f" and {mean:.4f} >= champion {compared['champion_corr_mean']:.4f} - "
+                  f"{max_regression:.4f}")
+    return PromotionDecision(True, reason, compared)

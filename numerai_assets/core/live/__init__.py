@@ -1,0 +1,1 @@
+"""The live stage: predictions, gates, rounds, exactly-once submission, ledger and claims."""

@@ -1,0 +1,1 @@
+"""Numerai's API through numerapi: bounded transport, verified client and downloads."""

@@ -1,0 +1,1 @@
+"""The training stage: roster, streaming training, walk-forward CV, model manifests."""

@@ -1,0 +1,1 @@
+"""The training engines (LightGBM, XGBoost), one module each."""

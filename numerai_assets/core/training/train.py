@@ -1,0 +1,221 @@
+"""Train one (model, seed) from a parquet file with bounded memory, and predict with it.
+
+Memory: features stream from parquet in int8 batches into each engine's own binned format
+(LightGBM ``Sequence``, XGBoost ``QuantileDMatrix``), so a step peaks near the binned data plus a
+batch, not at a float copy of the whole matrix (see docs/training.md for measured figures).
+Reproducibility: same data, params and seed give a byte-identical model file; the manifest beside
+it records dataset hashes, features, params, versions and eras. :func:`predict` is the one path used
+for validation and live predictions, so both see exactly the same reading code.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from numerai_assets.core.training import cv
+from numerai_assets.core.training import manifest as mf
+from numerai_assets.core.atomic import write_bytes_atomic
+from numerai_assets.core.data.batches import EraIndex, FeatureMatrix, iter_id_batches
+from numerai_assets.core.data.dataset import DEFAULT_VERSION, DatasetFile
+from numerai_assets.core.training.roster import ModelSpec
+from numerai_assets.core.training.base import Progress, TrainingData
+
+PREDICTION_COLUMN = "prediction"
+
+
+def _engine(name: str) -> ModuleType:
+    """Engine modules import lazily: importing lightgbm/xgboost costs ~1.7 s each."""
+    if name == "lightgbm":
+        from numerai_assets.core.training.engines import lightgbm as module
+    elif name == "xgboost":
+        from numerai_assets.core.training.engines import xgboost as module
+    else:
+        raise ValueError(f"unknown engine {name!r}")
+    return module
+
+
+def default_threads() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+def engine_params(spec: ModelSpec, seed: int, threads: int | None = None) -> dict[str, Any]:
+    """The exact parameters ``train_model`` passes to the engine (also for in-memory comparisons)."""
+    return _engine(spec.engine).engine_params(spec, seed, threads or default_threads())
+
+
+def model_path_for(out_dir: str | Path, spec: ModelSpec, seed: int) -> Path:
+    return Path(out_dir) / f"{spec.name}-seed{seed}{mf.MODEL_SUFFIXES[spec.engine]}"
+
+
+@dataclass(frozen=True)
+class TrainedModel:
+    model_path: Path
+    manifest_path: Path
+    manifest: dict[str, Any]
+    seconds: float
+
+
+def train_model(
+    spec: ModelSpec,
+    seed: int,
+    train: DatasetFile | str | Path,
+    features: Sequence[str],
+    out_dir: str | Path,
+    *,
+    log: Callable[[str], None] = print,
+    progress_every: int = 50,
+    dataset_sha256: dict[str, str] | None = None,
+    dataset_version: str = DEFAULT_VERSION,
+    threads: int | None = None,
+    batch_rows: int | None = None,
+) -> TrainedModel:
+    """Train ``spec`` with ``seed`` on every ``era_step``-th era of ``train``; write model + manifest.
+
+    With ``spec.early_stopping`` the newest eras (after an embargo) are the eval set; ``refit``
+    then retrains on all kept eras for the best number of rounds.
+    """
+    started, t0 = mf.utc_now(), time.perf_counter()
+    path = str(train.path if isinstance(train, DatasetFile) else train)
+    features = list(features)
+    if not features:
+        raise ValueError(f"{spec.name}: empty feature list")
+    engine = _engine(spec.engine)
+    threads = threads or default_threads()
+    params = engine.engine_params(spec, seed, threads)
+    index = EraIndex.load(path, spec.target)
+    kept = cv.keep_every(index.eras, spec.era_step)
+
+    def data(eras: Sequence[str]) -> TrainingData:
+        sel = index.select(eras)
+        return TrainingData(FeatureMatrix(path, features, sel.mask, batch_rows=batch_rows), sel.labels)
+
+    train_eras, fold, valid = kept, None, None
+    es = spec.early_stopping
+    if es is not None:
+        embargo = es.embargo if es.embargo is not None else cv.embargo_for_target(spec.target)
+        fold = cv.last_fold(kept, eval_eras=es.eval_eras, embargo=embargo)
+        train_eras = list(fold.train_eras)
+        valid = data(fold.eval_eras)
+    train_data = data(train_eras)
+    _log_data(log, spec, seed, train_data, train_eras, valid)
+    fitted = engine.fit(params, train_data, spec.num_boost_round, features=features, valid=valid,
+                        patience=es.patience if es else None,
+                        progress=Progress(log, progress_every, spec.num_boost_round))
+    fits = [fitted]
+    if fitted.best_iteration is not None:
+        log(f"early stopping: best iteration {fitted.best_iteration} eval score {fitted.best_score:.5f}")
+    if es is not None and es.refit and fitted.best_iteration is not None:
+        log(f"refit on all {len(kept)} eras for {fitted.best_iteration} rounds")
+        train_data = data(kept)
+        fitted = engine.fit(params, train_data, fitted.best_iteration, features=features,
+                            progress=Progress(log, progress_every, fitted.best_iteration))
+        fits.append(fitted)
+        train_eras = kept
+
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    model_path = model_path_for(out_dir, spec, seed)
+    model_bytes = engine.model_bytes(fitted)
+    write_bytes_atomic(model_path, model_bytes)
+    hashes = dict(dataset_sha256 or {})
+    name = train.name if isinstance(train, DatasetFile) else Path(path).name
+    if name not in hashes:
+        hashes[name] = train.sha256 if isinstance(train, DatasetFile) else mf.file_sha256(path)
+    training = {
+        "file": name, "rows": train_data.matrix.n_rows, "eras_first": train_eras[0], "eras_last": train_eras[-1],
+        "eras_count": len(train_eras), "era_step": spec.era_step,
+        "num_boost_round": spec.num_boost_round, "rounds": fitted.rounds,
+        "best_iteration": fits[0].best_iteration, "best_score": fits[0].best_score,
+        "early_stopping": None if fold is None else {**fold.summary(), "patience": es.patience,
+                                                     "refit": es.refit},
+        "build_seconds": round(sum(f.build_seconds for f in fits), 3),
+        "train_seconds": round(sum(f.train_seconds for f in fits), 3),
+        "threads": threads, "int8_bytes": train_data.matrix.nbytes, "peak_rss_bytes": peak_rss_bytes(),
+        "feature_dtype": str(train_data.matrix.dtype),  # float32: the file has missing values (NaN)
+    }
+    manifest = mf.build_manifest(
+        model=spec.name, slot=spec.slot, engine=spec.engine, seed=seed, target=spec.target,
+        features=features, feature_set=spec.feature_set, params=params,
+        dataset_version=dataset_version, dataset_sha256=hashes, training=training,
+        model_file=model_path.name, model_sha256=hashlib.sha256(model_bytes).hexdigest(),
+        started_utc=started)
+    manifest_path = mf.manifest_path_for(model_path)
+    mf.write_manifest(manifest_path, manifest)
+    seconds = time.perf_counter() - t0
+    peak = training["peak_rss_bytes"]
+    log(f"{spec.name} seed {seed}: saved {model_path.name} ({fitted.rounds} rounds) in {seconds:.1f}s"
+        + (f", peak RSS {peak / 1e9:.2f} GB" if peak else ""))
+    return TrainedModel(model_path, manifest_path, manifest, seconds)
+
+
+def _log_data(log: Callable[[str], None], spec: ModelSpec, seed: int, data: TrainingData,
+              eras: Sequence[str], valid: TrainingData | None) -> None:
+    rows, cols = data.matrix.shape
+    extra = f"; eval {valid.matrix.n_rows} rows" if valid is not None else ""
+    log(f"{spec.name} seed {seed}: {spec.engine} on {rows} rows x {cols} features "
+        f"({data.matrix.nbytes / 1e6:.0f} MB {data.matrix.dtype}), {len(eras)} eras {eras[0]}..{eras[-1]} "
+        f"step {spec.era_step}{extra}")
+
+
+def peak_rss_bytes() -> int | None:
+    """This process's peak resident memory so far (VmHWM), None where /proc is unavailable."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return None
+
+
+@dataclass
+class Predictor:
+    """A loaded model plus its manifest: the features it expects and the engine that reads it."""
+
+    engine: str
+    booster: Any
+    features: list[str]
+    manifest: dict[str, Any] = field(default_factory=dict)
+
+    def predict_batch(self, batch: np.ndarray) -> np.ndarray:
+        return _engine(self.engine).predict_batch(self.booster, batch)
+
+
+def load_model(model_path: str | Path, *, threads: int | None = None, verify: bool = True) -> Predictor:
+    """Load a model file; the engine and features come from its manifest, whose hash it must match."""
+    manifest = mf.read_manifest(model_path)
+    if verify and mf.file_sha256(model_path) != manifest["model_sha256"]:
+        raise ValueError(f"{model_path}: file does not match the sha256 in its manifest")
+    engine = _engine(manifest["engine"])
+    booster = engine.load(str(model_path), threads or manifest["params"].get("num_threads")
+                          or manifest["params"].get("nthread"))
+    return Predictor(manifest["engine"], booster, list(manifest["features"]), manifest)
+
+
+def predict(
+    model: Predictor | str | Path,
+    parquet_path: str | Path,
+    features: Sequence[str] | None = None,
+    *,
+    batch_rows: int | None = None,
+) -> pd.Series:
+    """Predictions for every row of ``parquet_path`` (index ``id``), read and scored in batches."""
+    predictor = model if isinstance(model, Predictor) else load_model(model)
+    if features is not None and list(features) != predictor.features:
+        raise ValueError(f"features differ from the model's ({len(list(features))} given, "
+                         f"{len(predictor.features)} trained; sha256 {predictor.manifest.get('features_sha256')})")
+    ids, preds = [], []
+    for batch_ids, batch in iter_id_batches(str(parquet_path), predictor.features, batch_rows=batch_rows):
+        ids.append(batch_ids)
+        preds.append(np.asarray(predictor.predict_batch(batch), dtype=np.float64))
+    index = pd.Index(np.concatenate(ids) if ids else np.array([], dtype=object), name="id")
+    return pd.Series(np.concatenate(preds) if preds else np.array([]), index=index, name=PREDICTION_COLUMN)
