@@ -30,7 +30,15 @@ setup(
         "pyyaml>=6",
         "matplotlib>=3.8,<4",
     ],
-    extras_require={"dev": ["pytest>=8,<10"]},
+    extras_require={
+        "dev": [
+            "pytest>=8,<10",
+            "ruff==0.17.6",
+            "mypy==2.4.1",
+            "types-PyYAML==6.0.12.20261122",
+            "types-requests==2.33.0.20261030",
+        ]
+    },
     entry_points={
         "console_scripts": [
             "numerai-assets=numerai_assets.cli:main",
