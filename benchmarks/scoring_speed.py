@@ -28,9 +28,9 @@ import pandas as pd
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from numerai_assets.core.data.versions import main_benchmark_column
 from numerai_assets.core.evaluation.scoring import load_scoring_frame, per_era_scores
 from numerai_assets.core.training.train import peak_rss_bytes
-from numerai_assets.core.data.versions import main_benchmark_column
 from numerai_assets.tournament.info import load_tournament_info
 
 

@@ -103,7 +103,7 @@ class DagsterDev:
         self.env, self.log, self.module = dict(env), log, module
         self.proc: subprocess.Popen | None = None
 
-    def start(self, timeout_s: float = 120.0) -> "DagsterDev":
+    def start(self, timeout_s: float = 120.0) -> DagsterDev:
         self.proc = spawn([sys.executable, "-m", "dagster", "dev", "-h", "127.0.0.1", "-p",
                            str(self.port), "-m", self.module], env=self.env, log=self.log)
         deadline = time.monotonic() + timeout_s
@@ -120,7 +120,7 @@ class DagsterDev:
         if self.proc is not None:
             stop_process_group(self.proc)
 
-    def __enter__(self) -> "DagsterDev":
+    def __enter__(self) -> DagsterDev:
         try:
             return self.start()
         except BaseException:

@@ -38,8 +38,8 @@ def cmd_show(args: argparse.Namespace) -> int:
 
 
 def cmd_reconcile(args: argparse.Namespace) -> int:
-    from numerai_assets.core.numerai.client import NumeraiClient
     from numerai_assets.core.live.reconcile import reconcile
+    from numerai_assets.core.numerai.client import NumeraiClient
 
     public_id, secret_key = os.environ.get("NUMERAI_PUBLIC_ID"), os.environ.get("NUMERAI_SECRET_KEY")
     if not (public_id and secret_key) and args.mode == "local":

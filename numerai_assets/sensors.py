@@ -8,7 +8,7 @@ reported as MISSED (a warning naming round and slots), once.
 import json
 import time
 from collections.abc import Sequence
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from dagster import (
     MAX_RUNTIME_SECONDS_TAG,
@@ -24,8 +24,8 @@ from dagster import (
     sensor,
 )
 
-from numerai_assets.core.numerai.client import NumeraiError
 from numerai_assets.core.live.rounds import FollowUp, decide, follow_up
+from numerai_assets.core.numerai.client import NumeraiError
 from numerai_assets.partitions import rounds_partitions
 from numerai_assets.resources.numerai import NumeraiResource
 from numerai_assets.resources.submissions import SubmissionsResource
@@ -121,7 +121,7 @@ def build_round_open_sensor(job, settings: Settings, slots: Sequence[str]) -> Se
         requested = {
             int(k) for k in context.instance.get_dynamic_partitions(rounds_partitions.name) if k.isdigit()
         }
-        now, settled = datetime.now(timezone.utc), _settled(context.cursor)
+        now, settled = datetime.now(UTC), _settled(context.cursor)
         decision = decide(current, requested, now, settings.late_policy)
         late = bool(current and now >= current.close_staking_time)
         requests, partitions, notes = [], [], [decision.reason]

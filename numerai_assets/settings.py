@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from numerai_assets.core.data.dataset import DEFAULT_VERSION
-from numerai_assets.core.live.rounds import LATE_POLICIES
 from numerai_assets.core.evaluation.tracking import MODES as TRACKING_MODES
+from numerai_assets.core.live.rounds import LATE_POLICIES
 
 MODES = ("local", "numerai")
 TRUE_WORDS, FALSE_WORDS = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
@@ -62,7 +62,7 @@ class Settings:
         return self.home / "tournament"
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] = os.environ) -> "Settings":
+    def from_env(cls, env: Mapping[str, str] = os.environ) -> Settings:
         """Every variable parsed strictly: a typo fails here, naming the variable and its values."""
         mode = env_choice(env, ENV_MODE, MODES, "local")
         home = Path(env.get(ENV_HOME) or Path.cwd() / ".numerai_assets").resolve()

@@ -2,7 +2,6 @@
 import os
 import subprocess
 import sys
-
 from collections import defaultdict
 
 from numerai_assets.checks.data_contracts import CONTRACT_KINDS

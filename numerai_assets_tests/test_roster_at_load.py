@@ -4,9 +4,9 @@ import shutil
 import pytest
 import yaml
 
+from numerai_assets.core.data.dataset import DEFAULT_VERSION
 from numerai_assets.core.training.roster import RosterError
 from numerai_assets.definitions import build_definitions
-from numerai_assets.core.data.dataset import DEFAULT_VERSION
 from numerai_assets.settings import Settings
 from numerai_assets.tournament.info import load_tournament_info
 

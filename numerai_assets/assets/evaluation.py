@@ -7,7 +7,7 @@ inference reads champions from the model store, never candidates.
 """
 import json
 from collections.abc import Iterator, Mapping
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -51,8 +51,8 @@ def benchmark_alignment(
     policy: EvaluationPolicy,
 ) -> Iterator[Output[PredictionsRef] | AssetCheckResult]:
     """Numerai's benchmark predictions aligned to our scored validation ids and eras."""
-    from numerai_assets.core.evaluation.evaluate import align_benchmarks, benchmark_coverage
     from numerai_assets.core.data.versions import main_benchmark_column
+    from numerai_assets.core.evaluation.evaluate import align_benchmarks, benchmark_coverage
 
     aligned, coverage = align_benchmarks(validation_data.path, validation_benchmark_models.path)
     key = f"alignment/validation_benchmarks_{validation_benchmark_models.sha256[:16]}.parquet"
@@ -122,12 +122,11 @@ def build_evaluation_assets(
         tracking: WandbTrackingResource,
     ) -> Iterator[Output[EvaluationRef] | AssetCheckResult]:
         """The candidate: seeds ranked per era and averaged, scored like Numerai scores."""
-        from numerai_assets.core.evaluation import charts
-        from numerai_assets.core.evaluation import evaluate as evaluation
-        from numerai_assets.core.evaluation import scoring
-        from numerai_assets.core.training.cv import scoring_embargo_for_target
-        from numerai_assets.core.evaluation.promotion import decide_promotion
         from numerai_assets.core.data.versions import main_benchmark_column
+        from numerai_assets.core.evaluation import charts, scoring
+        from numerai_assets.core.evaluation import evaluate as evaluation
+        from numerai_assets.core.evaluation.promotion import decide_promotion
+        from numerai_assets.core.training.cv import scoring_embargo_for_target
 
         spec = roster.get(context.partition_key)
         seeds: dict[int, PredictionsRef] = {p.seed: p for p in _per_partition(validation_predictions)}
@@ -219,7 +218,7 @@ def build_evaluation_assets(
             model=model_evaluation.model,
             seeds=tuple(vars(m) for m in model_evaluation.seeds),
             headline=model_evaluation.headline,
-            promoted_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            promoted_at=datetime.now(UTC).isoformat(timespec="seconds"),
             reason="passed the promotion gate", run_id=context.run_id, dataset_version=versions.pop(),
             extra={"tracked_artifact": model_evaluation.tracked_artifact,
                    "ensemble_key": model_evaluation.ensemble_key},

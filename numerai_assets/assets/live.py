@@ -37,9 +37,9 @@ from numerai_assets.core.artifacts import (
     SubmissionOutcome,
 )
 from numerai_assets.core.data.dataset import FeatureSets, LiveRoundData, read_by_id
+from numerai_assets.core.data.versions import benchmark_series
 from numerai_assets.core.numerai.client import NumeraiUnavailableError, UploadRejectedError
 from numerai_assets.core.training.roster import Roster
-from numerai_assets.core.data.versions import benchmark_series
 from numerai_assets.partitions import rounds_partitions
 from numerai_assets.resources.model_store import ModelStore
 from numerai_assets.resources.numerai import NumeraiResource
@@ -86,8 +86,8 @@ def _live_contract(live_data: LiveRoundData, feature_sets: FeatureSets) -> dict:
     import dataclasses
 
     from numerai_assets.checks.data_contracts import run_live_contract
-    from numerai_assets.core.training.manifest import file_sha256
     from numerai_assets.core.live.verdict import stored_live_contract
+    from numerai_assets.core.training.manifest import file_sha256
 
     live = dataclasses.replace(live_data.live, sha256=file_sha256(live_data.live.path))
     stored = stored_live_contract(live.path, live.sha256)

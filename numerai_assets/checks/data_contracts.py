@@ -10,9 +10,9 @@ from collections.abc import Iterator, Sequence
 from dagster import (
     AssetCheckExecutionContext,
     AssetCheckResult,
+    AssetChecksDefinition,
     AssetCheckSeverity,
     AssetCheckSpec,
-    AssetChecksDefinition,
     AssetIn,
     AssetKey,
     MetadataValue,

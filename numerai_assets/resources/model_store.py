@@ -11,7 +11,7 @@ import uuid
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 from dagster import ConfigurableResource
 from pydantic import Field
@@ -50,7 +50,7 @@ class ModelStore(ConfigurableResource, ABC):
         """Write a small JSON record atomically; returns its URI."""
 
     @abstractmethod
-    def read_json(self, key: str) -> Optional[dict[str, Any]]:
+    def read_json(self, key: str) -> dict[str, Any] | None:
         """The record under ``key``, or None when there is none."""
 
     @abstractmethod
@@ -112,7 +112,7 @@ class LocalModelStore(ModelStore):
         write_bytes_atomic(self._path(key), json.dumps(record, indent=2, sort_keys=True).encode())
         return self.uri(key)
 
-    def read_json(self, key: str) -> Optional[dict[str, Any]]:
+    def read_json(self, key: str) -> dict[str, Any] | None:
         path = self._path(key)
         return _parse_json(path.read_bytes(), self.uri(key)) if path.exists() else None
 
@@ -165,7 +165,7 @@ class FsspecModelStore(ModelStore):
         fs.pipe_file(f"{base}/{key}", json.dumps(record, indent=2, sort_keys=True).encode())
         return self.uri(key)
 
-    def read_json(self, key: str) -> Optional[dict[str, Any]]:
+    def read_json(self, key: str) -> dict[str, Any] | None:
         fs, base = self._fs()
         path = f"{base}/{key}"
         return _parse_json(fs.cat_file(path), self.uri(key)) if fs.exists(path) else None

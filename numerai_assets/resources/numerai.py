@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Optional
 
 from dagster import ConfigurableResource
 from pydantic import Field
@@ -25,10 +24,10 @@ class NumeraiResource(ConfigurableResource):
 
     mode: str = Field(default="local", description="'local' (embedded tournament) or 'numerai'")
     api_url: str = Field(description="GraphQL endpoint of the tournament")
-    public_id: Optional[str] = Field(default=None, repr=False)
-    secret_key: Optional[str] = Field(default=None, repr=False)
+    public_id: str | None = Field(default=None, repr=False)
+    secret_key: str | None = Field(default=None, repr=False)
     dataset_version: str = DEFAULT_VERSION
-    local_tournament_dir: Optional[str] = Field(
+    local_tournament_dir: str | None = Field(
         default=None, description="local mode: the tournament's directory (for its oracle)"
     )
     timeout_s: float = Field(default=30.0, description="deadline of every single request")

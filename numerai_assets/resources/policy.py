@@ -1,5 +1,4 @@
 """Thresholds that decide what is good enough: one resource, visible and settable per deployment."""
-from typing import Optional
 
 from dagster import ConfigurableResource
 from pydantic import Field
@@ -13,7 +12,7 @@ class EvaluationPolicy(ConfigurableResource):
         default=0.002, description="how far candidate mean CORR may fall below the champion's"
     )
     recent_eras: int = Field(default=52, description="window of the 'recent' summaries")
-    benchmark_column: Optional[str] = Field(
+    benchmark_column: str | None = Field(
         default=None, description="the BMC reference; None: the version's *_lgbm_ender20 column")
     min_benchmark_coverage: float = Field(
         default=0.9, description="lowest per-era share of our ids the benchmark must cover"
@@ -24,7 +23,7 @@ class EvaluationPolicy(ConfigurableResource):
     fnc_feature_set: str = Field(
         default="fncv3_features", description="features FNC neutralizes against, when features.json has them"
     )
-    embargo_eras: Optional[int] = Field(
+    embargo_eras: int | None = Field(
         default=None, description="validation eras skipped after the last training era; "
         "None: the target's horizon in weeks (4 for 20-day targets, 12 for 60-day)")
 
@@ -38,7 +37,7 @@ class GatePolicy(ConfigurableResource):
     )
     benchmark_corr_floor: float = Field(default=0.05, description="minimum corr with the live benchmark")
     psi_threshold: float = Field(default=0.25, description="PSI above which a feature counts as drifted")
-    benchmark_column: Optional[str] = Field(
+    benchmark_column: str | None = Field(
         default=None, description="live benchmark to compare with; None: the version's *_lgbm_ender20")
 
     def thresholds(self):

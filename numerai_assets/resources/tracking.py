@@ -1,5 +1,4 @@
 """W&B tracking as a resource (see core.evaluation.tracking for why it is called directly)."""
-from typing import Optional
 
 from dagster import ConfigurableResource
 from pydantic import Field
@@ -12,11 +11,11 @@ class WandbTrackingResource(ConfigurableResource):
 
     mode: str = Field(default="auto", description="auto | offline | online | disabled")
     project: str = "numerai_assets"
-    entity: Optional[str] = None
+    entity: str | None = None
     directory: str = Field(description="where W&B keeps runs (offline runs wait here for sync)")
-    api_key: Optional[str] = Field(default=None, repr=False)
+    api_key: str | None = Field(default=None, repr=False)
 
-    def get_tracker(self, secrets: tuple[Optional[str], ...] = ()) -> Tracker:
+    def get_tracker(self, secrets: tuple[str | None, ...] = ()) -> Tracker:
         return Tracker(
             self.mode, self.project, self.directory, entity=self.entity, api_key=self.api_key,
             secrets=secrets,

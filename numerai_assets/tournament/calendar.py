@@ -17,7 +17,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 OPEN_HOUR = 12
 OPEN_WEEKDAYS = (1, 2, 3, 4, 5)  # Tuesday..Saturday (Monday is 0)
 SATURDAY = 5

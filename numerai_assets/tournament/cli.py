@@ -16,8 +16,9 @@ import sys
 import threading
 import urllib.error
 import urllib.request
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 from numerai_assets.tournament.calendar import ScaledClock
 from numerai_assets.tournament.profiles import DEFAULT_PROFILE, DEFAULT_VERSION, PROFILES

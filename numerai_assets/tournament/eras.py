@@ -14,8 +14,6 @@ import numpy as np
 import pyarrow as pa
 
 from numerai_assets.tournament.layout import FeatureLayout, build_layout
-from numerai_assets.tournament.profiles import DEFAULT_PROFILE, NEXT_ERA, Profile, get_profile
-from numerai_assets.tournament.scales import BENCHMARK_TARGET_NAMES, Scale
 from numerai_assets.tournament.planted_signal import (
     LIVE_STREAM_OFFSET,
     STREAM_ERA,
@@ -27,6 +25,8 @@ from numerai_assets.tournament.planted_signal import (
     SignalModel,
     era_rng,
 )
+from numerai_assets.tournament.profiles import DEFAULT_PROFILE, NEXT_ERA, Profile, get_profile
+from numerai_assets.tournament.scales import BENCHMARK_TARGET_NAMES, Scale
 from numerai_assets.tournament.versions import benchmark_prefix, n_quantum_features
 from numerai_assets.tournament.writer import frame_schema, make_ids, repeat_string
 

@@ -10,9 +10,10 @@ import os
 import re
 import secrets
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import resources
-from typing import Any, Callable
+from typing import Any
 
 import pandas as pd
 from graphql import GraphQLError, build_schema, graphql_sync

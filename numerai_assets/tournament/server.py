@@ -13,16 +13,12 @@ import logging
 import socket
 import sys
 import threading
+from collections.abc import Callable, Iterable
 from http.server import ThreadingHTTPServer
 from pathlib import Path
 from types import TracebackType
-from typing import Callable, Iterable
 
 from numerai_assets.tournament.admin_api import AdminApi
-from numerai_assets.tournament.catalog import Catalog
-from numerai_assets.tournament.faults import Faults
-from numerai_assets.tournament.graphql_api import GraphQLApi
-from numerai_assets.tournament.http_handler import Handler
 from numerai_assets.tournament.calendar import (
     RoundWindow,
     ScaledClock,
@@ -31,6 +27,10 @@ from numerai_assets.tournament.calendar import (
     round_window,
     window_opened_at,
 )
+from numerai_assets.tournament.catalog import Catalog
+from numerai_assets.tournament.faults import Faults
+from numerai_assets.tournament.graphql_api import GraphQLApi
+from numerai_assets.tournament.http_handler import Handler
 from numerai_assets.tournament.state import (
     DEFAULT_CLOSE_WINDOW_S,
     DEFAULT_STAKING_WINDOW_S,

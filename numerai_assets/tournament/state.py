@@ -10,9 +10,10 @@ import datetime as dt
 import sqlite3
 import threading
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from numerai_assets.tournament.calendar import RoundWindow, check_window, fixed_window
 
@@ -61,12 +62,12 @@ class StateError(ValueError):
 
 
 def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
+    return dt.datetime.now(dt.UTC)
 
 
 def iso(t: dt.datetime) -> str:
     """ISO-8601 UTC with milliseconds and "Z": what dateutil (numerapi) parses."""
-    return t.astimezone(dt.timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return t.astimezone(dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def parse_iso(s: str) -> dt.datetime:

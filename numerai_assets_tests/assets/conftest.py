@@ -16,6 +16,7 @@ from numerai_assets.settings import Settings
 from numerai_assets.tournament.server import TournamentServer
 from numerai_assets_tests.platform import LENIENT, TINY_ROSTER
 
+
 @dataclass
 class Platform:
     server: TournamentServer

@@ -26,7 +26,7 @@ def run_round(defs, instance, round_number: int) -> dg.ExecuteInProcessResult:
     )
 
 
-def test_data_job_materializes_every_dataset_with_metadata_and_passing_contracts(dataset_version, 
+def test_data_job_materializes_every_dataset_with_metadata_and_passing_contracts(dataset_version,
     defs, open_server
 ):
     with dg.instance_for_test() as instance:

@@ -10,9 +10,9 @@ import dagster as dg
 import pandas as pd
 import pytest
 
-from numerai_assets.core.evaluation import postprocess
 from numerai_assets.core.artifacts import ChampionRecord
 from numerai_assets.core.data.dataset import read_by_id
+from numerai_assets.core.evaluation import postprocess
 from numerai_assets.core.evaluation.evaluate import read_predictions
 from numerai_assets.core.live.ledger import SubmissionLedger
 from numerai_assets.core.live.predict import predict_slot

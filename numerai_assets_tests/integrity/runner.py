@@ -11,8 +11,8 @@ import sys
 from pathlib import Path
 
 from numerai_assets.core.live.ledger import SubmissionLedger
-from numerai_assets.core.numerai.client import NumeraiClient, RetryPolicy
 from numerai_assets.core.live.submitting import SubmitTiming, submit_slot
+from numerai_assets.core.numerai.client import NumeraiClient, RetryPolicy
 
 CREDENTIALS = ("INTEGRITY-PUB", "INTEGRITY-SECRET")
 

@@ -15,7 +15,7 @@ from numerai_assets.tournament.calendar import (
     window_opened_at,
 )
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 MONDAY = dt.datetime(2026, 6, 1, tzinfo=UTC)  # 2026-06-01 is a Monday
 
 

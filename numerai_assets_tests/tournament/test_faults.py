@@ -11,8 +11,8 @@ import pytest
 import requests
 
 from numerai_assets.tournament.faults import Faults
-from numerai_assets_tests.tournament.helpers import admin, predictions
 from numerai_assets.tournament.profiles import DEFAULT_VERSION as V
+from numerai_assets_tests.tournament.helpers import admin, predictions
 
 CURRENT_ROUND = "query($t: Int!) { rounds(tournament: $t, number: 0) { number } }"
 

@@ -24,8 +24,8 @@ from numerai_assets.tournament.generator import (
     load_tournament_info,
 )
 from numerai_assets.tournament.layout import build_layout
-from numerai_assets.tournament.scales import SCALES, Scale, get_scale
 from numerai_assets.tournament.planted_signal import SignalModel
+from numerai_assets.tournament.scales import SCALES, Scale, get_scale
 from numerai_assets.tournament.versions import n_quantum_features
 from numerai_assets.tournament.writer import TMP_MARK
 

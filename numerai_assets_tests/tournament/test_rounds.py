@@ -16,7 +16,7 @@ from numerai_assets.tournament.profiles import DEFAULT_VERSION as V
 from numerai_assets.tournament.server import TournamentServer
 from numerai_assets_tests.tournament.helpers import admin, sha256
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 TUESDAY = dt.datetime(2026, 6, 2, tzinfo=UTC)
 
 

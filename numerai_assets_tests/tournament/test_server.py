@@ -13,10 +13,10 @@ import pytest
 import requests
 
 from numerai_assets.tournament.catalog import DATASET_NAMES
+from numerai_assets.tournament.profiles import DEFAULT_VERSION as V
 from numerai_assets.tournament.server import TournamentServer
 from numerai_assets.tournament.state import model_id_for
 from numerai_assets_tests.tournament.helpers import admin, predictions, sha256
-from numerai_assets.tournament.profiles import DEFAULT_VERSION as V
 
 
 def test_round_state_drives_current_round_and_check_round_open(server, napi):
@@ -41,7 +41,7 @@ def test_round_times_follow_the_calendar(server, napi):
     (13:00 UTC Tuesday-Friday, Sunday 14:00 UTC); late submissions run until the next opening."""
     server.open_round()
     (rnd,) = napi.list_rounds(number=1)
-    utc = dt.timezone.utc
+    utc = dt.UTC
     t = rnd["openTime"].astimezone(utc).replace(minute=0, second=0, microsecond=0)
     closes = {(1, 13), (2, 13), (3, 13), (4, 13), (6, 14)}  # (weekday, hour), Monday = 0
     while t <= rnd["openTime"] or (t.weekday(), t.hour) not in closes:

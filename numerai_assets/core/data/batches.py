@@ -75,7 +75,7 @@ class EraIndex:
         self.eras: list[str] = sorted(pc.unique(labelled).to_pylist())  # eras with any label
 
     @classmethod
-    def load(cls, path: str, target: str) -> "EraIndex":
+    def load(cls, path: str, target: str) -> EraIndex:
         schema = pq.read_schema(path)
         for col in ("era", target):
             if col not in schema.names:

@@ -22,7 +22,14 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from numerai_assets.core.data.target_gaps import (
-    TargetGaps, TargetGapTracker, decode as _decode, merge_counts as _merge_counts,
+    TargetGaps,
+    TargetGapTracker,
+)
+from numerai_assets.core.data.target_gaps import (
+    decode as _decode,
+)
+from numerai_assets.core.data.target_gaps import (
+    merge_counts as _merge_counts,
 )
 
 KEY_COLUMNS = ("id", "era", "data_type")

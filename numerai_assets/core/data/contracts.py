@@ -21,7 +21,11 @@ from typing import Any, Literal
 import pandas as pd
 
 from numerai_assets.core.data.column_profile import (
-    DatasetProfile, allowed_range, column_role, dtype_class, profile_parquet,
+    DatasetProfile,
+    allowed_range,
+    column_role,
+    dtype_class,
+    profile_parquet,
 )
 from numerai_assets.core.data.target_gaps import LABELLED_DATA_TYPES
 

@@ -71,7 +71,7 @@ class FeatureSets:
     version: str | None = None
 
     @classmethod
-    def from_json_file(cls, path: str | Path, version: str | None = None) -> "FeatureSets":
+    def from_json_file(cls, path: str | Path, version: str | None = None) -> FeatureSets:
         """Every set and group the file has (v5.3 adds ``quantum``; ``fncv3_features``...)."""
         raw = json.loads(Path(path).read_text())
         try:

@@ -12,10 +12,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from numerai_assets.core.training import cv
-from numerai_assets.core.evaluation import postprocess
-from numerai_assets.core.evaluation import scoring
 from numerai_assets.core.data.dataset import FeatureSets, read_by_id, write_by_id
+from numerai_assets.core.evaluation import postprocess, scoring
+from numerai_assets.core.training import cv
 
 ENSEMBLE = "ensemble"
 

@@ -13,8 +13,8 @@ import numpy as np
 import pandas as pd
 from numerai_tools import scoring as nt
 
-from numerai_assets.core.evaluation import scoring_fast
 from numerai_assets.core.data.batches import MISSING_FEATURE_VALUE
+from numerai_assets.core.evaluation import scoring_fast
 
 
 def _eras_for(index: pd.Index, eras: pd.Series) -> np.ndarray:

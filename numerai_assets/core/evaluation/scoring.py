@@ -28,8 +28,8 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from numerai_tools import scoring as nt
 
-from numerai_assets.core.evaluation import scoring_fast as fast
 from numerai_assets.core.data.batches import MISSING_FEATURE_VALUE
+from numerai_assets.core.evaluation import scoring_fast as fast
 
 METRICS = ("corr", "mmc", "bmc", "fnc", "feature_exposure")
 META_MODEL_COLUMN = "numerai_meta_model"

@@ -78,7 +78,7 @@ class Owner:
     token: str
 
     @classmethod
-    def this_process(cls) -> "Owner":
+    def this_process(cls) -> Owner:
         pid = os.getpid()
         return cls(host_identity(), pid, process_start(pid), secrets.token_hex(8))
 

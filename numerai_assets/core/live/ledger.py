@@ -16,7 +16,7 @@ from __future__ import annotations
 import sqlite3
 import threading
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from numerai_assets.core.live.claims import SqliteClaims
@@ -61,7 +61,7 @@ def _unusable(path: Path, what: str) -> LedgerUnusableError:
 
 
 def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
 
 
 @dataclass(frozen=True)
@@ -131,7 +131,7 @@ class SubmissionLedger:
     def close(self) -> None:
         self._conn.close()
 
-    def __enter__(self) -> "SubmissionLedger":
+    def __enter__(self) -> SubmissionLedger:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -208,13 +208,13 @@ class SubmissionLedger:
         return entry
 
     @classmethod
-    def open_for_rebuild(cls, path: str | Path, **kwargs: float) -> tuple["SubmissionLedger", Path | None]:
+    def open_for_rebuild(cls, path: str | Path, **kwargs: float) -> tuple[SubmissionLedger, Path | None]:
         """Open the ledger; an unusable one is moved aside (kept for inspection) and started anew."""
         path = Path(path)
         try:
             return cls(path, **kwargs), None
         except LedgerUnusableError:
-            stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+            stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
             aside = path.with_name(f"{path.name}.unusable-{stamp}")
             for suffix in ("", "-wal", "-shm"):
                 old = path.with_name(path.name + suffix)

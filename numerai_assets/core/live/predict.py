@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from numerai_assets.core.evaluation import postprocess
-from numerai_assets.core.data.dataset import read_by_id
 from numerai_assets.core.atomic import write_bytes_atomic
+from numerai_assets.core.data.dataset import read_by_id
+from numerai_assets.core.evaluation import postprocess
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ import sqlite3
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from numerai_assets.core.artifacts import SubmissionOutcome
@@ -215,7 +215,7 @@ def submit_slot(
     late_policy: str = "skip",
     allow_resubmit: bool = False,
     log: Callable[[str], None] = print,
-    now: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
+    now: Callable[[], datetime] = lambda: datetime.now(UTC),
     timing: SubmitTiming = SubmitTiming(),
 ) -> SubmissionOutcome:
     """Submit ``csv_path`` for ``slot`` in ``round_number`` at most once (see the module doc)."""

@@ -11,7 +11,7 @@ import json
 import platform
 import subprocess
 from collections.abc import Sequence
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -24,7 +24,7 @@ MODEL_SUFFIXES = {"lightgbm": ".lgb.txt", "xgboost": ".xgb.ubj"}
 
 
 def utc_now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 def features_sha256(features: Sequence[str]) -> str:

@@ -21,13 +21,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from numerai_assets.core.training import cv
-from numerai_assets.core.training import manifest as mf
 from numerai_assets.core.atomic import write_bytes_atomic
 from numerai_assets.core.data.batches import EraIndex, FeatureMatrix, iter_id_batches
 from numerai_assets.core.data.dataset import DEFAULT_VERSION, DatasetFile
-from numerai_assets.core.training.roster import ModelSpec
+from numerai_assets.core.training import cv
+from numerai_assets.core.training import manifest as mf
 from numerai_assets.core.training.base import Progress, TrainingData
+from numerai_assets.core.training.roster import ModelSpec
 
 PREDICTION_COLUMN = "prediction"
 

@@ -13,7 +13,11 @@ from numerai_tools import scoring as nt
 
 from numerai_assets.core.evaluation import scoring_fast
 from numerai_assets.core.evaluation.scoring import (
-    flatten_summary, load_scoring_frame, max_drawdown, per_era_scores, summarize,
+    flatten_summary,
+    load_scoring_frame,
+    max_drawdown,
+    per_era_scores,
+    summarize,
 )
 
 TOL = 1e-9

@@ -3,8 +3,8 @@ import time
 
 from numerai_assets.core.live.claims import Owner
 from numerai_assets.core.live.ledger import SubmissionLedger
-from numerai_assets.core.numerai.client import NumeraiClient, RetryPolicy
 from numerai_assets.core.live.reconcile import reconcile
+from numerai_assets.core.numerai.client import NumeraiClient, RetryPolicy
 from numerai_assets_tests.tournament.helpers import predictions
 
 SLOT = "demo_slot_b"

@@ -1,11 +1,11 @@
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from numerai_assets.core.numerai.client import RoundInfo
 from numerai_assets.core.live.rounds import decide
+from numerai_assets.core.numerai.client import RoundInfo
 
-NOW = datetime(2026, 11, 24, 12, 30, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 24, 12, 30, tzinfo=UTC)
 OPEN = RoundInfo(1100, NOW - timedelta(minutes=30), NOW + timedelta(minutes=30), NOW + timedelta(days=3))
 CLOSED = RoundInfo(1100, NOW - timedelta(hours=2), NOW - timedelta(hours=1), NOW + timedelta(days=3))
 

@@ -5,6 +5,7 @@ import time
 import pytest
 
 from numerai_assets.core.live.ledger import SubmissionLedger
+from numerai_assets.core.live.submitting import SubmitTiming, submit_slot
 from numerai_assets.core.numerai.client import (
     CREATE_SUBMISSION,
     NumeraiClient,
@@ -12,7 +13,6 @@ from numerai_assets.core.numerai.client import (
     RetryPolicy,
 )
 from numerai_assets.core.numerai.transport import TOURNAMENT
-from numerai_assets.core.live.submitting import SubmitTiming, submit_slot
 from numerai_assets_tests.tournament.helpers import predictions, sha256
 
 SLOT = "demo_slot_a"

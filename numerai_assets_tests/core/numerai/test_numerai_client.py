@@ -8,8 +8,6 @@ import pyarrow.parquet as pq
 import pytest
 
 from numerai_assets.core.data.dataset import readability_check
-from numerai_assets.tournament.info import load_tournament_info
-from numerai_assets.core.numerai.downloads import sidecar_path
 from numerai_assets.core.numerai.client import (
     NumeraiClient,
     NumeraiRefusedError,
@@ -17,6 +15,8 @@ from numerai_assets.core.numerai.client import (
     RetryPolicy,
     UploadRejectedError,
 )
+from numerai_assets.core.numerai.downloads import sidecar_path
+from numerai_assets.tournament.info import load_tournament_info
 
 PUBLIC, SECRET = "PUB-4d1c9e2a", "SEC-93bb20f7a1"
 FAST = RetryPolicy(timeout_s=2.0, max_attempts=5, budget_s=10.0, backoff_initial_s=0.05,

@@ -8,8 +8,8 @@ import pytest
 import yaml
 
 from numerai_assets.core.data.dataset import FeatureSets
-from numerai_assets.tournament.info import load_tournament_info
 from numerai_assets.core.training.roster import DEFAULT_ROSTER_PATH, RosterError, load_roster, parse_roster
+from numerai_assets.tournament.info import load_tournament_info
 
 GOOD = {
     "name": "m1", "engine": "lightgbm", "slot": "slot_a", "feature_set": "small",

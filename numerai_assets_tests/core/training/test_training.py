@@ -6,23 +6,22 @@ import re
 from dataclasses import replace
 from pathlib import Path
 
+import lightgbm as lgb  # noqa: E402  (after numerai_assets...training, which sets OMP_WAIT_POLICY)
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+import xgboost as xgb  # noqa: E402
 
 import numerai_assets
-from numerai_assets.core.training.train import engine_params, load_model, predict, train_model
-
-import lightgbm as lgb  # noqa: E402  (after numerai_assets...training, which sets OMP_WAIT_POLICY)
-import xgboost as xgb  # noqa: E402
 from numerai_assets.core.data import batches
 from numerai_assets.core.data.batches import FeatureMatrix, SequentialRows, iter_id_batches
-from numerai_assets.core.training.cv import Fold, embargo_violations
 from numerai_assets.core.data.dataset import FeatureSets
+from numerai_assets.core.training.cv import Fold, embargo_violations
 from numerai_assets.core.training.manifest import features_sha256, file_sha256
 from numerai_assets.core.training.roster import EarlyStopping, ModelSpec
+from numerai_assets.core.training.train import engine_params, load_model, predict, train_model
 
 ENGINES = ["lightgbm", "xgboost"]
 # One thread: conftest has already loaded scikit-learn's libgomp (which XGBoost shares) with busy-waiting

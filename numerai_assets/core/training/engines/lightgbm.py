@@ -13,11 +13,11 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-from numerai_assets.core.training.base import Fit, Progress, TrainingData
 import lightgbm as lgb
 import numpy as np
 
 from numerai_assets.core.data.batches import FeatureMatrix, SequentialRows
+from numerai_assets.core.training.base import Fit, Progress, TrainingData
 from numerai_assets.core.training.roster import ModelSpec
 
 PUSH_ROWS = 4096  # float32 rows per push: 45 MB at 2,748 features

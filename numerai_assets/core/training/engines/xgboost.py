@@ -16,11 +16,11 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-from numerai_assets.core.training.base import Fit, Progress, TrainingData
 import numpy as np
 import xgboost as xgb
 
 from numerai_assets.core.data.batches import FeatureMatrix
+from numerai_assets.core.training.base import Fit, Progress, TrainingData
 from numerai_assets.core.training.roster import ModelSpec
 
 DEFAULTS: dict[str, Any] = {
