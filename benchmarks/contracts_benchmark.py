@@ -16,6 +16,7 @@ OOM-killed: 16 GB on full train), with a message.
     python benchmarks/contracts_benchmark.py --root /work/fullscale/tournament \
         --files train,validation,live --naive-columns 100
 """
+
 from __future__ import annotations
 
 import argparse
@@ -67,15 +68,29 @@ def child_ours(args: argparse.Namespace) -> dict:
     from numerai_assets.core.data.contracts import check_dataset
 
     spec = json.loads(Path(args.spec).read_text())
-    result = check_dataset(args.path, args.kind, features=spec["features"], targets=spec["targets"],
-                           required_features=spec["required"], batch_rows=args.batch_rows)
+    result = check_dataset(
+        args.path,
+        args.kind,
+        features=spec["features"],
+        targets=spec["targets"],
+        required_features=spec["required"],
+        batch_rows=args.batch_rows,
+    )
     prof = result.profile
-    return {"seconds": time.perf_counter() - start, "import_gx_s": t_import,
-            "profile_s": prof.seconds, "validate_s": result.seconds - prof.seconds,
-            "rows": result.rows, "batches": prof.batches, "batch_rows": prof.batch_rows,
-            "expectations": result.expectations, "passed": result.passed,
-            "failures": [f.message for f in result.failures], "peak_rss_mb": _peak_rss_mb(),
-            "cpu_s": _cpu_s()}
+    return {
+        "seconds": time.perf_counter() - start,
+        "import_gx_s": t_import,
+        "profile_s": prof.seconds,
+        "validate_s": result.seconds - prof.seconds,
+        "rows": result.rows,
+        "batches": prof.batches,
+        "batch_rows": prof.batch_rows,
+        "expectations": result.expectations,
+        "passed": result.passed,
+        "failures": [f.message for f in result.failures],
+        "peak_rss_mb": _peak_rss_mb(),
+        "cpu_s": _cpu_s(),
+    }
 
 
 def child_naive(args: argparse.Namespace) -> dict:
@@ -97,22 +112,34 @@ def child_naive(args: argparse.Namespace) -> dict:
     live = args.kind == "live"
     exps = [gxe.ExpectColumnValuesToBeUnique(column="id")]
     exps += [gxe.ExpectColumnValuesToNotBeNull(column=c) for c in ("id", "era", "data_type")]
-    exps.append(gxe.ExpectColumnValuesToBeInSet(column="era", value_set=["X"]) if live else
-                gxe.ExpectColumnValuesToMatchRegex(column="era", regex=r"^[0-9]{4}$"))
+    exps.append(
+        gxe.ExpectColumnValuesToBeInSet(column="era", value_set=["X"])
+        if live
+        else gxe.ExpectColumnValuesToMatchRegex(column="era", regex=r"^[0-9]{4}$")
+    )
     allowed = {"train": ["train"], "validation": ["validation", "test"], "live": ["live"]}[args.kind]
     exps.append(gxe.ExpectColumnValuesToBeInSet(column="data_type", value_set=allowed))
     exps += [gxe.ExpectColumnValuesToBeBetween(column=c, min_value=0, max_value=1) for c in targets]
     if not live:
-        exps.append(gxe.ExpectColumnValuesToNotBeNull(
-            column="target", row_condition='data_type!="test"', condition_parser="pandas"))
+        exps.append(
+            gxe.ExpectColumnValuesToNotBeNull(
+                column="target", row_condition='data_type!="test"', condition_parser="pandas"
+            )
+        )
     feature_exps = []
     for f in features:
-        feature_exps += [gxe.ExpectColumnValuesToBeInSet(column=f, value_set=[0, 1, 2, 3, 4]),
-                         gxe.ExpectColumnValuesToNotBeNull(column=f)]
+        feature_exps += [
+            gxe.ExpectColumnValuesToBeInSet(column=f, value_set=[0, 1, 2, 3, 4]),
+            gxe.ExpectColumnValuesToNotBeNull(column=f),
+        ]
     context = gx.get_context(mode="ephemeral")
     context.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
-    batch = context.data_sources.add_pandas("naive").add_dataframe_asset("file") \
-        .add_batch_definition_whole_dataframe("all").get_batch(batch_parameters={"dataframe": df})
+    batch = (
+        context.data_sources.add_pandas("naive")
+        .add_dataframe_asset("file")
+        .add_batch_definition_whole_dataframe("all")
+        .get_batch(batch_parameters={"dataframe": df})
+    )
     # The usual shape: suites built with the constructor (add_expectation is O(n^2)); the
     # non-feature and the feature expectations are two suites so that each part is timed.
     timings, failed = [], []
@@ -120,15 +147,30 @@ def child_naive(args: argparse.Namespace) -> dict:
         t = time.perf_counter()
         results = batch.validate(gx.ExpectationSuite(name=f"naive_{name}", expectations=suite_exps))
         timings.append(time.perf_counter() - t)
-        failed += [f"{r.expectation_config.type}({r.expectation_config.kwargs.get('column')})"
-                   for r in results.results if not r.success]
+        failed += [
+            f"{r.expectation_config.type}({r.expectation_config.kwargs.get('column')})"
+            for r in results.results
+            if not r.success
+        ]
     t_rest, t_features = timings
-    return {"seconds": time.perf_counter() - start, "import_gx_s": t_import, "read_s": t_read,
-            "validate_s": t_rest + t_features, "rest_s": t_rest, "features_s": t_features,
-            "rows": len(df), "width": df.shape[1], "features_checked": len(features),
-            "features_total": len(all_features), "expectations": len(exps) + len(feature_exps),
-            "feature_expectations": len(feature_exps), "passed": not failed, "failures": failed[:10],
-            "peak_rss_mb": _peak_rss_mb(), "cpu_s": _cpu_s()}
+    return {
+        "seconds": time.perf_counter() - start,
+        "import_gx_s": t_import,
+        "read_s": t_read,
+        "validate_s": t_rest + t_features,
+        "rest_s": t_rest,
+        "features_s": t_features,
+        "rows": len(df),
+        "width": df.shape[1],
+        "features_checked": len(features),
+        "features_total": len(all_features),
+        "expectations": len(exps) + len(feature_exps),
+        "feature_expectations": len(feature_exps),
+        "passed": not failed,
+        "failures": failed[:10],
+        "peak_rss_mb": _peak_rss_mb(),
+        "cpu_s": _cpu_s(),
+    }
 
 
 def extrapolate(a: dict, b: dict) -> dict:
@@ -141,14 +183,30 @@ def extrapolate(a: dict, b: dict) -> dict:
     per_s = max(0.0, (work(b) - work(a)) / dn)
     per_mb = max(0.0, (b["peak_rss_mb"] - a["peak_rss_mb"]) / dn)
     e_full = b["expectations"] + b["feature_expectations"] * rest // b["features_checked"]
-    return {"wall_s": b["wall_s"] + per_s * rest, "peak_rss_mb": b["peak_rss_mb"] + per_mb * rest,
-            "per_feature_s": per_s, "per_feature_mb": per_mb, "expectations": e_full}
+    return {
+        "wall_s": b["wall_s"] + per_s * rest,
+        "peak_rss_mb": b["peak_rss_mb"] + per_mb * rest,
+        "per_feature_s": per_s,
+        "per_feature_mb": per_mb,
+        "expectations": e_full,
+    }
 
 
 # ----------------------------------------------------------------------------- parent
 def run_child(method: str, path: Path, kind: str, spec: Path, extra: list[str]) -> dict:
-    cmd = [sys.executable, __file__, "--child", method, "--path", str(path), "--kind", kind,
-           "--spec", str(spec), *extra]
+    cmd = [
+        sys.executable,
+        __file__,
+        "--child",
+        method,
+        "--path",
+        str(path),
+        "--kind",
+        kind,
+        "--spec",
+        str(spec),
+        *extra,
+    ]
     env = dict(os.environ, GX_ANALYTICS_ENABLED="false", PYTHONPATH=str(ROOT))
     t = time.perf_counter()
     proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
@@ -178,8 +236,11 @@ def find_files(root: Path, names: list[str], round_number: int | None) -> dict[s
     version = load_tournament_info(root).version
     files = {n: root / version / f"{n}.parquet" for n in names if n != "live"}
     if "live" in names:
-        rounds = sorted((int(p.name) for p in (root / "rounds").glob("*") if p.name.isdigit()),
-                        reverse=True) if (root / "rounds").is_dir() else []
+        rounds = (
+            sorted((int(p.name) for p in (root / "rounds").glob("*") if p.name.isdigit()), reverse=True)
+            if (root / "rounds").is_dir()
+            else []
+        )
         if round_number is not None:
             rounds = [round_number]
         live = [root / "rounds" / str(r) / version / "live.parquet" for r in rounds]
@@ -203,12 +264,19 @@ def fmt_row(cols: list[str], widths: list[int]) -> str:
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--root", type=Path, help="a generated tournament root")
-    p.add_argument("--scale", default="demo", help="without --root: generate this scale under "
-                   "$NUMERAI_ASSETS_HOME/benchmarks/<scale> (reused if there)")
+    p.add_argument(
+        "--scale",
+        default="demo",
+        help="without --root: generate this scale under $NUMERAI_ASSETS_HOME/benchmarks/<scale> (reused if there)",
+    )
     p.add_argument("--files", default="train,validation,live")
     p.add_argument("--round", type=int, default=None, help="round of the live file (default: latest)")
-    p.add_argument("--naive-columns", type=int, default=0, help="on files with more than "
-                   f"{NAIVE_SAMPLED_MIN_ROWS:,} rows run naive on N and 2N features and extrapolate")
+    p.add_argument(
+        "--naive-columns",
+        type=int,
+        default=0,
+        help=f"on files with more than {NAIVE_SAMPLED_MIN_ROWS:,} rows run naive on N and 2N features and extrapolate",
+    )
     p.add_argument("--batch-rows", type=int, default=None, help="ours: rows per batch (default: auto)")
     p.add_argument("--methods", default="naive,ours")
     p.add_argument("--json", type=Path, help="also write the raw figures here")
@@ -231,16 +299,24 @@ def main(argv: list[str] | None = None) -> int:
     version = load_tournament_info(root).version
     sets = json.loads((root / version / "features.json").read_text())
     spec_path = Path(tempfile.mkstemp(prefix="contracts-spec-", suffix=".json")[1])
-    spec_path.write_text(json.dumps({"features": sets["feature_sets"]["all"], "targets": sets["targets"],
-                                     "required": sets["feature_sets"].get("medium", [])}))
+    spec_path.write_text(
+        json.dumps(
+            {
+                "features": sets["feature_sets"]["all"],
+                "targets": sets["targets"],
+                "required": sets["feature_sets"].get("medium", []),
+            }
+        )
+    )
     files = find_files(root, [f for f in args.files.split(",") if f], args.round)
     methods = args.methods.split(",")
-    print(f"machine: {os.cpu_count()} cores, "
-          f"{os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') / 2**30:.0f} GiB; root {root}; "
-          f"load average {os.getloadavg()[0]:.1f}")
+    print(
+        f"machine: {os.cpu_count()} cores, "
+        f"{os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') / 2**30:.0f} GiB; root {root}; "
+        f"load average {os.getloadavg()[0]:.1f}"
+    )
     widths = [11, 22, 9, 8, 8, 9, 6, 10, 40]
-    print(fmt_row(["file", "method", "wall s", "cpu s", "peak GB", "expect.", "pass", "rows", "phases (s)"],
-                  widths))
+    print(fmt_row(["file", "method", "wall s", "cpu s", "peak GB", "expect.", "pass", "rows", "phases (s)"], widths))
     records = []
     for name, path in files.items():
         kind = KINDS[name]
@@ -251,44 +327,105 @@ def main(argv: list[str] | None = None) -> int:
             runs: list[tuple[str, list[str]]] = [("", [])]
             if method == "ours" and args.batch_rows:
                 runs = [("", ["--batch-rows", str(args.batch_rows)])]
-            sampled = (method == "naive" and args.naive_columns and rows > NAIVE_SAMPLED_MIN_ROWS
-                       and 2 * args.naive_columns < n_features)
+            sampled = (
+                method == "naive"
+                and args.naive_columns
+                and rows > NAIVE_SAMPLED_MIN_ROWS
+                and 2 * args.naive_columns < n_features
+            )
             if method == "naive" and not sampled:
                 need, free = naive_memory_gb(rows, n_features, len(schema.names)), available_gb()
                 if need > 0.5 * free:  # GX copies the frame too; full train was OOM-killed at 16 GB
-                    print(fmt_row([name, "naive SKIPPED", "-", "-", f"~{need:.0f}", "-", "-", f"{rows:,}",
-                                   f"needs ~{need:.0f} GB, {free:.0f} GB free: --naive-columns N"],
-                                  widths), flush=True)
+                    print(
+                        fmt_row(
+                            [
+                                name,
+                                "naive SKIPPED",
+                                "-",
+                                "-",
+                                f"~{need:.0f}",
+                                "-",
+                                "-",
+                                f"{rows:,}",
+                                f"needs ~{need:.0f} GB, {free:.0f} GB free: --naive-columns N",
+                            ],
+                            widths,
+                        ),
+                        flush=True,
+                    )
                     continue
             if sampled:
                 n = args.naive_columns
-                runs = [(f" ({n} feat.)", ["--features", str(n)]),
-                        (f" ({2 * n} feat.)", ["--features", str(2 * n)])]
+                runs = [(f" ({n} feat.)", ["--features", str(n)]), (f" ({2 * n} feat.)", ["--features", str(2 * n)])]
             outs = []
             for label, extra in runs:
                 out = run_child(method, path, kind, spec_path, extra)
                 outs.append(out)
                 records.append({"file": name, "method": method + label, **out})
                 if "error" in out:
-                    print(fmt_row([name, method + label, f"{out['wall_s']:.1f}", "-", "-", "-", "ERR", "-",
-                                   out["error"][-80:]], widths))
+                    print(
+                        fmt_row(
+                            [
+                                name,
+                                method + label,
+                                f"{out['wall_s']:.1f}",
+                                "-",
+                                "-",
+                                "-",
+                                "ERR",
+                                "-",
+                                out["error"][-80:],
+                            ],
+                            widths,
+                        )
+                    )
                     continue
-                phases = (f"read {out['read_s']:.1f} + gx {out['rest_s']:.1f} + {out['features_s']:.1f} + import {out['import_gx_s']:.1f}"
-                          if method == "naive" else
-                          f"profile {out['profile_s']:.1f} + gx {out['validate_s']:.1f} + import {out['import_gx_s']:.1f}")
-                print(fmt_row([name, method + label, f"{out['wall_s']:.1f}", f"{out['cpu_s']:.1f}",
-                               f"{out['peak_rss_mb'] / 1024:.2f}",
-                               str(out["expectations"]), "yes" if out["passed"] else "NO",
-                               f"{out['rows']:,}", phases], widths), flush=True)
+                phases = (
+                    f"read {out['read_s']:.1f} + gx {out['rest_s']:.1f} + {out['features_s']:.1f} + import {out['import_gx_s']:.1f}"
+                    if method == "naive"
+                    else f"profile {out['profile_s']:.1f} + gx {out['validate_s']:.1f} + import {out['import_gx_s']:.1f}"
+                )
+                print(
+                    fmt_row(
+                        [
+                            name,
+                            method + label,
+                            f"{out['wall_s']:.1f}",
+                            f"{out['cpu_s']:.1f}",
+                            f"{out['peak_rss_mb'] / 1024:.2f}",
+                            str(out["expectations"]),
+                            "yes" if out["passed"] else "NO",
+                            f"{out['rows']:,}",
+                            phases,
+                        ],
+                        widths,
+                    ),
+                    flush=True,
+                )
             if sampled and all("error" not in o for o in outs):
                 x = extrapolate(*outs)
-                print(f"{'':11}  measured per feature column: {x['per_feature_s'] * 1000:.0f} ms, "
-                      f"{x['per_feature_mb']:.1f} MB peak RSS (slope between the "
-                      f"{outs[0]['features_checked']}- and {outs[1]['features_checked']}-feature runs)")
-                print(fmt_row([name, "naive EXTRAPOLATED", f"~{x['wall_s']:.0f}", "-",
-                               f"~{x['peak_rss_mb'] / 1024:.1f}", str(x["expectations"]), "-",
-                               f"{outs[1]['rows']:,}", f"linear to all {outs[1]['features_total']} features"],
-                              widths), flush=True)
+                print(
+                    f"{'':11}  measured per feature column: {x['per_feature_s'] * 1000:.0f} ms, "
+                    f"{x['per_feature_mb']:.1f} MB peak RSS (slope between the "
+                    f"{outs[0]['features_checked']}- and {outs[1]['features_checked']}-feature runs)"
+                )
+                print(
+                    fmt_row(
+                        [
+                            name,
+                            "naive EXTRAPOLATED",
+                            f"~{x['wall_s']:.0f}",
+                            "-",
+                            f"~{x['peak_rss_mb'] / 1024:.1f}",
+                            str(x["expectations"]),
+                            "-",
+                            f"{outs[1]['rows']:,}",
+                            f"linear to all {outs[1]['features_total']} features",
+                        ],
+                        widths,
+                    ),
+                    flush=True,
+                )
                 records.append({"file": name, "method": "naive extrapolated", "extrapolated": True, **x})
     print(f"load average at the end: {os.getloadavg()[0]:.1f} (other work on the machine slows both methods)")
     if args.json:

@@ -8,6 +8,7 @@ Both are timed as whole processes (interpreter start + imports + work), and insi
 
     .venv/bin/python benchmarks/orchestration_overhead.py --model lgbm_medium --seed 0 --repeat 5
 """
+
 from __future__ import annotations
 
 import argparse
@@ -53,8 +54,9 @@ print(json.dumps({"setup": t1 - t0, "work": time.perf_counter() - t1}))
 def run(code: str, model: str, seed: int) -> tuple[float, float, float]:
     """(process wall, set-up before the work, the work) in seconds, for one fresh process."""
     started = time.perf_counter()
-    out = subprocess.run([sys.executable, "-c", code, model, str(seed)], check=True,
-                         capture_output=True, text=True, env=os.environ)
+    out = subprocess.run(
+        [sys.executable, "-c", code, model, str(seed)], check=True, capture_output=True, text=True, env=os.environ
+    )
     wall = time.perf_counter() - started
     timings = json.loads(out.stdout.strip().splitlines()[-1])
     return wall, timings["setup"], timings["work"]

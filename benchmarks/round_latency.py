@@ -9,6 +9,7 @@ duration (live_data = download + data contract; <slot>/live_predictions = predic
 
     .venv/bin/python benchmarks/round_latency.py --rounds 3 --poll-s 5
 """
+
 from __future__ import annotations
 
 import argparse
@@ -51,9 +52,14 @@ def main() -> None:
     (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
     results = []
     with TournamentServer(settings.tournament_dir) as server:
-        env = {**os.environ, "DAGSTER_HOME": str(home), "NUMERAI_ASSETS_HOME": str(settings.home),
-               "NUMERAI_ASSETS_TOURNAMENT_URL": server.url, "NUMERAI_ASSETS_ROUND_POLL_S": str(args.poll_s),
-               "GX_ANALYTICS_ENABLED": "false"}
+        env = {
+            **os.environ,
+            "DAGSTER_HOME": str(home),
+            "NUMERAI_ASSETS_HOME": str(settings.home),
+            "NUMERAI_ASSETS_TOURNAMENT_URL": server.url,
+            "NUMERAI_ASSETS_ROUND_POLL_S": str(args.poll_s),
+            "GX_ANALYTICS_ENABLED": "false",
+        }
         with DagsterDev(env, log=home / "dagster_dev.log") as dev:
             # the data assets the round reads come from this instance: materialize them once
             data = dev.graphql("""mutation { launchRun(executionParams: {selector: {
@@ -67,20 +73,30 @@ def main() -> None:
                 rnd = server.advance()
                 run = dev.wait_for_run({"numerai/round": str(rnd.number)}, poll_s=0.2)
                 subs = server.state.submissions(round_number=rnd.number)
-                accepted = max(datetime.fromisoformat(s.inserted_at.replace("Z", "+00:00")).timestamp()
-                               for s in subs) if subs else float("nan")
+                accepted = (
+                    max(datetime.fromisoformat(s.inserted_at.replace("Z", "+00:00")).timestamp() for s in subs)
+                    if subs
+                    else float("nan")
+                )
                 steps = step_durations(dev.events(run["runId"]))
-                results.append({
-                    "round": rnd.number, "status": run["status"], "slots": len(subs),
-                    "sensor_wait": run["creationTime"] - opened,
-                    "launch": run["startTime"] - run["creationTime"],
-                    "run": run["endTime"] - run["startTime"],
-                    "open_to_accepted": accepted - opened,
-                    "excl_sensor": accepted - run["creationTime"], **steps,
-                })
+                results.append(
+                    {
+                        "round": rnd.number,
+                        "status": run["status"],
+                        "slots": len(subs),
+                        "sensor_wait": run["creationTime"] - opened,
+                        "launch": run["startTime"] - run["creationTime"],
+                        "run": run["endTime"] - run["startTime"],
+                        "open_to_accepted": accepted - opened,
+                        "excl_sensor": accepted - run["creationTime"],
+                        **steps,
+                    }
+                )
     keys = [k for k in results[0] if k not in ("round", "status", "slots")]
-    print(f"rounds: {args.rounds}, poll interval {args.poll_s} s, slots {results[0]['slots']}, "
-          f"status {[r['status'] for r in results]}")
+    print(
+        f"rounds: {args.rounds}, poll interval {args.poll_s} s, slots {results[0]['slots']}, "
+        f"status {[r['status'] for r in results]}"
+    )
     print(f"{'phase':42s} " + " ".join(f"r{r['round']:>6}" for r in results) + "   median")
     for key in keys:
         values = [r.get(key, float("nan")) for r in results]

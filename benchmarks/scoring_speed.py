@@ -72,50 +72,80 @@ def main() -> None:
     exposure = _feature_list(root, args.exposure_features) if args.exposure_features else []
     print(f"load avg {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores; root {root}")
 
-    load_s, frame = _timed(lambda: load_scoring_frame(
-        v / "validation.parquet", v / "meta_model.parquet",
-        v / "validation_benchmark_models.parquet", bench, features=exposure), 1)
+    load_s, frame = _timed(
+        lambda: load_scoring_frame(
+            v / "validation.parquet",
+            v / "meta_model.parquet",
+            v / "validation_benchmark_models.parquet",
+            bench,
+            features=exposure,
+        ),
+        1,
+    )
     n_eras = frame["era"].nunique()
-    print(f"load_scoring_frame: {load_s:.2f} s, {len(frame):,} scored rows, {n_eras} eras, "
-          f"{len(exposure)} feature columns, {frame.memory_usage(deep=True).sum() / 1e6:,.0f} MB")
+    print(
+        f"load_scoring_frame: {load_s:.2f} s, {len(frame):,} scored rows, {n_eras} eras, "
+        f"{len(exposure)} feature columns, {frame.memory_usage(deep=True).sum() / 1e6:,.0f} MB"
+    )
     rng = np.random.default_rng(0)
     meta = frame["numerai_meta_model"].to_numpy(dtype=np.float64)
-    preds = pd.Series(np.round(np.nan_to_num(meta, nan=0.5) + rng.normal(0, 0.3, len(frame)), 2),
-                      index=frame.index, name="prediction")
+    preds = pd.Series(
+        np.round(np.nan_to_num(meta, nan=0.5) + rng.normal(0, 0.3, len(frame)), 2), index=frame.index, name="prediction"
+    )
 
     runs = [("CORR+MMC+BMC", None)]
     if exposure:
         runs.append((f"CORR+MMC+BMC+exposure ({len(exposure)} features)", frame[exposure]))
-    print(f"\n{'metrics':<44} {'numerai-tools':>14} {'vectorized':>11} {'speed-up':>9} "
-          f"{'max |diff|':>11}")
+    print(f"\n{'metrics':<44} {'numerai-tools':>14} {'vectorized':>11} {'speed-up':>9} {'max |diff|':>11}")
     for label, feats in runs:
+
         def run(engine: str) -> pd.DataFrame:
-            return per_era_scores(preds, frame["era"], frame["target"],
-                                  frame["numerai_meta_model"], frame[bench], feats,
-                                  fnc_features=[], engine=engine)
+            return per_era_scores(
+                preds,
+                frame["era"],
+                frame["target"],
+                frame["numerai_meta_model"],
+                frame[bench],
+                feats,
+                fnc_features=[],
+                engine=engine,
+            )
 
         reference_s, reference = _timed(lambda: run("numerai_tools"), args.repeat)
         vectorized_s, vectorized = _timed(lambda: run("vectorized"), args.repeat)
         diff = float(np.nanmax(np.abs(reference.to_numpy() - vectorized.to_numpy())))
-        print(f"{label:<44} {reference_s:>12.2f} s {vectorized_s:>9.2f} s "
-              f"{reference_s / vectorized_s:>8.1f}x {diff:>11.1e}")
+        print(
+            f"{label:<44} {reference_s:>12.2f} s {vectorized_s:>9.2f} s "
+            f"{reference_s / vectorized_s:>8.1f}x {diff:>11.1e}"
+        )
 
     if args.fnc_eras:
         eras = sorted(frame["era"].unique())[: args.fnc_eras]
         part = frame[frame["era"].isin(eras)]
-        print(f"\nFNC (numerai_tools.feature_neutral_corr per era), first {len(eras)} eras, "
-              f"{len(part) / len(eras):,.0f} rows/era:")
+        print(
+            f"\nFNC (numerai_tools.feature_neutral_corr per era), first {len(eras)} eras, "
+            f"{len(part) / len(eras):,.0f} rows/era:"
+        )
         for spec in args.fnc_features.split(","):
             names = _feature_list(root, spec)
-            feats = pq.read_table(  # only these eras: all 2,748 features of every era is ~11 GB
-                v / "validation.parquet", columns=["id", *names],
-                filters=pc.field("era").isin(eras)).to_pandas().loc[part.index, names]
-            seconds, _ = _timed(lambda: per_era_scores(
-                preds.loc[part.index], part["era"], part["target"], features=feats,
-                engine="vectorized"), 1)
+            feats = (
+                pq.read_table(  # only these eras: all 2,748 features of every era is ~11 GB
+                    v / "validation.parquet", columns=["id", *names], filters=pc.field("era").isin(eras)
+                )
+                .to_pandas()
+                .loc[part.index, names]
+            )
+            seconds, _ = _timed(
+                lambda: per_era_scores(
+                    preds.loc[part.index], part["era"], part["target"], features=feats, engine="vectorized"
+                ),
+                1,
+            )
             per_era = seconds / len(eras)
-            print(f"  {len(names):>5} features: {per_era:6.2f} s/era measured; "
-                  f"{per_era * n_eras / 60:6.1f} min for {n_eras} eras EXTRAPOLATED")
+            print(
+                f"  {len(names):>5} features: {per_era:6.2f} s/era measured; "
+                f"{per_era * n_eras / 60:6.1f} min for {n_eras} eras EXTRAPOLATED"
+            )
     peak = peak_rss_bytes()
     print(f"\npeak RSS {peak / 2**30:.2f} GB" if peak else "\npeak RSS unknown (no /proc)")
     if tmp is not None:

@@ -15,6 +15,7 @@ eras / every S-th era only; the subset is written once to a temporary parquet fi
     python benchmarks/training_memory.py --root /work/fullscale/tournament --scale full \
         --features all --rounds 30 --paths ours
 """
+
 from __future__ import annotations
 
 import argparse
@@ -40,8 +41,9 @@ def _spec(args: argparse.Namespace):
 
     from numerai_assets.core.training.roster import load_roster
 
-    return replace(load_roster().get(ENGINES[args.engine]), feature_set=args.features,
-                   num_boost_round=args.rounds, era_step=1)
+    return replace(
+        load_roster().get(ENGINES[args.engine]), feature_set=args.features, num_boost_round=args.rounds, era_step=1
+    )
 
 
 # ----------------------------------------------------------------------------- child processes
@@ -56,9 +58,17 @@ def child(args: argparse.Namespace) -> dict:
     rss_start = peak_rss_bytes()
     if args.path_kind == "ours":
         with tempfile.TemporaryDirectory() as out:
-            trained = train_model(spec, 0, args.data, features, out, threads=args.threads,
-                                  progress_every=max(1, args.rounds // 3), log=lambda s: print(s, file=sys.stderr),
-                                  dataset_sha256={Path(args.data).name: "not-hashed-in-benchmark"})
+            trained = train_model(
+                spec,
+                0,
+                args.data,
+                features,
+                out,
+                threads=args.threads,
+                progress_every=max(1, args.rounds // 3),
+                log=lambda s: print(s, file=sys.stderr),
+                dataset_sha256={Path(args.data).name: "not-hashed-in-benchmark"},
+            )
             t = trained.manifest["training"]
             peak = peak_rss_bytes()
             preds = predict(trained.model_path, args.eval, features).to_numpy()
@@ -80,19 +90,26 @@ def child(args: argparse.Namespace) -> dict:
         else:
             import xgboost as xgb
 
-            data = xgb.DMatrix(frame[features].to_numpy(), label=frame[spec.target].to_numpy(),
-                               nthread=args.threads)
+            data = xgb.DMatrix(frame[features].to_numpy(), label=frame[spec.target].to_numpy(), nthread=args.threads)
             build_s = time.perf_counter() - t0
             t0 = time.perf_counter()
             booster = xgb.train(params, data, num_boost_round=args.rounds)
         train_s = time.perf_counter() - t0
         peak = peak_rss_bytes()
         sample = pd.read_parquet(args.eval, columns=features)
-        preds = (booster.predict(sample) if args.engine == "lightgbm"
-                 else booster.predict(xgb.DMatrix(sample.to_numpy())))
+        preds = (
+            booster.predict(sample) if args.engine == "lightgbm" else booster.predict(xgb.DMatrix(sample.to_numpy()))
+        )
     np.save(args.preds_out, np.asarray(preds, dtype=np.float64))
-    return {"rows": rows, "load_s": load_s, "build_s": build_s, "train_s": train_s,
-            "total_s": time.perf_counter() - start, "peak_rss": peak, "rss_after_imports": rss_start}
+    return {
+        "rows": rows,
+        "load_s": load_s,
+        "build_s": build_s,
+        "train_s": train_s,
+        "total_s": time.perf_counter() - start,
+        "peak_rss": peak,
+        "rss_after_imports": rss_start,
+    }
 
 
 # ----------------------------------------------------------------------------- parent
@@ -125,7 +142,7 @@ def _prepare(args: argparse.Namespace, work: Path) -> tuple[str, str, list[str],
         pf = pq.ParquetFile(train)
         writer, offset = None, 0
         for batch in pf.iter_batches(batch_size=50_000, columns=["id", "era", "target", *features]):
-            part = keep[offset:offset + batch.num_rows]
+            part = keep[offset : offset + batch.num_rows]
             offset += batch.num_rows
             if part.any():
                 batch = batch.filter(pa.array(part))
@@ -133,8 +150,9 @@ def _prepare(args: argparse.Namespace, work: Path) -> tuple[str, str, list[str],
                 writer.write_batch(batch, row_group_size=100_000)
         writer.close()
         train = str(subset)
-    sample = next(pq.ParquetFile(base / "validation.parquet").iter_batches(
-        batch_size=EVAL_ROWS, columns=["id", *features]))
+    sample = next(
+        pq.ParquetFile(base / "validation.parquet").iter_batches(batch_size=EVAL_ROWS, columns=["id", *features])
+    )
     pq.write_table(pa.Table.from_batches([sample]), work / "eval.parquet")
     int8 = pq.ParquetFile(train).metadata.num_rows * len(features)
     return train, str(work / "eval.parquet"), features, int8
@@ -174,44 +192,85 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="training-bench-") as tmp:
         work = Path(tmp)
         # the subset is written by a child process, so this parent stays small while children run
-        prep = subprocess.run([sys.executable, __file__, *sys.argv[1:], "--child", "prepare", "--work", tmp],
-                              capture_output=True, text=True, check=True)
+        prep = subprocess.run(
+            [sys.executable, __file__, *sys.argv[1:], "--child", "prepare", "--work", tmp],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
         p = json.loads(prep.stdout.strip().splitlines()[-1])
         train, sample, int8 = p["train"], p["eval"], p["int8"]
         features = json.loads((work / "features.json").read_text())
         target = 1.5 * int8 + 0.5 * GB
-        print(f"{args.scale}: {train}: {int8 / len(features):,.0f} rows x {len(features)} features = "
-              f"{int8 / GB:.3f} GB int8; target peak {target / GB:.2f} GB; {args.rounds} rounds, "
-              f"{args.threads} threads", flush=True)
+        print(
+            f"{args.scale}: {train}: {int8 / len(features):,.0f} rows x {len(features)} features = "
+            f"{int8 / GB:.3f} GB int8; target peak {target / GB:.2f} GB; {args.rounds} rounds, "
+            f"{args.threads} threads",
+            flush=True,
+        )
         for engine in args.engines.split(","):
             preds = {}
             for kind in args.paths.split(","):
                 out = work / f"{engine}-{kind}.npy"
-                cmd = [sys.executable, __file__, "--child", kind, "--engine", engine, "--root", args.root,
-                       "--data", train, "--eval", sample, "--features", args.features,
-                       "--features-file", str(work / "features.json"), "--rounds", str(args.rounds),
-                       "--threads", str(args.threads), "--preds-out", str(out)]
+                cmd = [
+                    sys.executable,
+                    __file__,
+                    "--child",
+                    kind,
+                    "--engine",
+                    engine,
+                    "--root",
+                    args.root,
+                    "--data",
+                    train,
+                    "--eval",
+                    sample,
+                    "--features",
+                    args.features,
+                    "--features-file",
+                    str(work / "features.json"),
+                    "--rounds",
+                    str(args.rounds),
+                    "--threads",
+                    str(args.threads),
+                    "--preds-out",
+                    str(out),
+                ]
                 t0 = time.perf_counter()
                 proc = subprocess.run(cmd, capture_output=True, text=True)
                 if proc.returncode != 0:
-                    print(f"{engine} {kind}: FAILED rc={proc.returncode} after {time.perf_counter() - t0:.0f}s\n"
-                          f"{proc.stderr[-3000:]}", flush=True)
+                    print(
+                        f"{engine} {kind}: FAILED rc={proc.returncode} after {time.perf_counter() - t0:.0f}s\n"
+                        f"{proc.stderr[-3000:]}",
+                        flush=True,
+                    )
                     results.append({"engine": engine, "path": kind, "failed": proc.returncode})
                     continue
                 r = json.loads(proc.stdout.strip().splitlines()[-1])
-                r.update(engine=engine, path=kind, int8_bytes=int8, target_bytes=target,
-                         within_target=r["peak_rss"] <= target)
+                r.update(
+                    engine=engine,
+                    path=kind,
+                    int8_bytes=int8,
+                    target_bytes=target,
+                    within_target=r["peak_rss"] <= target,
+                )
                 preds[kind] = np.load(out)
                 results.append(r)
-                print(f"{engine:8} {kind:5} rows {r['rows']:>9,} load {r['load_s']:6.1f}s build {r['build_s']:6.1f}s "
-                      f"train {r['train_s']:6.1f}s total {r['total_s']:6.1f}s peak RSS {r['peak_rss'] / GB:6.2f} GB "
-                      f"(int8 {int8 / GB:.2f} GB, target {target / GB:.2f} GB: "
-                      f"{'within' if r['within_target'] else 'OVER'})", flush=True)
+                print(
+                    f"{engine:8} {kind:5} rows {r['rows']:>9,} load {r['load_s']:6.1f}s build {r['build_s']:6.1f}s "
+                    f"train {r['train_s']:6.1f}s total {r['total_s']:6.1f}s peak RSS {r['peak_rss'] / GB:6.2f} GB "
+                    f"(int8 {int8 / GB:.2f} GB, target {target / GB:.2f} GB: "
+                    f"{'within' if r['within_target'] else 'OVER'})",
+                    flush=True,
+                )
             if len(preds) == 2:
                 diff = float(np.max(np.abs(preds["naive"] - preds["ours"])))
                 corr = float(np.corrcoef(preds["naive"], preds["ours"])[0, 1])
-                print(f"{engine:8} predictions naive vs ours on {len(preds['ours'])} validation rows: "
-                      f"max |diff| {diff:.2e}, corr {corr:.6f}", flush=True)
+                print(
+                    f"{engine:8} predictions naive vs ours on {len(preds['ours'])} validation rows: "
+                    f"max |diff| {diff:.2e}, corr {corr:.6f}",
+                    flush=True,
+                )
                 results.append({"engine": engine, "max_abs_diff": diff, "corr": corr})
     if args.json:
         Path(args.json).write_text(json.dumps({"args": vars(args), "results": results}, indent=2))

@@ -1,4 +1,5 @@
 """numerai_assets: a Numerai tournament operation on Dagster software-defined assets."""
+
 import os
 
 # OpenMP worker threads busy-wait by default: on a shared 2-core machine that made 2-thread

@@ -8,6 +8,7 @@ against the server ``NUMERAI_ASSETS_API_URL`` names (real Numerai by default) an
 open there, if any, with credentials from the environment. ``ui`` starts the tournament server
 and ``dagster dev`` bound to 127.0.0.1.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -93,9 +94,14 @@ def run_numerai(settings: Settings, min_sharpe: float | None = None) -> int:
     except NumeraiError as exc:
         print(f"cannot ask {settings.api_url} for the open round: {exc}")
         return 1
-    print(f"{settings.api_url}: dataset {settings.dataset_version}, "
-          + (f"round {current.number} open until staking close {current.close_staking_time}"
-             if current else "no round open: data, training and evaluation only"))
+    print(
+        f"{settings.api_url}: dataset {settings.dataset_version}, "
+        + (
+            f"round {current.number} open until staking close {current.close_staking_time}"
+            if current
+            else "no round open: data, training and evaluation only"
+        )
+    )
     with DagsterInstance.get() as instance:
         ok = _execute_plan(defs, instance, _plan(roster, current.number if current else None))
     print("main job " + ("succeeded" if ok else "FAILED"))
@@ -118,8 +124,7 @@ def _plan(roster, round_number: int | None) -> list[tuple[str, list]]:
     """data -> every model x seed -> evaluation and promotion per model -> the round, if open."""
     from numerai_assets.partitions import model_seed_keys
 
-    plan = [("data_job", [None]), ("training_job", model_seed_keys(roster)),
-            ("evaluation_job", roster.names)]
+    plan = [("data_job", [None]), ("training_job", model_seed_keys(roster)), ("evaluation_job", roster.names)]
     return plan + ([("live_round_job", [str(round_number)])] if round_number is not None else [])
 
 
@@ -135,7 +140,9 @@ def _execute_plan(defs, instance, plan: list[tuple[str, list]]) -> bool:
                 instance.add_dynamic_partitions(rounds_partitions.name, [partition])
             started = time.monotonic()
             result = job.execute_in_process(
-                instance=instance, partition_key=partition, raise_on_error=False,
+                instance=instance,
+                partition_key=partition,
+                raise_on_error=False,
                 run_config=CONSOLE_INFO,
             )
             ok &= result.success
@@ -144,23 +151,35 @@ def _execute_plan(defs, instance, plan: list[tuple[str, list]]) -> bool:
     return ok
 
 
-SUMMARY_FIGURES = ("rows", "rounds", "train_seconds", "peak_rss_gb", "corr_mean", "corr_sharpe",
-                   "mmc_mean", "bmc_mean", "oracle_corr_mean", "decision", "status", "submission_id",
-                   "exposure", "benchmark_corr")
+SUMMARY_FIGURES = (
+    "rows",
+    "rounds",
+    "train_seconds",
+    "peak_rss_gb",
+    "corr_mean",
+    "corr_sharpe",
+    "mmc_mean",
+    "bmc_mean",
+    "oracle_corr_mean",
+    "decision",
+    "status",
+    "submission_id",
+    "exposure",
+    "benchmark_corr",
+)
 
 
 def _summarize(label: str, result, seconds: float) -> str:
     lines = [f"{label}: {'success' if result.success else 'FAILED'} in {seconds:.1f} s"]
     for event in result.get_asset_materialization_events():
         mat = event.event_specific_data.materialization
-        figures = " ".join(
-            f"{k}={_fmt(mat.metadata[k].value)}" for k in SUMMARY_FIGURES if k in mat.metadata
-        )
+        figures = " ".join(f"{k}={_fmt(mat.metadata[k].value)}" for k in SUMMARY_FIGURES if k in mat.metadata)
         lines.append(f"  {mat.asset_key.to_user_string():28s} {figures}")
     for event in result.get_asset_check_evaluations():
         if not event.passed:
-            lines.append(f"  CHECK FAILED {event.asset_key.to_user_string()}:{event.check_name}"
-                         f" {event.description or ''}")
+            lines.append(
+                f"  CHECK FAILED {event.asset_key.to_user_string()}:{event.check_name} {event.description or ''}"
+            )
     checks = result.get_asset_check_evaluations()
     if checks:
         lines.append(f"  checks passed: {sum(c.passed for c in checks)}/{len(checks)}")
@@ -181,12 +200,22 @@ def run_ui(settings: Settings, scale: str, port: int) -> int:
         if settings.mode == "local" and not AdminClient(settings.api_url).alive():
             from numerai_assets.tournament.generator import generate_tournament
 
-            generate_tournament(settings.tournament_dir, scale=scale, seed=0,
-                                version=settings.dataset_version)
+            generate_tournament(settings.tournament_dir, scale=scale, seed=0, version=settings.dataset_version)
             url = urlparse(settings.api_url)
-            tournament = spawn([sys.executable, "-m", "numerai_assets.tournament.cli", "serve",
-                                "--root", str(settings.tournament_dir), "--host", url.hostname,
-                                "--port", str(url.port)])
+            tournament = spawn(
+                [
+                    sys.executable,
+                    "-m",
+                    "numerai_assets.tournament.cli",
+                    "serve",
+                    "--root",
+                    str(settings.tournament_dir),
+                    "--host",
+                    url.hostname,
+                    "--port",
+                    str(url.port),
+                ]
+            )
         with DagsterDev(os.environ, port=port) as dev:
             print(f"Dagster UI: {dev.url}  (DAGSTER_HOME={home}); Ctrl-C stops everything")
             dev.proc.wait()
@@ -201,12 +230,22 @@ def run_ui(settings: Settings, scale: str, port: int) -> int:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="numerai_assets", description=__doc__.split("\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
-    run = sub.add_parser("run", help="the main job: 'demo' in local mode; in numerai mode against "
-                                     "NUMERAI_ASSETS_API_URL and its open round")
-    run.add_argument("--scale", default="demo", choices=["tiny", "demo", "full"],
-                     help="local mode only: the generated tournament's size")
-    run.add_argument("--min-sharpe", type=float, default=None,
-                     help="promotion floor on CORR Sharpe for this run (default: EvaluationPolicy's)")
+    run = sub.add_parser(
+        "run",
+        help="the main job: 'demo' in local mode; in numerai mode against NUMERAI_ASSETS_API_URL and its open round",
+    )
+    run.add_argument(
+        "--scale",
+        default="demo",
+        choices=["tiny", "demo", "full"],
+        help="local mode only: the generated tournament's size",
+    )
+    run.add_argument(
+        "--min-sharpe",
+        type=float,
+        default=None,
+        help="promotion floor on CORR Sharpe for this run (default: EvaluationPolicy's)",
+    )
     demo = sub.add_parser("demo", help="run the main job on the embedded local tournament")
     demo.add_argument("--scale", default="demo", choices=["tiny", "demo", "full"])
     ui = sub.add_parser("ui", help="start the local tournament and the Dagster UI on 127.0.0.1")

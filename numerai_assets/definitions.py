@@ -3,6 +3,7 @@
 Nothing heavy is imported here (no lightgbm, xgboost, wandb or great_expectations): every
 Dagster step subprocess imports this module, and those imports cost seconds each.
 """
+
 import warnings
 
 from dagster import (
@@ -41,12 +42,17 @@ def build_resources(settings: Settings) -> dict[str, object]:
     """Resources per deployment mode: the embedded local tournament, or real Numerai."""
     if settings.mode == "numerai":
         numerai = NumeraiResource(
-            mode="numerai", api_url=settings.api_url, dataset_version=settings.dataset_version,
-            public_id=EnvVar(ENV_PUBLIC_ID), secret_key=EnvVar(ENV_SECRET_KEY),
+            mode="numerai",
+            api_url=settings.api_url,
+            dataset_version=settings.dataset_version,
+            public_id=EnvVar(ENV_PUBLIC_ID),
+            secret_key=EnvVar(ENV_SECRET_KEY),
         )
     else:
         numerai = NumeraiResource(
-            mode="local", api_url=settings.api_url, dataset_version=settings.dataset_version,
+            mode="local",
+            api_url=settings.api_url,
+            dataset_version=settings.dataset_version,
             local_tournament_dir=str(settings.tournament_dir),
         )
     return {
@@ -56,11 +62,13 @@ def build_resources(settings: Settings) -> dict[str, object]:
         "policy": EvaluationPolicy(),
         "gate_policy": GatePolicy(),
         "submissions": SubmissionsResource(
-            ledger_path=str(settings.store_dir / "ledger.sqlite"), dry_run=settings.dry_run,
+            ledger_path=str(settings.store_dir / "ledger.sqlite"),
+            dry_run=settings.dry_run,
             late_policy=settings.late_policy,
         ),
         "tracking": WandbTrackingResource(
-            mode=settings.tracking_mode, directory=str(settings.home / "wandb"),
+            mode=settings.tracking_mode,
+            directory=str(settings.home / "wandb"),
             api_key=EnvVar(ENV_WANDB_API_KEY) if settings.wandb_key_set else None,
         ),
     }
@@ -100,23 +108,36 @@ def build_definitions(
         "align the benchmark models.",
     )
     training_job = define_asset_job(
-        "training_job", selection=AssetSelection.assets(*model_assets), partitions_def=model_seed_pdef,
+        "training_job",
+        selection=AssetSelection.assets(*model_assets),
+        partitions_def=model_seed_pdef,
         description="Train one (model, seed) and predict validation; backfill it for a seed sweep.",
     )
     evaluation_job = define_asset_job(
-        "evaluation_job", selection=AssetSelection.assets(*evaluation_assets), partitions_def=model_pdef,
+        "evaluation_job",
+        selection=AssetSelection.assets(*evaluation_assets),
+        partitions_def=model_pdef,
         description="Score a model's seeds and ensemble, gate and promote its champion.",
     )
     live_round_job = define_asset_job(
-        "live_round_job", selection=AssetSelection.assets(live_data, *slot_assets),
+        "live_round_job",
+        selection=AssetSelection.assets(live_data, *slot_assets),
         partitions_def=rounds_partitions,
         description="One round: live data, each slot's gated predictions and its submission.",
         # one process: the round is latency-bound, and step subprocesses cost ~2 s each here
         executor_def=in_process_executor,
     )
     return Definitions(
-        assets=[*dataset_assets, feature_sets, live_data, train_feature_distribution,
-                benchmark_alignment, *model_assets, *evaluation_assets, *slot_assets],
+        assets=[
+            *dataset_assets,
+            feature_sets,
+            live_data,
+            train_feature_distribution,
+            benchmark_alignment,
+            *model_assets,
+            *evaluation_assets,
+            *slot_assets,
+        ],
         asset_checks=dataset_contract_checks,
         jobs=[data_job, training_job, evaluation_job, live_round_job],
         sensors=[build_round_open_sensor(live_round_job, settings, list(roster.slots))],

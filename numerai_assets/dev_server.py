@@ -4,6 +4,7 @@ Used by ``make ui``, the end-to-end test and the latency benchmark. ``dagster de
 the background of a non-interactive shell ignores SIGINT/SIGTERM, so it runs in its own process
 group with SIGINT restored, and is always stopped by group.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -65,16 +66,18 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def spawn(cmd: list[str], *, env: Mapping[str, str] | None = None, log: Path | None = None
-          ) -> subprocess.Popen:
+def spawn(cmd: list[str], *, env: Mapping[str, str] | None = None, log: Path | None = None) -> subprocess.Popen:
     """A child in its own session (stoppable as a group) with SIGINT back to default.
 
     Output goes to ``log`` when given, else to our own stdout/stderr.
     """
     out = open(log, "ab") if log else None  # noqa: SIM115 - the child owns it
     return subprocess.Popen(
-        cmd, start_new_session=True, env=dict(env) if env is not None else None,
-        stdout=out, stderr=subprocess.STDOUT if log else None,
+        cmd,
+        start_new_session=True,
+        env=dict(env) if env is not None else None,
+        stdout=out,
+        stderr=subprocess.STDOUT if log else None,
         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
 
@@ -96,16 +99,25 @@ def stop_process_group(proc: subprocess.Popen, grace_s: float = 15.0) -> None:
 class DagsterDev:
     """``with DagsterDev(env=...) as dev: dev.graphql(...)``; always stopped on exit."""
 
-    def __init__(self, env: Mapping[str, str], *, port: int | None = None, log: Path | None = None,
-                 module: str = "numerai_assets.definitions") -> None:
+    def __init__(
+        self,
+        env: Mapping[str, str],
+        *,
+        port: int | None = None,
+        log: Path | None = None,
+        module: str = "numerai_assets.definitions",
+    ) -> None:
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.env, self.log, self.module = dict(env), log, module
         self.proc: subprocess.Popen | None = None
 
     def start(self, timeout_s: float = 120.0) -> DagsterDev:
-        self.proc = spawn([sys.executable, "-m", "dagster", "dev", "-h", "127.0.0.1", "-p",
-                           str(self.port), "-m", self.module], env=self.env, log=self.log)
+        self.proc = spawn(
+            [sys.executable, "-m", "dagster", "dev", "-h", "127.0.0.1", "-p", str(self.port), "-m", self.module],
+            env=self.env,
+            log=self.log,
+        )
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
@@ -131,8 +143,7 @@ class DagsterDev:
         self.stop()
 
     def graphql(self, query: str, variables: dict | None = None) -> dict[str, Any]:
-        resp = requests.post(f"{self.url}/graphql", json={"query": query, "variables": variables or {}},
-                             timeout=30)
+        resp = requests.post(f"{self.url}/graphql", json={"query": query, "variables": variables or {}}, timeout=30)
         resp.raise_for_status()
         body = resp.json()
         if body.get("errors"):
@@ -158,8 +169,12 @@ class DagsterDev:
     def launch_backfill(self, assets: list[str], partitions: list[str], title: str | None = None) -> str:
         """An asset backfill of ``partitions`` of ``assets``, as the UI's "Materialize" dialog
         launches it; the daemon then runs it. Returns the backfill id."""
-        params = {"assetSelection": [{"path": a.split("/")} for a in assets],
-                  "partitionNames": partitions, "fromFailure": False, "title": title}
+        params = {
+            "assetSelection": [{"path": a.split("/")} for a in assets],
+            "partitionNames": partitions,
+            "fromFailure": False,
+            "title": title,
+        }
         result = self.graphql(BACKFILL_MUTATION, {"params": params})["launchPartitionBackfill"]
         if "backfillId" not in result:
             raise RuntimeError(f"backfill not launched ({result['__typename']}): {result.get('message')}")
@@ -177,8 +192,14 @@ class DagsterDev:
             time.sleep(poll_s)
         raise TimeoutError(f"backfill {backfill_id} not finished within {timeout_s:.0f} s")
 
-    def wait_for_run(self, tags: Mapping[str, str] | None = None, *, run_id: str | None = None,
-                     timeout_s: float = 300.0, poll_s: float = 0.5) -> dict:
+    def wait_for_run(
+        self,
+        tags: Mapping[str, str] | None = None,
+        *,
+        run_id: str | None = None,
+        timeout_s: float = 300.0,
+        poll_s: float = 0.5,
+    ) -> dict:
         """The newest run with ``tags`` (or id ``run_id``), once it has finished (or TimeoutError)."""
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:

@@ -4,6 +4,7 @@ Defaults come from the same environment as the Dagster code (``NUMERAI_ASSETS_HO
 ``NUMERAI_ASSETS_MODE``, ``NUMERAI_ASSETS_TOURNAMENT_URL``); credentials only from
 ``NUMERAI_PUBLIC_ID`` / ``NUMERAI_SECRET_KEY`` (never from the command line, never printed).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -29,9 +30,11 @@ def cmd_show(args: argparse.Namespace) -> int:
         print(f"ledger {args.ledger}")
         for e in ledger.entries(args.round, args.slot):
             kind = "dry-run" if e.dry_run else ("late" if e.late else "live")
-            print(f"#{e.entry_id} round {e.round} {e.slot} {e.status} {kind} "
-                  f"submission={e.submission_id or '-'} remote={e.remote_filename or '-'} "
-                  f"sha256={(e.sha256 or '-')[:12]} updated={e.updated_at} {e.detail or ''}".rstrip())
+            print(
+                f"#{e.entry_id} round {e.round} {e.slot} {e.status} {kind} "
+                f"submission={e.submission_id or '-'} remote={e.remote_filename or '-'} "
+                f"sha256={(e.sha256 or '-')[:12]} updated={e.updated_at} {e.detail or ''}".rstrip()
+            )
         for round_number, slot, owner, beat in ledger.claims.holders():
             print(f"claim round {round_number} {slot}: {owner.describe()} heartbeat at epoch {beat:.0f}")
     return 0

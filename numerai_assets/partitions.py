@@ -2,6 +2,7 @@
 
 The model dimensions come from the roster, so they are built by functions of it.
 """
+
 from dataclasses import dataclass
 
 from dagster import (
@@ -46,14 +47,11 @@ def parse_model_seed(pdef: MultiPartitionsDefinition, partition_key: object) -> 
     seeds = pdef.get_partitions_def_for_dimension(SEED_DIM).get_partition_keys()
     if keys.get(MODEL_DIM) not in models or keys.get(SEED_DIM) not in seeds:
         raise ValueError(
-            f"partition {str(partition_key)!r} is not model|seed with a model in {models} "
-            f"and a seed in {seeds}"
+            f"partition {str(partition_key)!r} is not model|seed with a model in {models} and a seed in {seeds}"
         )
     return ModelSeed(model=keys[MODEL_DIM], seed=int(keys[SEED_DIM]))
 
 
 def model_seed_keys(roster: Roster) -> list[MultiPartitionKey]:
     """The partitions that really exist: each model with each of its own seeds."""
-    return [
-        MultiPartitionKey({MODEL_DIM: m.name, SEED_DIM: str(s)}) for m in roster.models for s in m.seeds
-    ]
+    return [MultiPartitionKey({MODEL_DIM: m.name, SEED_DIM: str(s)}) for m in roster.models for s in m.seeds]

@@ -5,6 +5,7 @@ the round still accepts ours, a round with an unconfirmed slot and no run in fli
 run for those slots (bounded, with backoff); a round that ends with an unconfirmed slot is
 reported as MISSED (a warning naming round and slots), once.
 """
+
 import json
 import time
 from collections.abc import Sequence
@@ -40,13 +41,21 @@ ROUND_TAG, LATE_TAG, RETRY_TAG = "numerai/round", "numerai/late", "numerai/retry
 # which cannot check worker health; Dagster's run monitoring (on in dagster.yaml.template) fails a
 # run past its dagster/max_runtime, and the retry path above then sees the round unconfirmed.
 ROUND_RUN_MAX_RUNTIME_S = 3600
-IN_FLIGHT = [DagsterRunStatus.QUEUED, DagsterRunStatus.NOT_STARTED, DagsterRunStatus.STARTING,
-             DagsterRunStatus.STARTED, DagsterRunStatus.CANCELING]
+IN_FLIGHT = [
+    DagsterRunStatus.QUEUED,
+    DagsterRunStatus.NOT_STARTED,
+    DagsterRunStatus.STARTING,
+    DagsterRunStatus.STARTED,
+    DagsterRunStatus.CANCELING,
+]
 
 
 def round_tags(round_number: int, late: bool) -> dict[str, str]:
-    return {ROUND_TAG: str(round_number), LATE_TAG: str(late).lower(),
-            MAX_RUNTIME_SECONDS_TAG: str(ROUND_RUN_MAX_RUNTIME_S)}
+    return {
+        ROUND_TAG: str(round_number),
+        LATE_TAG: str(late).lower(),
+        MAX_RUNTIME_SECONDS_TAG: str(ROUND_RUN_MAX_RUNTIME_S),
+    }
 
 
 def round_runs(instance, number: int) -> dict:
@@ -67,11 +76,15 @@ def unconfirmed_slots(submissions: SubmissionsResource, number: int, slots: Sequ
 
 def retry_request(number: int, late: bool, follow: FollowUp) -> RunRequest:
     """A run of only the unconfirmed slots' assets (and the live data they read)."""
-    keys = [AssetKey("live_data")] + [AssetKey([s, a]) for s in follow.slots
-                                      for a in ("live_predictions", "submission")]
-    return RunRequest(run_key=f"round-{number}-retry-{follow.attempt}", partition_key=str(number),
-                      tags=round_tags(number, late) | {RETRY_TAG: str(follow.attempt)},
-                      asset_selection=keys)
+    keys = [AssetKey("live_data")] + [
+        AssetKey([s, a]) for s in follow.slots for a in ("live_predictions", "submission")
+    ]
+    return RunRequest(
+        run_key=f"round-{number}-retry-{follow.attempt}",
+        partition_key=str(number),
+        tags=round_tags(number, late) | {RETRY_TAG: str(follow.attempt)},
+        asset_selection=keys,
+    )
 
 
 def _settled(cursor: str | None) -> set[int]:
@@ -82,8 +95,13 @@ def _settled(cursor: str | None) -> set[int]:
         return set()
 
 
-def _settle_ended(context: SensorEvaluationContext, submissions: SubmissionsResource, number: int,
-                  slots: Sequence[str], settled: set[int]) -> list[str]:
+def _settle_ended(
+    context: SensorEvaluationContext,
+    submissions: SubmissionsResource,
+    number: int,
+    slots: Sequence[str],
+    settled: set[int],
+) -> list[str]:
     """Once a round has ended and its last run is over: a warning per unconfirmed slot, once."""
     if round_runs(context.instance, number)["in_flight"]:
         return []
@@ -112,15 +130,12 @@ def build_round_open_sensor(job, settings: Settings, slots: Sequence[str]) -> Se
             f"{settings.late_policy}."
         ),
     )
-    def round_open_sensor(context: SensorEvaluationContext, numerai: NumeraiResource,
-                          submissions: SubmissionsResource):
+    def round_open_sensor(context: SensorEvaluationContext, numerai: NumeraiResource, submissions: SubmissionsResource):
         try:
             current = numerai.get_client(retry_budget_s=SENSOR_BUDGET_S).current_round()
         except NumeraiError as exc:  # reported on this tick; the next tick tries again
             return SkipReason(f"Numerai unreachable, retrying next tick: {exc}")
-        requested = {
-            int(k) for k in context.instance.get_dynamic_partitions(rounds_partitions.name) if k.isdigit()
-        }
+        requested = {int(k) for k in context.instance.get_dynamic_partitions(rounds_partitions.name) if k.isdigit()}
         now, settled = datetime.now(UTC), _settled(context.cursor)
         decision = decide(current, requested, now, settings.late_policy)
         late = bool(current and now >= current.close_staking_time)
@@ -128,15 +143,21 @@ def build_round_open_sensor(job, settings: Settings, slots: Sequence[str]) -> Se
         if decision.run:
             key = str(decision.round_number)
             context.log.info(decision.reason)
-            requests.append(RunRequest(run_key=f"round-{key}", partition_key=key,
-                                       tags=round_tags(decision.round_number, decision.late)))
+            requests.append(
+                RunRequest(
+                    run_key=f"round-{key}", partition_key=key, tags=round_tags(decision.round_number, decision.late)
+                )
+            )
             partitions.append(rounds_partitions.build_add_request([key]))
         elif current is not None and current.number in requested and current.number not in settled:
             follow = follow_up(
-                current.number, unconfirmed=unconfirmed_slots(submissions, current.number, slots),
+                current.number,
+                unconfirmed=unconfirmed_slots(submissions, current.number, slots),
                 can_submit=not late or settings.late_policy == "submit",
-                max_retries=MAX_RETRIES, backoff_s=RETRY_BACKOFF_S,
-                **round_runs(context.instance, current.number))
+                max_retries=MAX_RETRIES,
+                backoff_s=RETRY_BACKOFF_S,
+                **round_runs(context.instance, current.number),
+            )
             notes = [follow.reason]
             if follow.action == "retry":
                 context.log.info(follow.reason)
@@ -147,8 +168,11 @@ def build_round_open_sensor(job, settings: Settings, slots: Sequence[str]) -> Se
         ended = max((n for n in requested if current is None or n < current.number), default=None)
         if ended is not None and ended not in settled:
             notes.extend(_settle_ended(context, submissions, ended, slots, settled))
-        return SensorResult(run_requests=requests or None, dynamic_partitions_requests=partitions or None,
-                            skip_reason=None if requests else "; ".join(notes),
-                            cursor=json.dumps({"settled": sorted(settled)[-50:]}))
+        return SensorResult(
+            run_requests=requests or None,
+            dynamic_partitions_requests=partitions or None,
+            skip_reason=None if requests else "; ".join(notes),
+            cursor=json.dumps({"settled": sorted(settled)[-50:]}),
+        )
 
     return round_open_sensor

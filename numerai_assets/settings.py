@@ -4,6 +4,7 @@ The embedded default needs none of them: with nothing set, everything runs again
 tournament on 127.0.0.1 with data under ``./.numerai_assets``. Credentials are not read here;
 resources take them through ``dagster.EnvVar`` so they never enter config or logs.
 """
+
 from __future__ import annotations
 
 import os
@@ -95,8 +96,7 @@ def env_bool(env: Mapping[str, str], name: str, default: bool) -> bool:
         return True
     if value.lower() in FALSE_WORDS:
         return False
-    raise ValueError(f"{name}={value!r} is not a boolean; use one of {TRUE_WORDS} or {FALSE_WORDS}"
-                     " (case-insensitive)")
+    raise ValueError(f"{name}={value!r} is not a boolean; use one of {TRUE_WORDS} or {FALSE_WORDS} (case-insensitive)")
 
 
 def env_choice(env: Mapping[str, str], name: str, choices: tuple[str, ...], default: str) -> str:

@@ -1,4 +1,5 @@
 """Shared test helpers: the tiny roster, a lenient policy, and a broken champion to inject."""
+
 import dataclasses
 import json
 from pathlib import Path
@@ -20,8 +21,9 @@ models:
 LENIENT = EvaluationPolicy(min_sharpe=-100.0)
 
 
-def install_broken_champion(roster: Roster, model: str, store: ModelStore, store_dir: Path,
-                            train_path: Path, workdir: Path) -> str:
+def install_broken_champion(
+    roster: Roster, model: str, store: ModelStore, store_dir: Path, train_path: Path, workdir: Path
+) -> str:
     """Make ``model``'s champion a model that predicts a constant (no split can be made).
 
     Returns the original champion record (JSON text) so the caller can put it back.
@@ -30,16 +32,21 @@ def install_broken_champion(roster: Roster, model: str, store: ModelStore, store
 
     spec = roster.get(model)
     features = FeatureSets.from_json_file(train_path.with_name("features.json")).sets["all"][:8]
-    broken = dataclasses.replace(spec, name="broken", engine="lightgbm", num_boost_round=1,
-                                 params={"min_data_in_leaf": 10**9})
+    broken = dataclasses.replace(
+        spec, name="broken", engine="lightgbm", num_boost_round=1, params={"min_data_in_leaf": 10**9}
+    )
     trained = train_model(broken, 0, train_path, list(features), workdir, log=lambda _: None)
     for path in (trained.model_path, trained.manifest_path):
         store.put_file(path, f"broken/{path.name}")
     record_path = store_dir / ChampionRecord.key(model)
     original = record_path.read_text()
     record = json.loads(original)
-    record["seeds"] = [{"model_key": f"broken/{trained.model_path.name}",
-                        "manifest_key": f"broken/{trained.manifest_path.name}",
-                        "model_sha256": trained.manifest["model_sha256"]}]
+    record["seeds"] = [
+        {
+            "model_key": f"broken/{trained.model_path.name}",
+            "manifest_key": f"broken/{trained.manifest_path.name}",
+            "model_sha256": trained.manifest["model_sha256"],
+        }
+    ]
     record_path.write_text(json.dumps(record))
     return original

@@ -1,4 +1,5 @@
 """The main job's printed summary: the headline figures of each asset and any failed check."""
+
 import dagster as dg
 
 from numerai_assets.cli import _summarize
@@ -44,16 +45,30 @@ def run_numerai_mode(server, tmp_path, dataset_version: str | None) -> None:
     roster = tmp_path / "roster.yaml"
     roster.write_text(TINY_ROSTER)
     secret = "dummy-secret-key-0451"
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("NUMERAI_", "DAGSTER_"))} | {
-        "PYTHONPATH": os.getcwd(), "NUMERAI_ASSETS_MODE": "numerai",
-        "NUMERAI_ASSETS_API_URL": open_server.url, "NUMERAI_PUBLIC_ID": "dummy-public-id",
-        "NUMERAI_SECRET_KEY": secret, "NUMERAI_ASSETS_HOME": str(tmp_path / "home"),
-        "NUMERAI_ASSETS_ROSTER": str(roster),
-        "NUMERAI_ASSETS_TRACKING": "disabled", "DAGSTER_HOME": str(tmp_path / "dagster_home"),
-    } | ({"NUMERAI_ASSETS_DATASET_VERSION": dataset_version} if dataset_version else {})
+    env = (
+        {k: v for k, v in os.environ.items() if not k.startswith(("NUMERAI_", "DAGSTER_"))}
+        | {
+            "PYTHONPATH": os.getcwd(),
+            "NUMERAI_ASSETS_MODE": "numerai",
+            "NUMERAI_ASSETS_API_URL": open_server.url,
+            "NUMERAI_PUBLIC_ID": "dummy-public-id",
+            "NUMERAI_SECRET_KEY": secret,
+            "NUMERAI_ASSETS_HOME": str(tmp_path / "home"),
+            "NUMERAI_ASSETS_ROSTER": str(roster),
+            "NUMERAI_ASSETS_TRACKING": "disabled",
+            "DAGSTER_HOME": str(tmp_path / "dagster_home"),
+        }
+        | ({"NUMERAI_ASSETS_DATASET_VERSION": dataset_version} if dataset_version else {})
+    )
     # tiny data: 16 validation eras, Sharpe is noise there, so the promotion floor is off
-    proc = subprocess.run([sys.executable, "-m", "numerai_assets", "run", "--min-sharpe", "-100"], env=env, cwd=os.getcwd(),
-                          capture_output=True, text=True, timeout=900)
+    proc = subprocess.run(
+        [sys.executable, "-m", "numerai_assets", "run", "--min-sharpe", "-100"],
+        env=env,
+        cwd=os.getcwd(),
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
     output = proc.stdout + proc.stderr
     (tmp_path / "run_output.txt").write_text(output)  # kept for a failing run's post-mortem
     assert proc.returncode == 0, output[-6000:]

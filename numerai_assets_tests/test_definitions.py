@@ -1,4 +1,5 @@
 """The Dagster graph as users and deployments see it."""
+
 import os
 import subprocess
 import sys
@@ -11,10 +12,21 @@ from numerai_assets.core.training.roster import load_roster
 from numerai_assets.definitions import defs
 
 ASSETS = {
-    "features_metadata", "train_data", "validation_data", "train_benchmark_models",
-    "validation_benchmark_models", "meta_model", "validation_example_preds", "feature_sets",
-    "live_data", "train_feature_distribution", "benchmark_alignment", "trained_model",
-    "validation_predictions", "model_evaluation", "champion",
+    "features_metadata",
+    "train_data",
+    "validation_data",
+    "train_benchmark_models",
+    "validation_benchmark_models",
+    "meta_model",
+    "validation_example_preds",
+    "feature_sets",
+    "live_data",
+    "train_feature_distribution",
+    "benchmark_alignment",
+    "trained_model",
+    "validation_predictions",
+    "model_evaluation",
+    "champion",
 }
 
 
@@ -23,7 +35,10 @@ def test_dagster_definitions_validate_passes():
     env.pop("DAGSTER_HOME")
     proc = subprocess.run(
         [sys.executable, "-m", "dagster", "definitions", "validate", "-m", "numerai_assets.definitions"],
-        capture_output=True, text=True, env=env, timeout=300,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
@@ -37,9 +52,7 @@ def test_graph_snapshot():
     live = graph.get(by_name["live_data"])
     assert live.partitions_def.name == "rounds"
     assert {d.to_user_string() for d in live.parent_keys} == {"feature_sets"}
-    assert {d.to_user_string() for d in graph.get(by_name["feature_sets"]).parent_keys} == {
-        "features_metadata"
-    }
+    assert {d.to_user_string() for d in graph.get(by_name["feature_sets"]).parent_keys} == {"features_metadata"}
     checks = defaultdict(set)
     for key in graph.asset_check_keys:
         checks[key.asset_key.to_user_string()].add(key.name)
@@ -50,14 +63,18 @@ def test_graph_snapshot():
     for slot in load_roster().slots:
         expected[f"{slot}/live_predictions"] = set(GATE_NAMES)
     assert dict(checks) == expected
-    blocking = {(k.asset_key.to_user_string(), k.name): graph.get_check_spec(k).blocking
-                for k in graph.asset_check_keys}
+    blocking = {
+        (k.asset_key.to_user_string(), k.name): graph.get_check_spec(k).blocking for k in graph.asset_check_keys
+    }
     assert {k for k, b in blocking.items() if not b} == {
-        (f"{slot}/live_predictions", "feature_drift") for slot in load_roster().slots}  # a warning
+        (f"{slot}/live_predictions", "feature_drift") for slot in load_roster().slots
+    }  # a warning
 
 
 def test_definitions_import_no_heavy_libraries():
-    code = ("import sys, numerai_assets.definitions; "
-            "print(sorted(m for m in ('lightgbm','xgboost','wandb','great_expectations') if m in sys.modules))")
+    code = (
+        "import sys, numerai_assets.definitions; "
+        "print(sorted(m for m in ('lightgbm','xgboost','wandb','great_expectations') if m in sys.modules))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"

@@ -1,4 +1,5 @@
 """Definitions check the roster against the stored features.json when the data store has one."""
+
 import shutil
 
 import pytest
@@ -13,12 +14,25 @@ from numerai_assets.tournament.info import load_tournament_info
 
 def settings_with_roster(tmp_path, models) -> Settings:
     (tmp_path / "roster.yaml").write_text(yaml.safe_dump({"models": models}))
-    return Settings(mode="local", home=tmp_path, api_url="http://127.0.0.1:1", dataset_version=DEFAULT_VERSION,
-                    roster_path=tmp_path / "roster.yaml", tracking_mode="disabled")
+    return Settings(
+        mode="local",
+        home=tmp_path,
+        api_url="http://127.0.0.1:1",
+        dataset_version=DEFAULT_VERSION,
+        roster_path=tmp_path / "roster.yaml",
+        tracking_mode="disabled",
+    )
 
 
-MODEL = {"name": "m1", "engine": "lightgbm", "slot": "s", "seeds": [0], "num_boost_round": 5,
-         "feature_set": "medium", "target": "target"}
+MODEL = {
+    "name": "m1",
+    "engine": "lightgbm",
+    "slot": "s",
+    "seeds": [0],
+    "num_boost_round": 5,
+    "feature_set": "medium",
+    "target": "target",
+}
 
 
 def test_unknown_feature_set_and_target_fail_at_load_once_features_json_is_stored(tmp_path, tournament_template):

@@ -1,6 +1,7 @@
 """The round-open sensor against the real local tournament server, a real Dagster instance and
 the real sqlite ledger. Runs the daemon would launch are recorded in the instance with the
 statuses they would end in (no daemon runs in these tests)."""
+
 import dagster as dg
 import pytest
 
@@ -13,12 +14,20 @@ SLOTS = ("demo_slot_a", "demo_slot_b")
 
 
 def evaluate(server, tmp_path, instance, cursor=None, **settings_overrides):
-    settings = Settings(mode="local", home=tmp_path, api_url=server.url, dataset_version=load_tournament_info(server.root).version,
-                        **settings_overrides)
+    settings = Settings(
+        mode="local",
+        home=tmp_path,
+        api_url=server.url,
+        dataset_version=load_tournament_info(server.root).version,
+        **settings_overrides,
+    )
     defs = build_definitions(settings)
     sensor = defs.resolve_sensor_def("round_open_sensor")
-    context = dg.build_sensor_context(instance=instance, cursor=cursor, resources={
-        "numerai": defs.resources["numerai"], "submissions": defs.resources["submissions"]})
+    context = dg.build_sensor_context(
+        instance=instance,
+        cursor=cursor,
+        resources={"numerai": defs.resources["numerai"], "submissions": defs.resources["submissions"]},
+    )
     return sensor, sensor(context)
 
 
@@ -76,7 +85,10 @@ def test_an_unconfirmed_slot_gets_bounded_retries_of_its_own_assets(open_server,
             assert request.run_key == f"round-{number}-retry-{attempt}"
             assert request.tags["numerai/retry"] == str(attempt) and request.partition_key == str(number)
             assert {k.to_user_string() for k in request.asset_selection} == {
-                "live_data", "demo_slot_b/live_predictions", "demo_slot_b/submission"}
+                "live_data",
+                "demo_slot_b/live_predictions",
+                "demo_slot_b/submission",
+            }
             record_run(instance, number, dg.DagsterRunStatus.FAILURE, retry=attempt)
         _, exhausted = evaluate(open_server, tmp_path, instance)
         message = skipped(exhausted)

@@ -1,26 +1,41 @@
 """Environment settings fail fast, naming the variable and the values it accepts."""
+
 import pytest
 
 from numerai_assets.settings import Settings
 
 
-@pytest.mark.parametrize("word, expected", [
-    ("1", True), ("true", True), ("YES", True), ("on", True), ("On", True),
-    ("0", False), ("false", False), ("No", False), ("off", False), ("", False),
-])
+@pytest.mark.parametrize(
+    "word, expected",
+    [
+        ("1", True),
+        ("true", True),
+        ("YES", True),
+        ("on", True),
+        ("On", True),
+        ("0", False),
+        ("false", False),
+        ("No", False),
+        ("off", False),
+        ("", False),
+    ],
+)
 def test_dry_run_reads_every_usual_boolean_word(word, expected):
     assert Settings.from_env({"NUMERAI_ASSETS_DRY_RUN": word}).dry_run is expected
 
 
-@pytest.mark.parametrize("name, value, accepted", [
-    ("NUMERAI_ASSETS_DRY_RUN", "maybe", "'on'"),
-    ("NUMERAI_ASSETS_LATE_POLICY", "maybe", "('skip', 'submit')"),
-    ("NUMERAI_ASSETS_ROUND_POLL_S", "abc", "positive whole number"),
-    ("NUMERAI_ASSETS_ROUND_POLL_S", "0", "positive whole number"),
-    ("NUMERAI_ASSETS_ROUND_POLL_S", "-5", "positive whole number"),
-    ("NUMERAI_ASSETS_TRACKING", "sometimes", "'offline'"),
-    ("NUMERAI_ASSETS_MODE", "prod", "('local', 'numerai')"),
-])
+@pytest.mark.parametrize(
+    "name, value, accepted",
+    [
+        ("NUMERAI_ASSETS_DRY_RUN", "maybe", "'on'"),
+        ("NUMERAI_ASSETS_LATE_POLICY", "maybe", "('skip', 'submit')"),
+        ("NUMERAI_ASSETS_ROUND_POLL_S", "abc", "positive whole number"),
+        ("NUMERAI_ASSETS_ROUND_POLL_S", "0", "positive whole number"),
+        ("NUMERAI_ASSETS_ROUND_POLL_S", "-5", "positive whole number"),
+        ("NUMERAI_ASSETS_TRACKING", "sometimes", "'offline'"),
+        ("NUMERAI_ASSETS_MODE", "prod", "('local', 'numerai')"),
+    ],
+)
 def test_a_bad_value_names_the_variable_and_what_it_accepts(name, value, accepted):
     with pytest.raises(ValueError) as error:
         Settings.from_env({name: value})
@@ -28,10 +43,24 @@ def test_a_bad_value_names_the_variable_and_what_it_accepts(name, value, accepte
 
 
 def test_values_are_normalised_and_unset_means_the_default():
-    settings = Settings.from_env({"NUMERAI_ASSETS_LATE_POLICY": " Submit ", "NUMERAI_ASSETS_ROUND_POLL_S": "30",
-                                  "NUMERAI_ASSETS_TRACKING": "DISABLED", "NUMERAI_ASSETS_MODE": "Numerai"})
+    settings = Settings.from_env(
+        {
+            "NUMERAI_ASSETS_LATE_POLICY": " Submit ",
+            "NUMERAI_ASSETS_ROUND_POLL_S": "30",
+            "NUMERAI_ASSETS_TRACKING": "DISABLED",
+            "NUMERAI_ASSETS_MODE": "Numerai",
+        }
+    )
     assert (settings.late_policy, settings.round_poll_s, settings.tracking_mode, settings.mode) == (
-        "submit", 30, "disabled", "numerai")
+        "submit",
+        30,
+        "disabled",
+        "numerai",
+    )
     default = Settings.from_env({})
     assert (default.late_policy, default.round_poll_s, default.dry_run, default.tracking_mode) == (
-        "skip", 180, False, "auto")
+        "skip",
+        180,
+        False,
+        "auto",
+    )

@@ -1,4 +1,5 @@
 """Real mode can be pointed at another Numerai-compatible server with NUMERAI_ASSETS_API_URL."""
+
 from numerai_assets.definitions import build_resources
 from numerai_assets.settings import NUMERAI_API_URL, Settings
 

@@ -42,11 +42,13 @@ DATASET_FILES: dict[str, tuple[str, str]] = {
     "validation_data": ("validation.parquet", "Validation eras, including rows not yet resolved."),
     "train_benchmark_models": ("train_benchmark_models.parquet", "Numerai's benchmark predictions on train."),
     "validation_benchmark_models": (
-        "validation_benchmark_models.parquet", "Numerai's benchmark predictions on validation."
+        "validation_benchmark_models.parquet",
+        "Numerai's benchmark predictions on validation.",
     ),
     "meta_model": ("meta_model.parquet", "The stake-weighted meta model on validation (for MMC)."),
     "validation_example_preds": (
-        "validation_example_preds.parquet", "Numerai's example model predictions on validation."
+        "validation_example_preds.parquet",
+        "Numerai's example model predictions on validation.",
     ),
 }
 
@@ -67,7 +69,9 @@ def fetch_dataset_file(
     )
     client = numerai.get_client(logger=context.log)
     result = client.download(
-        numerai.remote_name(filename), dest, round_number=round_number,
+        numerai.remote_name(filename),
+        dest,
+        round_number=round_number,
         validate=readability_check(filename),
     )
     context.log.info(
@@ -75,11 +79,13 @@ def fetch_dataset_file(
         f"({result.bytes:,} bytes, sha256 {result.sha256[:12]})"
     )
     if filename.endswith(".parquet"):
-        return describe_parquet(
-            dest, name=filename, version=version, sha256=result.sha256, round_number=round_number
-        )
+        return describe_parquet(dest, name=filename, version=version, sha256=result.sha256, round_number=round_number)
     return DatasetFile(
-        name=filename, version=version, path=str(dest), sha256=result.sha256, bytes=result.bytes,
+        name=filename,
+        version=version,
+        path=str(dest),
+        sha256=result.sha256,
+        bytes=result.bytes,
         round_number=round_number,
     )
 
@@ -146,9 +152,7 @@ def live_data(
     """
     round_number = int(context.partition_key)
     live = fetch_dataset_file(context, numerai, store, "live.parquet", round_number)
-    benchmarks = fetch_dataset_file(
-        context, numerai, store, "live_benchmark_models.parquet", round_number
-    )
+    benchmarks = fetch_dataset_file(context, numerai, store, "live_benchmark_models.parquet", round_number)
     details = numerai.get_client(logger=context.log).round_details(round_number)
     result = run_live_contract(live, feature_sets)
     yield Output(

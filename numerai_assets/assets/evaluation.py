@@ -5,6 +5,7 @@ candidate to W&B, and carries the blocking ``promotion_gate`` check. ``champion`
 that gate passes, so a candidate that fails it leaves the previous champion in place. Live
 inference reads champions from the model store, never candidates.
 """
+
 import json
 from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
@@ -36,13 +37,31 @@ from numerai_assets.resources.policy import EvaluationPolicy
 from numerai_assets.resources.tracking import WandbTrackingResource
 
 GROUP = "evaluation"
-HEADLINE = ("corr_mean", "corr_sharpe", "corr_max_drawdown", "corr_hit_rate", "corr_recent_mean",
-            "mmc_mean", "bmc_mean", "fnc_mean", "feature_exposure_mean")
+HEADLINE = (
+    "corr_mean",
+    "corr_sharpe",
+    "corr_max_drawdown",
+    "corr_hit_rate",
+    "corr_recent_mean",
+    "mmc_mean",
+    "bmc_mean",
+    "fnc_mean",
+    "feature_exposure_mean",
+)
 
 
-@asset(group_name=GROUP, kinds={"parquet"}, check_specs=[AssetCheckSpec(
-    "benchmark_coverage", asset="benchmark_alignment", blocking=True,
-    description="the BMC reference covers at least min_benchmark_coverage of our ids in every era")])
+@asset(
+    group_name=GROUP,
+    kinds={"parquet"},
+    check_specs=[
+        AssetCheckSpec(
+            "benchmark_coverage",
+            asset="benchmark_alignment",
+            blocking=True,
+            description="the BMC reference covers at least min_benchmark_coverage of our ids in every era",
+        )
+    ],
+)
 def benchmark_alignment(
     context: AssetExecutionContext,
     validation_data: DatasetFile,
@@ -66,17 +85,25 @@ def benchmark_alignment(
     context.log.info(f"aligned {len(coverage.columns)} benchmarks over {len(coverage)} eras")
     yield Output(
         PredictionsRef("benchmarks", key, len(aligned)),
-        metadata={"coverage": MetadataValue.md(table), "eras": len(coverage),
-                  "min_coverage": float(worst.min()), "rows": len(aligned)},
+        metadata={
+            "coverage": MetadataValue.md(table),
+            "eras": len(coverage),
+            "min_coverage": float(worst.min()),
+            "rows": len(aligned),
+        },
     )
     try:
-        column = main_benchmark_column(coverage.columns, validation_benchmark_models.version,
-                                       policy.benchmark_column)
+        column = main_benchmark_column(coverage.columns, validation_benchmark_models.version, policy.benchmark_column)
         passed, message, observed = benchmark_coverage(coverage, column, policy.min_benchmark_coverage)
     except ValueError as exc:  # no such column for this version: the check says which exist
         passed, message, observed = False, str(exc), {"version": validation_benchmark_models.version}
-    yield AssetCheckResult(check_name="benchmark_coverage", passed=passed,
-                           severity=AssetCheckSeverity.ERROR, description=message, metadata=observed)
+    yield AssetCheckResult(
+        check_name="benchmark_coverage",
+        passed=passed,
+        severity=AssetCheckSeverity.ERROR,
+        description=message,
+        metadata=observed,
+    )
 
 
 def promotion_gate_result(decision, previous: Mapping | None) -> AssetCheckResult:
@@ -85,11 +112,13 @@ def promotion_gate_result(decision, previous: Mapping | None) -> AssetCheckResul
         check_name="promotion_gate",
         passed=decision.promote,
         severity=AssetCheckSeverity.ERROR,
-        description=("promote: " if decision.promote else "keep the current champion: ")
-        + decision.reason,
-        metadata={"decision": "promote" if decision.promote else "keep champion",
-                  "reason": decision.reason, "compared": MetadataValue.json(compared),
-                  "has_champion": previous is not None},
+        description=("promote: " if decision.promote else "keep the current champion: ") + decision.reason,
+        metadata={
+            "decision": "promote" if decision.promote else "keep champion",
+            "reason": decision.reason,
+            "compared": MetadataValue.json(compared),
+            "has_champion": previous is not None,
+        },
     )
 
 
@@ -102,11 +131,21 @@ def build_evaluation_assets(
     roster: Roster, model_seed_pdef: MultiPartitionsDefinition, model_pdef: StaticPartitionsDefinition
 ) -> list[AssetsDefinition]:
     @asset(
-        group_name=GROUP, partitions_def=model_pdef, kinds={"wandb"},
-        ins={name: AssetIn(partition_mapping=MultiToSingleDimensionPartitionMapping(
-            partition_dimension_name=MODEL_DIM)) for name in ("validation_predictions", "trained_model")},
-        check_specs=[AssetCheckSpec("promotion_gate", asset="model_evaluation", blocking=True,
-                                    description="mean CORR > 0, Sharpe floor, no regression")],
+        group_name=GROUP,
+        partitions_def=model_pdef,
+        kinds={"wandb"},
+        ins={
+            name: AssetIn(partition_mapping=MultiToSingleDimensionPartitionMapping(partition_dimension_name=MODEL_DIM))
+            for name in ("validation_predictions", "trained_model")
+        },
+        check_specs=[
+            AssetCheckSpec(
+                "promotion_gate",
+                asset="model_evaluation",
+                blocking=True,
+                description="mean CORR > 0, Sharpe floor, no regression",
+            )
+        ],
     )
     def model_evaluation(
         context: AssetExecutionContext,
@@ -134,25 +173,35 @@ def build_evaluation_assets(
         if sorted(seeds) != sorted(spec.seeds):
             raise ValueError(f"{spec.name}: predictions for seeds {sorted(seeds)}, roster lists {list(spec.seeds)}")
         exposure_features = feature_sets.resolve(policy.exposure_feature_set)
-        fnc_set, fnc_features = evaluation.fnc_feature_set(feature_sets, policy.fnc_feature_set,
-                                                           policy.exposure_feature_set)
+        fnc_set, fnc_features = evaluation.fnc_feature_set(
+            feature_sets, policy.fnc_feature_set, policy.exposure_feature_set
+        )
         # the benchmarks come aligned from their own file, not joined onto the frame a second time
-        frame = scoring.load_scoring_frame(validation_data.path, meta_model.path, None, None, target=spec.target,
-                                           features=list(dict.fromkeys(exposure_features + fnc_features)))
+        frame = scoring.load_scoring_frame(
+            validation_data.path,
+            meta_model.path,
+            None,
+            None,
+            target=spec.target,
+            features=list(dict.fromkeys(exposure_features + fnc_features)),
+        )
         benchmarks = read_by_id(model_store.local_path(benchmark_alignment.key))
-        benchmark_column = main_benchmark_column(benchmarks.columns, validation_data.version,
-                                                 policy.benchmark_column)
+        benchmark_column = main_benchmark_column(benchmarks.columns, validation_data.version, policy.benchmark_column)
         oracle = evaluation.read_oracle(numerai.oracle_path())
-        last_train_era = max(model_store.read_json(m.manifest_key)["training"]["eras_last"]
-                             for m in models.values())
-        embargo = policy.embargo_eras if policy.embargo_eras is not None else scoring_embargo_for_target(
-            spec.target)
+        last_train_era = max(model_store.read_json(m.manifest_key)["training"]["eras_last"] for m in models.values())
+        embargo = policy.embargo_eras if policy.embargo_eras is not None else scoring_embargo_for_target(spec.target)
         result = evaluation.evaluate_model(
             spec.name,
             {f"seed{s}": evaluation.read_predictions(model_store.local_path(p.key)) for s, p in sorted(seeds.items())},
-            frame, benchmarks=benchmarks, benchmark_column=benchmark_column,
-            features=exposure_features, fnc_features=fnc_features, oracle=oracle,
-            recent_eras=policy.recent_eras, target=spec.target, last_train_era=last_train_era,
+            frame,
+            benchmarks=benchmarks,
+            benchmark_column=benchmark_column,
+            features=exposure_features,
+            fnc_features=fnc_features,
+            oracle=oracle,
+            recent_eras=policy.recent_eras,
+            target=spec.target,
+            last_train_era=last_train_era,
             embargo=embargo,
         )
         headline = result.headline
@@ -164,25 +213,42 @@ def build_evaluation_assets(
             result.per_era[evaluation.ENSEMBLE].to_parquet(path)
         tracked = tracking.get_tracker(secrets=(numerai.public_id, numerai.secret_key)).log_candidate(
             model_name=spec.name,
-            config={"engine": spec.engine, "params": spec.params, "seeds": list(spec.seeds),
-                    "feature_set": spec.feature_set, "target": spec.target,
-                    "num_boost_round": spec.num_boost_round, "dataset_version": validation_data.version},
-            per_era=result.per_era[evaluation.ENSEMBLE], summary=headline,
-            files={f"seed{s}/{Path(m.model_key).name}": model_store.local_path(m.model_key)
-                   for s, m in models.items()}
-            | {f"seed{s}/{Path(m.manifest_key).name}": model_store.local_path(m.manifest_key)
-               for s, m in models.items()},
+            config={
+                "engine": spec.engine,
+                "params": spec.params,
+                "seeds": list(spec.seeds),
+                "feature_set": spec.feature_set,
+                "target": spec.target,
+                "num_boost_round": spec.num_boost_round,
+                "dataset_version": validation_data.version,
+            },
+            per_era=result.per_era[evaluation.ENSEMBLE],
+            summary=headline,
+            files={f"seed{s}/{Path(m.model_key).name}": model_store.local_path(m.model_key) for s, m in models.items()}
+            | {
+                f"seed{s}/{Path(m.manifest_key).name}": model_store.local_path(m.manifest_key)
+                for s, m in models.items()
+            },
             manifest={"model": spec.name, "seeds": {str(s): m.model_sha256 for s, m in models.items()}},
         )
-        ref = EvaluationRef(spec.name, tuple(m for _, m in sorted(models.items())),
-                            f"{folder}/ensemble.parquet", f"{folder}/per_era.parquet", headline,
-                            tracked.artifact)
-        by_row = {"ensemble": result.summaries["ensemble"],
-                  **{k: v for k, v in result.summaries.items() if k != "ensemble"}}
+        ref = EvaluationRef(
+            spec.name,
+            tuple(m for _, m in sorted(models.items())),
+            f"{folder}/ensemble.parquet",
+            f"{folder}/per_era.parquet",
+            headline,
+            tracked.artifact,
+        )
+        by_row = {
+            "ensemble": result.summaries["ensemble"],
+            **{k: v for k, v in result.summaries.items() if k != "ensemble"},
+        }
         chart = charts.cumulative_scores_png(
-            result.per_era, oracle=None if result.oracle_per_era is None else result.oracle_per_era["corr"])
+            result.per_era, oracle=None if result.oracle_per_era is None else result.oracle_per_era["corr"]
+        )
         bench_table = "| benchmark | mean per-era Spearman with ensemble |\n|---|---|\n" + "\n".join(
-            f"| {c} | {v:.3f} |" for c, v in result.benchmark_corr.items())
+            f"| {c} | {v:.3f} |" for c, v in result.benchmark_corr.items()
+        )
         metadata = {k: float(headline[k]) for k in HEADLINE if k in headline}
         if result.oracle_summary is not None:
             metadata["oracle_corr_mean"] = float(result.oracle_summary["corr"]["all"]["mean"])
@@ -191,15 +257,22 @@ def build_evaluation_assets(
             "benchmark_correlation": MetadataValue.md(bench_table),
             "cumulative_scores": MetadataValue.md(charts.png_markdown(chart, f"{spec.name} cumulative scores")),
             "tracking": tracked.mode if tracked.run_dir is None else f"{tracked.mode}: {tracked.run_dir}",
-            "dataset_version": validation_data.version, "benchmark_column": benchmark_column,
-            "fnc_feature_set": fnc_set, "last_train_era": last_train_era, "embargo_eras": embargo,
+            "dataset_version": validation_data.version,
+            "benchmark_column": benchmark_column,
+            "fnc_feature_set": fnc_set,
+            "last_train_era": last_train_era,
+            "embargo_eras": embargo,
             "skipped_eras": _era_span(result.skipped_eras),
             "scored_eras": int(result.per_era[evaluation.ENSEMBLE].shape[0]),
         }
         yield Output(ref, metadata=metadata)
         previous = model_store.read_json(ChampionRecord.key(spec.name))
-        decision = decide_promotion(headline, previous["headline"] if previous else None,
-                                    min_sharpe=policy.min_sharpe, max_regression=policy.max_regression)
+        decision = decide_promotion(
+            headline,
+            previous["headline"] if previous else None,
+            min_sharpe=policy.min_sharpe,
+            max_regression=policy.max_regression,
+        )
         yield promotion_gate_result(decision, previous)
 
     @asset(group_name="champions", partitions_def=model_pdef, kinds={"json"})
@@ -219,19 +292,29 @@ def build_evaluation_assets(
             seeds=tuple(vars(m) for m in model_evaluation.seeds),
             headline=model_evaluation.headline,
             promoted_at=datetime.now(UTC).isoformat(timespec="seconds"),
-            reason="passed the promotion gate", run_id=context.run_id, dataset_version=versions.pop(),
-            extra={"tracked_artifact": model_evaluation.tracked_artifact,
-                   "ensemble_key": model_evaluation.ensemble_key},
+            reason="passed the promotion gate",
+            run_id=context.run_id,
+            dataset_version=versions.pop(),
+            extra={
+                "tracked_artifact": model_evaluation.tracked_artifact,
+                "ensemble_key": model_evaluation.ensemble_key,
+            },
         )
         uri = model_store.write_json(ChampionRecord.key(record.model), json.loads(json.dumps(vars(record))))
         prod = tracking.get_tracker().promote(record.model)
         before = previous["headline"].get("corr_mean") if previous else None
-        return Output(record, metadata={
-            "decision": "promoted", "record": uri, "wandb_prod_alias": prod,
-            "corr_mean": float(record.headline.get("corr_mean", float("nan"))),
-            "previous_corr_mean": float("nan") if before is None else float(before),
-            "seeds": len(record.seeds), "dataset_version": record.dataset_version,
-        })
+        return Output(
+            record,
+            metadata={
+                "decision": "promoted",
+                "record": uri,
+                "wandb_prod_alias": prod,
+                "corr_mean": float(record.headline.get("corr_mean", float("nan"))),
+                "previous_corr_mean": float("nan") if before is None else float(before),
+                "seeds": len(record.seeds),
+                "dataset_version": record.dataset_version,
+            },
+        )
 
     return [model_evaluation, champion]
 

@@ -5,6 +5,7 @@ partitioned by round: a failing gate or upload in one slot stops only that slot,
 can be re-run on its own for a round. Champions are read from the model store, the source of
 truth, so a candidate that failed its promotion gate never reaches a live round.
 """
+
 import hashlib
 import sqlite3
 from collections.abc import Iterator
@@ -51,8 +52,13 @@ REPLAY_TAG = "numerai/replay"  # "true" on a run that replays a past round on pu
 # Transient upload failures (5xx bursts, a refused presigned PUT) are retried within the run,
 # bounded; anything else (a gate verdict's refusal, an unknown slot) fails for good at once.
 SUBMISSION_RETRY = RetryPolicy(max_retries=3, delay=10, backoff=Backoff.EXPONENTIAL)
-TRANSIENT_ERRORS = (NumeraiUnavailableError, UploadRejectedError, ConnectionError, TimeoutError,
-                    sqlite3.OperationalError)
+TRANSIENT_ERRORS = (
+    NumeraiUnavailableError,
+    UploadRejectedError,
+    ConnectionError,
+    TimeoutError,
+    sqlite3.OperationalError,
+)
 
 
 class LivePredictionConfig(Config):
@@ -60,8 +66,11 @@ class LivePredictionConfig(Config):
     neutralize_feature_set: str = Field(default="small", description="features to neutralize against")
 
 
-def _champion_model_paths(model_store: ModelStore, models: list[str], dataset_version: str,
-                          ) -> tuple[dict, dict]:
+def _champion_model_paths(
+    model_store: ModelStore,
+    models: list[str],
+    dataset_version: str,
+) -> tuple[dict, dict]:
     """Each model's verified champion seed files (see ``core.live.predict.verify_champion``)."""
     from numerai_assets.core.live.predict import ChampionError, verify_champion
 
@@ -72,8 +81,7 @@ def _champion_model_paths(model_store: ModelStore, models: list[str], dataset_ve
             record = model_store.read_json(key)
             if record is None:
                 raise Failure(f"model {model} has no champion yet: run its evaluation_job first")
-            paths[model] = verify_champion(model, record, model_store.uri(key), model_store.local_path,
-                                           dataset_version)
+            paths[model] = verify_champion(model, record, model_store.uri(key), model_store.local_path, dataset_version)
         except (ChampionError, ValueError, FileNotFoundError) as exc:
             raise Failure(f"champion of {model} refused: {exc}", allow_retries=False) from None
         shas[model] = [s["model_sha256"] for s in record["seeds"]]
@@ -114,15 +122,24 @@ def _cleared_csv(model_store: ModelStore, predictions: SlotPredictionsRef) -> Pa
         sha256 = hashlib.sha256(csv_path.read_bytes()).hexdigest()
         verdict = model_store.read_json(key)
     except (ValueError, FileNotFoundError) as exc:
-        raise Failure(f"refusing to submit slot {predictions.slot} round {predictions.round_number}: "
-                      f"{exc}", allow_retries=False) from None
-    reason = refusal(verdict, source=model_store.uri(key), sha256=sha256,
-                     round_number=predictions.round_number, slot=predictions.slot)
+        raise Failure(
+            f"refusing to submit slot {predictions.slot} round {predictions.round_number}: {exc}", allow_retries=False
+        ) from None
+    reason = refusal(
+        verdict,
+        source=model_store.uri(key),
+        sha256=sha256,
+        round_number=predictions.round_number,
+        slot=predictions.slot,
+    )
     if reason is None and sha256 != predictions.sha256:
         reason = f"{csv_path} changed since its gates ran"
     if reason is not None:
-        raise Failure(f"refusing to submit {csv_path}: {reason}", allow_retries=False,
-                      metadata={"slot": predictions.slot, "round": predictions.round_number})
+        raise Failure(
+            f"refusing to submit {csv_path}: {reason}",
+            allow_retries=False,
+            metadata={"slot": predictions.slot, "round": predictions.round_number},
+        )
     return csv_path
 
 
@@ -134,7 +151,10 @@ def _slot_assets(slot: str, models: list[str]) -> list[AssetsDefinition]:
     predictions_key = AssetKey([slot, "live_predictions"])
 
     @asset(
-        key=predictions_key, group_name=GROUP, partitions_def=rounds_partitions, kinds={"csv"},
+        key=predictions_key,
+        group_name=GROUP,
+        partitions_def=rounds_partitions,
+        kinds={"csv"},
         check_specs=gate_check_specs(predictions_key),
         # lineage: the champions are read from the model store (their source of truth)
         deps=[AssetDep("champion", partition_mapping=AllPartitionMapping())],
@@ -155,7 +175,9 @@ def _slot_assets(slot: str, models: list[str]) -> list[AssetsDefinition]:
 
         paths, shas = _champion_model_paths(model_store, models, live_data.live.version)
         slot_preds = predict_slot(
-            paths, live_data.live.path, neutralize_proportion=config.neutralize_proportion,
+            paths,
+            live_data.live.path,
+            neutralize_proportion=config.neutralize_proportion,
             neutralize_features=feature_sets.resolve(config.neutralize_feature_set),
         )
         preds = slot_preds.predictions
@@ -169,21 +191,31 @@ def _slot_assets(slot: str, models: list[str]) -> list[AssetsDefinition]:
         benchmark = benchmark_series(bench, live_data.live.version, gate_policy.benchmark_column)
         dist = train_feature_distribution
         results = evaluate_submission(
-            live.index.to_series(name="id"), submission_frame(preds),
+            live.index.to_series(name="id"),
+            submission_frame(preds),
             live_features=live,
-            benchmark=benchmark, model_features=slot_preds.features,
+            benchmark=benchmark,
+            model_features=slot_preds.features,
             train_counts=(dist.names, np.asarray(dist.counts)) if set(dist.names) <= set(live.columns) else None,
             thresholds=gate_policy.thresholds(),
         )
-        model_store.write_json(verdict_key(key), build_verdict(
-            round_number=live_data.round_number, slot=slot, sha256=sha256, gates=results,
-            live_contract=_live_contract(live_data, feature_sets)))
+        model_store.write_json(
+            verdict_key(key),
+            build_verdict(
+                round_number=live_data.round_number,
+                slot=slot,
+                sha256=sha256,
+                gates=results,
+                live_contract=_live_contract(live_data, feature_sets),
+            ),
+        )
         observed = {r.name: r.observed for r in results}
         yield Output(
-            SlotPredictionsRef(slot, live_data.round_number, key, sha256, len(preds), shas,
-                               live_data.live.version),
+            SlotPredictionsRef(slot, live_data.round_number, key, sha256, len(preds), shas, live_data.live.version),
             metadata={
-                "rows": len(preds), "std": float(preds.std()), "sha256": sha256,
+                "rows": len(preds),
+                "std": float(preds.std()),
+                "sha256": sha256,
                 "dataset_version": live_data.live.version,
                 "exposure": float(observed["max_feature_exposure"].get("exposure", np.nan)),
                 "benchmark_corr": float(observed["benchmark_correlation"].get("correlation", np.nan)),
@@ -194,8 +226,11 @@ def _slot_assets(slot: str, models: list[str]) -> list[AssetsDefinition]:
         yield from gate_check_results(results, predictions_key)
 
     @asset(
-        key=AssetKey([slot, "submission"]), group_name=GROUP, partitions_def=rounds_partitions,
-        ins={"predictions": AssetIn(predictions_key)}, kinds={"numerai"},
+        key=AssetKey([slot, "submission"]),
+        group_name=GROUP,
+        partitions_def=rounds_partitions,
+        ins={"predictions": AssetIn(predictions_key)},
+        kinds={"numerai"},
         retry_policy=SUBMISSION_RETRY,
         description=f"Slot {slot}'s submission for the round: idempotent, verified, in the ledger.",
     )
@@ -212,22 +247,37 @@ def _slot_assets(slot: str, models: list[str]) -> list[AssetsDefinition]:
         try:
             with submissions.ledger() as ledger:
                 outcome = submit_slot(
-                    numerai.get_client(logger=context.log), ledger, slot=slot,
-                    round_number=predictions.round_number, csv_path=csv_path, sha256=predictions.sha256,
-                    dry_run=submissions.dry_run, late_policy=submissions.late_policy,
-                    allow_resubmit=submissions.allow_resubmit, log=context.log.info,
-                    replay=_is_replay(context), timing=submissions.timing(),
+                    numerai.get_client(logger=context.log),
+                    ledger,
+                    slot=slot,
+                    round_number=predictions.round_number,
+                    csv_path=csv_path,
+                    sha256=predictions.sha256,
+                    dry_run=submissions.dry_run,
+                    late_policy=submissions.late_policy,
+                    allow_resubmit=submissions.allow_resubmit,
+                    log=context.log.info,
+                    replay=_is_replay(context),
+                    timing=submissions.timing(),
                 )
         except TRANSIENT_ERRORS:
             raise  # SUBMISSION_RETRY: the ledger makes the retry verify before uploading again
         except Exception as exc:
-            raise Failure(f"{slot} round {predictions.round_number}: {type(exc).__name__}: {exc}",
-                          allow_retries=False) from exc
+            raise Failure(
+                f"{slot} round {predictions.round_number}: {type(exc).__name__}: {exc}", allow_retries=False
+            ) from exc
         context.log.info(f"{slot} round {outcome.round_number}: {outcome.status}: {outcome.reason}")
-        return Output(outcome, metadata={
-            "status": outcome.status, "reason": outcome.reason, "late": outcome.late,
-            "submission_id": outcome.submission_id or "-", "sha256": outcome.sha256,
-            "rows": predictions.rows, "dataset_version": predictions.dataset_version or "-",
-        })
+        return Output(
+            outcome,
+            metadata={
+                "status": outcome.status,
+                "reason": outcome.reason,
+                "late": outcome.late,
+                "submission_id": outcome.submission_id or "-",
+                "sha256": outcome.sha256,
+                "rows": predictions.rows,
+                "dataset_version": predictions.dataset_version or "-",
+            },
+        )
 
     return [live_predictions, submission]

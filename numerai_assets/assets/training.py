@@ -57,9 +57,15 @@ def build_model_assets(roster: Roster, pdef: MultiPartitionsDefinition) -> list[
         spec, ms = seed_spec(roster, pdef, context.partition_key)
         features = spec.features(feature_sets)
         trained = train_model(
-            spec, ms.seed, train_data, features, model_store.workdir(f"train/{spec.name}/{ms.seed}"),
-            log=context.log.info, progress_every=config.progress_every,
-            dataset_version=train_data.version, threads=config.threads or None,
+            spec,
+            ms.seed,
+            train_data,
+            features,
+            model_store.workdir(f"train/{spec.name}/{ms.seed}"),
+            log=context.log.info,
+            progress_every=config.progress_every,
+            dataset_version=train_data.version,
+            threads=config.threads or None,
         )
         manifest = trained.manifest
         folder = f"models/{spec.name}/seed{ms.seed}/{manifest['model_sha256'][:16]}"
@@ -67,16 +73,32 @@ def build_model_assets(roster: Roster, pdef: MultiPartitionsDefinition) -> list[
         manifest_key = f"{folder}/{trained.manifest_path.name}"
         model_store.put_file(trained.model_path, model_key)
         uri = model_store.put_file(trained.manifest_path, manifest_key)
-        ref = ModelRef(spec.name, ms.seed, spec.engine, model_key, manifest_key,
-                       manifest["model_sha256"], manifest["features_sha256"], spec.target)
+        ref = ModelRef(
+            spec.name,
+            ms.seed,
+            spec.engine,
+            model_key,
+            manifest_key,
+            manifest["model_sha256"],
+            manifest["features_sha256"],
+            spec.target,
+        )
         training = manifest["training"]
-        return Output(ref, metadata={
-            "model_sha256": ref.model_sha256, "features": len(features), "manifest": uri,
-            "rows": training["rows"], "eras": training["eras_count"], "rounds": training["rounds"],
-            "train_seconds": training["train_seconds"], "build_seconds": training["build_seconds"],
-            "peak_rss_gb": round((training["peak_rss_bytes"] or 0) / 2**30, 3),
-            "int8_gb": round(training["int8_bytes"] / 2**30, 3),
-        })
+        return Output(
+            ref,
+            metadata={
+                "model_sha256": ref.model_sha256,
+                "features": len(features),
+                "manifest": uri,
+                "rows": training["rows"],
+                "eras": training["eras_count"],
+                "rounds": training["rounds"],
+                "train_seconds": training["train_seconds"],
+                "build_seconds": training["build_seconds"],
+                "peak_rss_gb": round((training["peak_rss_bytes"] or 0) / 2**30, 3),
+                "int8_gb": round(training["int8_bytes"] / 2**30, 3),
+            },
+        )
 
     @asset(group_name=GROUP, partitions_def=pdef, kinds={"parquet"})
     def validation_predictions(
@@ -100,8 +122,12 @@ def build_model_assets(roster: Roster, pdef: MultiPartitionsDefinition) -> list[
         context.log.info(f"{len(predictions):,} validation predictions -> {uri}")
         return Output(
             PredictionsRef(trained_model.model, key, len(predictions), trained_model.seed),
-            metadata={"rows": len(predictions), "uri": uri, "std": float(predictions.std()),
-                      "dataset_version": validation_data.version},
+            metadata={
+                "rows": len(predictions),
+                "uri": uri,
+                "std": float(predictions.std()),
+                "dataset_version": validation_data.version,
+            },
         )
 
     return [trained_model, validation_predictions]

@@ -39,24 +39,26 @@ def contract_check_specs(
     key = AssetKey.from_coercible(asset_key)
     return [
         AssetCheckSpec(
-            name=name, asset=key, blocking=True, description=f"data contract: {name}",
+            name=name,
+            asset=key,
+            blocking=True,
+            description=f"data contract: {name}",
             additional_deps=list(additional_deps),
         )
         for name in checks_for_kind(kind)
     ]
 
 
-def contract_check_results(
-    result: ContractResult, asset_key: AssetKey | str
-) -> Iterator[AssetCheckResult]:
+def contract_check_results(result: ContractResult, asset_key: AssetKey | str) -> Iterator[AssetCheckResult]:
     """One result per named check; a failure names the columns and values that broke it."""
     key = AssetKey.from_coercible(asset_key)
     failures = {f.check: f for f in result.failures}
     for name in result.checks_run:
         failure = failures.get(name)
         metadata = {"rows": result.rows, "contract_seconds": round(result.seconds, 3)}
-        metadata.update({k: MetadataValue.json(v) if isinstance(v, dict) else v
-                         for k, v in result.notes.items()})  # e.g. the unresolved validation eras
+        metadata.update(
+            {k: MetadataValue.json(v) if isinstance(v, dict) else v for k, v in result.notes.items()}
+        )  # e.g. the unresolved validation eras
         if failure is not None:
             metadata["failure"] = MetadataValue.text(failure.message)
             metadata["columns"] = MetadataValue.json(list(failure.columns)[:50])
@@ -74,7 +76,10 @@ def run_contract(
     handle: DatasetFile, kind: str, sets: FeatureSets, required_features: Sequence[str] = ()
 ) -> ContractResult:
     return check_dataset(
-        handle.path, kind, features=sets.sets["all"], targets=sets.targets or (MAIN_TARGET,),
+        handle.path,
+        kind,
+        features=sets.sets["all"],
+        targets=sets.targets or (MAIN_TARGET,),
         required_features=required_features,
     )
 
@@ -85,8 +90,9 @@ def run_live_contract(live: DatasetFile, sets: FeatureSets) -> ContractResult:
     from numerai_assets.core.live.verdict import live_contract_entry, store_live_contract
 
     result = run_contract(live, "live", sets, required_features=sets.sets["all"])
-    store_live_contract(live.path, live_contract_entry(
-        live.sha256, result.passed, [f"{f.check}: {f.message}" for f in result.failures]))
+    store_live_contract(
+        live.path, live_contract_entry(live.sha256, result.passed, [f"{f.check}: {f.message}" for f in result.failures])
+    )
     return result
 
 

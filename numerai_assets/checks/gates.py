@@ -3,6 +3,7 @@
 Every gate but feature drift is blocking: one failing stops that slot's submission in the run,
 while the other slots (separate assets) still submit. Drift is a warning.
 """
+
 from collections.abc import Iterable, Iterator
 
 from dagster import AssetCheckResult, AssetCheckSeverity, AssetCheckSpec, AssetKey
@@ -12,8 +13,9 @@ from numerai_assets.core.live.gates import GATE_NAMES, NON_BLOCKING, GateResult
 
 def gate_check_specs(asset_key: AssetKey) -> list[AssetCheckSpec]:
     return [
-        AssetCheckSpec(name=name, asset=asset_key, blocking=name not in NON_BLOCKING,
-                       description=f"submission gate: {name}")
+        AssetCheckSpec(
+            name=name, asset=asset_key, blocking=name not in NON_BLOCKING, description=f"submission gate: {name}"
+        )
         for name in GATE_NAMES
     ]
 

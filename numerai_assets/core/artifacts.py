@@ -3,6 +3,7 @@
 These are what Dagster passes between steps (pickled, a few hundred bytes each), never the
 models or prediction frames themselves.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field

@@ -1,4 +1,5 @@
 """Atomic file writes: readers never see half a file, and a failure leaves nothing behind."""
+
 from __future__ import annotations
 
 import contextlib

@@ -1,4 +1,5 @@
 """Scrub secrets from any text that may reach logs, metadata, tracked runs or exceptions."""
+
 from __future__ import annotations
 
 import re

@@ -4,6 +4,7 @@ An abstract resource with a local-directory implementation (default) and an fssp
 object stores (``s3://``, ``gs://``, ``az://`` with the matching fsspec driver installed), in
 the project_ml style. Writes are atomic: a reader never sees half a file or half a record.
 """
+
 import contextlib
 import json
 import shutil
@@ -69,8 +70,7 @@ class ModelStore(ConfigurableResource, ABC):
         """Each step starts by removing temps that writers killed mid-write left behind."""
         removed = sweep_orphans(self.local_root(), self.orphan_age_s)
         if removed and context.log is not None:
-            context.log.info(f"model store: removed {len(removed)} orphan temp file(s) under "
-                             f"{self.local_root()}")
+            context.log.info(f"model store: removed {len(removed)} orphan temp file(s) under {self.local_root()}")
 
     @contextlib.contextmanager
     def writing(self, key: str) -> Iterator[Path]:

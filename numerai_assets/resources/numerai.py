@@ -1,4 +1,5 @@
 """The Numerai resource: one configurable entry point to the local tournament or real Numerai."""
+
 from __future__ import annotations
 
 import logging
@@ -34,9 +35,7 @@ class NumeraiResource(ConfigurableResource):
     max_attempts: int = Field(default=6, description="attempts per call on transport failures")
     retry_budget_s: float = Field(default=120.0, description="bound on a call's total time")
 
-    def get_client(
-        self, logger: logging.Logger | None = None, retry_budget_s: float | None = None
-    ) -> NumeraiClient:
+    def get_client(self, logger: logging.Logger | None = None, retry_budget_s: float | None = None) -> NumeraiClient:
         """A client; ``retry_budget_s`` tightens the bound for callers with a deadline (sensors)."""
         if self.mode not in MODES:
             raise ValueError(f"NumeraiResource.mode={self.mode!r}; use one of {MODES}")

@@ -13,7 +13,8 @@ class EvaluationPolicy(ConfigurableResource):
     )
     recent_eras: int = Field(default=52, description="window of the 'recent' summaries")
     benchmark_column: str | None = Field(
-        default=None, description="the BMC reference; None: the version's *_lgbm_ender20 column")
+        default=None, description="the BMC reference; None: the version's *_lgbm_ender20 column"
+    )
     min_benchmark_coverage: float = Field(
         default=0.9, description="lowest per-era share of our ids the benchmark must cover"
     )
@@ -24,8 +25,10 @@ class EvaluationPolicy(ConfigurableResource):
         default="fncv3_features", description="features FNC neutralizes against, when features.json has them"
     )
     embargo_eras: int | None = Field(
-        default=None, description="validation eras skipped after the last training era; "
-        "None: the target's horizon in weeks (4 for 20-day targets, 12 for 60-day)")
+        default=None,
+        description="validation eras skipped after the last training era; "
+        "None: the target's horizon in weeks (4 for 20-day targets, 12 for 60-day)",
+    )
 
 
 class GatePolicy(ConfigurableResource):
@@ -38,10 +41,10 @@ class GatePolicy(ConfigurableResource):
     benchmark_corr_floor: float = Field(default=0.05, description="minimum corr with the live benchmark")
     psi_threshold: float = Field(default=0.25, description="PSI above which a feature counts as drifted")
     benchmark_column: str | None = Field(
-        default=None, description="live benchmark to compare with; None: the version's *_lgbm_ender20")
+        default=None, description="live benchmark to compare with; None: the version's *_lgbm_ender20"
+    )
 
     def thresholds(self):
         from numerai_assets.core.live.gates import GateThresholds
 
-        return GateThresholds(self.std_floor, self.exposure_ceiling, self.benchmark_corr_floor,
-                              self.psi_threshold)
+        return GateThresholds(self.std_floor, self.exposure_ceiling, self.benchmark_corr_floor, self.psi_threshold)

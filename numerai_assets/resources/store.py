@@ -1,4 +1,5 @@
 """Where the platform keeps its files: the store is the source of truth for every artifact."""
+
 from __future__ import annotations
 
 from pathlib import Path

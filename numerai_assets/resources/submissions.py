@@ -1,4 +1,5 @@
 """How submissions are made: the ledger's location, dry-run, and what to do after staking close."""
+
 from dagster import ConfigurableResource
 from pydantic import Field
 

@@ -17,6 +17,10 @@ class WandbTrackingResource(ConfigurableResource):
 
     def get_tracker(self, secrets: tuple[str | None, ...] = ()) -> Tracker:
         return Tracker(
-            self.mode, self.project, self.directory, entity=self.entity, api_key=self.api_key,
+            self.mode,
+            self.project,
+            self.directory,
+            entity=self.entity,
+            api_key=self.api_key,
             secrets=secrets,
         )

@@ -2,6 +2,7 @@
 
 Used by the main job, the UI launcher and tests that drive a tournament in another process.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -15,9 +16,7 @@ class AdminClient:
         self.timeout_s = timeout_s
 
     def _request(self, method: str, path: str, payload: dict | None = None) -> Any:
-        resp = requests.request(
-            method, f"{self.base_url}/admin/{path}", json=payload, timeout=self.timeout_s
-        )
+        resp = requests.request(method, f"{self.base_url}/admin/{path}", json=payload, timeout=self.timeout_s)
         if resp.status_code >= 400:
             raise RuntimeError(f"tournament admin {path}: HTTP {resp.status_code}: {resp.text[:300]}")
         return resp.json()
@@ -33,8 +32,7 @@ class AdminClient:
         return self._request("GET", "rounds/current").get("round")
 
     def open_round(self, number: int | None = None, staking_window_s: float | None = None) -> dict:
-        payload = {k: v for k, v in {"number": number, "staking_window_s": staking_window_s}.items()
-                   if v is not None}
+        payload = {k: v for k, v in {"number": number, "staking_window_s": staking_window_s}.items() if v is not None}
         return self._request("POST", "rounds/open", payload)["round"]
 
     def close_round(self) -> dict:

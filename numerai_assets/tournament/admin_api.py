@@ -25,8 +25,7 @@ class AdminApi:
     def __init__(self, app: TournamentServer) -> None:
         self.app = app
 
-    def handle(self, h: Handler, method: str, path: str, query: dict[str, list[str]],
-               body: bytes | None) -> None:
+    def handle(self, h: Handler, method: str, path: str, query: dict[str, list[str]], body: bytes | None) -> None:
         route = (method, path.rstrip("/"))
         try:
             payload = json.loads(body) if body else {}
@@ -49,11 +48,16 @@ class AdminApi:
         if path is None:
             raise ValueError(f"dataset {filename!r} not found for round {number}")
         republish(path)
-        return {"filename": f"{version}/{name}", "round": number, "size": path.stat().st_size,
-                "sha256": app.catalog.sha256(path)}
+        return {
+            "filename": f"{version}/{name}",
+            "round": number,
+            "size": path.stat().st_size,
+            "sha256": app.catalog.sha256(path),
+        }
 
-    def _dispatch(self, route: tuple[str, str], query: dict[str, list[str]],
-                  payload: dict[str, Any]) -> tuple[int, Any]:
+    def _dispatch(
+        self, route: tuple[str, str], query: dict[str, list[str]], payload: dict[str, Any]
+    ) -> tuple[int, Any]:
         app = self.app
         if route == ("POST", "/admin/rounds/open"):
             return 200, {"round": app.open_round(**_only(payload, _OPEN_KEYS)).to_dict()}
@@ -84,9 +88,12 @@ class AdminApi:
         if route == ("GET", "/admin/health"):
             current = app.state.current_round()
             return 200, {
-                "ok": True, "url": app.url, "version": app.catalog.version,
+                "ok": True,
+                "url": app.url,
+                "version": app.catalog.version,
                 "versions": app.catalog.versions(),
-                "round": current.number if current else None, "models": app.models,
+                "round": current.number if current else None,
+                "models": app.models,
             }
         return 404, {"error": f"no admin route {route[0]} {route[1]}"}
 

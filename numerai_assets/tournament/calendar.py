@@ -78,13 +78,11 @@ def round_window(open_time: dt.datetime, late: bool = True) -> RoundWindow:
     closes with staking and there is no current round until the next opening."""
     open_time = _utc(open_time)
     if not is_open_time(open_time):
-        raise ValueError(f"no round opens at {open_time.isoformat()}: rounds open "
-                         "Tuesday-Saturday at 12:00 UTC")
+        raise ValueError(f"no round opens at {open_time.isoformat()}: rounds open Tuesday-Saturday at 12:00 UTC")
     close_staking = open_time + (SATURDAY_CLOSE if open_time.weekday() == SATURDAY
                                  else WEEKDAY_CLOSE)  # fmt: skip
     close = next_open(close_staking) if late else close_staking
-    return RoundWindow(open_time, close_staking, close,
-                       close_staking + SCORE_AFTER, close_staking + RESOLVE_AFTER)
+    return RoundWindow(open_time, close_staking, close, close_staking + SCORE_AFTER, close_staking + RESOLVE_AFTER)
 
 
 def window_opened_at(now: dt.datetime, late: bool = True) -> RoundWindow:
@@ -98,22 +96,26 @@ def window_opened_at(now: dt.datetime, late: bool = True) -> RoundWindow:
     return RoundWindow(now, w.close_staking_time, w.close_time, w.score_time, w.resolve_time)
 
 
-def fixed_window(open_time: dt.datetime, staking_window_s: float,
-                 close_window_s: float) -> RoundWindow:
+def fixed_window(open_time: dt.datetime, staking_window_s: float, close_window_s: float) -> RoundWindow:
     """A window of explicit lengths (the calendar aside): scores at the close, resolves 31 days
     after the open, as before the calendar existed."""
     if staking_window_s < 0 or close_window_s < staking_window_s:
-        raise ValueError("need 0 <= staking_window_s <= close_window_s, got "
-                         f"staking_window_s={staking_window_s}, close_window_s={close_window_s}")
+        raise ValueError(
+            "need 0 <= staking_window_s <= close_window_s, got "
+            f"staking_window_s={staking_window_s}, close_window_s={close_window_s}"
+        )
     close = open_time + dt.timedelta(seconds=close_window_s)
-    return RoundWindow(open_time, open_time + dt.timedelta(seconds=staking_window_s), close,
-                       close, open_time + RESOLVE_AFTER)
+    return RoundWindow(
+        open_time, open_time + dt.timedelta(seconds=staking_window_s), close, close, open_time + RESOLVE_AFTER
+    )
 
 
 def check_window(w: RoundWindow) -> None:
     if not w.open_time <= w.close_staking_time <= w.close_time:
-        raise ValueError(f"round times out of order: open {_iso(w.open_time)}, close staking "
-                         f"{_iso(w.close_staking_time)}, close {_iso(w.close_time)}")
+        raise ValueError(
+            f"round times out of order: open {_iso(w.open_time)}, close staking "
+            f"{_iso(w.close_staking_time)}, close {_iso(w.close_time)}"
+        )
 
 
 def _iso(t: dt.datetime) -> str:
@@ -134,8 +136,9 @@ class ScaledClock:
         _utc(self.real_epoch), _utc(self.calendar_epoch)
 
     @classmethod
-    def starting_now(cls, scale: float = 1.0, calendar_start: dt.datetime | None = None,
-                     now: dt.datetime | None = None) -> ScaledClock:
+    def starting_now(
+        cls, scale: float = 1.0, calendar_start: dt.datetime | None = None, now: dt.datetime | None = None
+    ) -> ScaledClock:
         """A clock whose calendar reads `calendar_start` (default: the real time) right now."""
         real = _utc(now or dt.datetime.now(UTC))
         return cls(real, _utc(calendar_start) if calendar_start else real, scale)

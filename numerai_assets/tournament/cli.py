@@ -29,7 +29,9 @@ DEFAULT_URL = "http://127.0.0.1:8765"
 def _admin(url: str, method: str, path: str, payload: dict[str, Any] | None = None) -> Any:
     data = None if payload is None else json.dumps(payload).encode()
     req = urllib.request.Request(
-        f"{url.rstrip('/')}/admin/{path}", data=data, method=method,
+        f"{url.rstrip('/')}/admin/{path}",
+        data=data,
+        method=method,
         headers={"Content-Type": "application/json"},
     )
     try:
@@ -56,8 +58,9 @@ def _parse_value(text: str) -> Any:
 def cmd_generate(args: argparse.Namespace) -> int:
     from numerai_assets.tournament.generator import generate_tournament
 
-    info = generate_tournament(Path(args.root), scale=args.scale, seed=args.seed,
-                               version=args.version, profile=args.profile)
+    info = generate_tournament(
+        Path(args.root), scale=args.scale, seed=args.seed, version=args.version, profile=args.profile
+    )
     _print(dataclasses.asdict(info) if dataclasses.is_dataclass(info) else info)
     return 0
 
@@ -65,8 +68,9 @@ def cmd_generate(args: argparse.Namespace) -> int:
 def cmd_serve(args: argparse.Namespace) -> int:
     from numerai_assets.tournament.server import TournamentServer
 
-    logging.basicConfig(level=getattr(logging, args.log_level.upper()),
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=getattr(logging, args.log_level.upper()), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     models = [m.strip() for m in args.models.split(",") if m.strip()]
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -75,9 +79,15 @@ def cmd_serve(args: argparse.Namespace) -> int:
     if args.clock_scale is not None or args.clock_start is not None:
         start = dt.datetime.fromisoformat(args.clock_start) if args.clock_start else None
         clock = ScaledClock.starting_now(args.clock_scale or 1.0, start)
-    server = TournamentServer(args.root, host=args.host, port=args.port, models=models,
-                              allow_remote=args.allow_remote, clock=clock,
-                              late_submissions=not args.no_late_submissions)
+    server = TournamentServer(
+        args.root,
+        host=args.host,
+        port=args.port,
+        models=models,
+        allow_remote=args.allow_remote,
+        clock=clock,
+        late_submissions=not args.no_late_submissions,
+    )
     with server.start():
         if args.open_round and server.current_round() is None:
             server.open_round(staking_window_s=args.staking_window_s)
@@ -121,11 +131,18 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--root", required=True)
     gen.add_argument("--scale", choices=("tiny", "demo", "full"), default="tiny")
     gen.add_argument("--seed", type=int, default=0)
-    gen.add_argument("--version", default=None,
-                     help=f"dataset version (default: the profile's, {DEFAULT_VERSION} for "
-                          f"{DEFAULT_PROFILE}); run again with another to add it to --root")
-    gen.add_argument("--profile", default=DEFAULT_PROFILE, choices=sorted(PROFILES),
-                     help="convention profile (see numerai_assets/tournament/profiles.py)")
+    gen.add_argument(
+        "--version",
+        default=None,
+        help=f"dataset version (default: the profile's, {DEFAULT_VERSION} for "
+        f"{DEFAULT_PROFILE}); run again with another to add it to --root",
+    )
+    gen.add_argument(
+        "--profile",
+        default=DEFAULT_PROFILE,
+        choices=sorted(PROFILES),
+        help="convention profile (see numerai_assets/tournament/profiles.py)",
+    )
     gen.set_defaults(func=cmd_generate)
 
     serve = sub.add_parser("serve", help="serve the tournament in --root until SIGTERM/SIGINT")
@@ -134,16 +151,25 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=8765, help="0 picks a free port")
     serve.add_argument("--models", default="demo_slot_a,demo_slot_b")
     serve.add_argument("--open-round", action="store_true", help="open a round if none is open")
-    serve.add_argument("--staking-window-s", type=float, default=None,
-                       help="with --open-round: staking window length (default: the calendar)")
-    serve.add_argument("--clock-scale", type=float, default=None,
-                       help="open and close rounds by the calendar, X times faster than real "
-                            "time (3600: an hour per second)")
-    serve.add_argument("--no-late-submissions", action="store_true",
-                       help="calendar rounds end at closeStakingTime (no round until the next "
-                            "opening) instead of taking late submissions until then")
-    serve.add_argument("--clock-start", default=None,
-                       help="calendar time at start, ISO-8601 with zone (default: now)")
+    serve.add_argument(
+        "--staking-window-s",
+        type=float,
+        default=None,
+        help="with --open-round: staking window length (default: the calendar)",
+    )
+    serve.add_argument(
+        "--clock-scale",
+        type=float,
+        default=None,
+        help="open and close rounds by the calendar, X times faster than real time (3600: an hour per second)",
+    )
+    serve.add_argument(
+        "--no-late-submissions",
+        action="store_true",
+        help="calendar rounds end at closeStakingTime (no round until the next "
+        "opening) instead of taking late submissions until then",
+    )
+    serve.add_argument("--clock-start", default=None, help="calendar time at start, ISO-8601 with zone (default: now)")
     serve.add_argument("--allow-remote", action="store_true", help="permit a non-loopback host")
     serve.add_argument("--log-level", default="INFO")
     serve.set_defaults(func=cmd_serve)
@@ -158,20 +184,37 @@ def build_parser() -> argparse.ArgumentParser:
     op.add_argument("--staking-window-s", type=float)
     op.set_defaults(func=cmd_open_round)
     with_url("close-round", "close the open round").set_defaults(
-        func=lambda a: _print(_admin(a.url, "POST", "rounds/close", {})) or 0)
+        func=lambda a: _print(_admin(a.url, "POST", "rounds/close", {})) or 0
+    )
     with_url("advance", "close the open round and open the next").set_defaults(
-        func=lambda a: _print(_admin(a.url, "POST", "rounds/advance", {})) or 0)
+        func=lambda a: _print(_admin(a.url, "POST", "rounds/advance", {})) or 0
+    )
     with_url("current-round", "show the open round").set_defaults(
-        func=lambda a: _print(_admin(a.url, "GET", "rounds/current")) or 0)
+        func=lambda a: _print(_admin(a.url, "GET", "rounds/current")) or 0
+    )
     subs = with_url("submissions", "list recorded submissions (JSON)")
     subs.add_argument("--round", type=int)
-    subs.set_defaults(func=lambda a: _print(_admin(
-        a.url, "GET", "submissions" + ("" if a.round is None else f"?round={a.round}"))) or 0)
+    subs.set_defaults(
+        func=lambda a: (
+            _print(_admin(a.url, "GET", "submissions" + ("" if a.round is None else f"?round={a.round}"))) or 0
+        )
+    )
     rep = with_url("republish", "replace a served file by same-size, different content")
     rep.add_argument("--filename", required=True, help="e.g. v5.3/train.parquet")
     rep.add_argument("--round", type=int, help="round of a live file (default: the latest)")
-    rep.set_defaults(func=lambda a: _print(_admin(a.url, "POST", "datasets/republish", {
-        "filename": a.filename, **({} if a.round is None else {"round": a.round})})) or 0)
+    rep.set_defaults(
+        func=lambda a: (
+            _print(
+                _admin(
+                    a.url,
+                    "POST",
+                    "datasets/republish",
+                    {"filename": a.filename, **({} if a.round is None else {"round": a.round})},
+                )
+            )
+            or 0
+        )
+    )
     faults = with_url("faults", "show or set fault switches")
     faults.add_argument("--set", nargs="+", metavar="KEY=VALUE")
     faults.add_argument("--reset", action="store_true", help="clear every fault first")

@@ -52,13 +52,10 @@ class TournamentContext:
     """Everything fixed for one (scale, seed, version, profile) tournament: layout, signal,
     schemas. v5.2 features, targets, ids and fake models are the same in every version."""
 
-    def __init__(self, scale: Scale, seed: int, version: str,
-                 profile: Profile | str = DEFAULT_PROFILE) -> None:
+    def __init__(self, scale: Scale, seed: int, version: str, profile: Profile | str = DEFAULT_PROFILE) -> None:
         self.scale, self.seed, self.version = scale, seed, version
         self.profile = get_profile(profile) if isinstance(profile, str) else profile
-        self.layout: FeatureLayout = build_layout(
-            scale, seed, n_quantum_features(version, scale.n_features)
-        )
+        self.layout: FeatureLayout = build_layout(scale, seed, n_quantum_features(version, scale.n_features))
         self.model = SignalModel(scale, seed, self.layout)
         prefix = benchmark_prefix(version)
         names = BENCHMARK_TARGET_NAMES
@@ -70,9 +67,7 @@ class TournamentContext:
         feature_fields = [(n, pa.float32() if i in nan_set else pa.int8())
                           for i, n in enumerate(self.layout.names)]  # fmt: skip
         self.data_schema = frame_schema(strings + feature_fields + target_fields)
-        self.live_schema = frame_schema(
-            strings + feature_fields + (target_fields if self.profile.live_targets else [])
-        )
+        self.live_schema = frame_schema(strings + feature_fields + (target_fields if self.profile.live_targets else []))
         bench_strings = strings if self.profile.benchmark_data_type else strings[:1]
         bench_fields = [(c, pa.float32()) for c in self.bench_cols]
         self.bench_schema = frame_schema(bench_strings + bench_fields)
@@ -80,9 +75,7 @@ class TournamentContext:
         self.preds_schema = frame_schema([("prediction", pa.float32())])
         self.csv_schema = pa.schema([("id", pa.string()), ("prediction", pa.float32())])
         self.oracle_schema = frame_schema([("era", pa.string()), ("oracle", pa.float32())])
-        self.live_oracle_schema = frame_schema(
-            [("era", pa.string()), ("oracle", pa.float32())] + target_fields
-        )
+        self.live_oracle_schema = frame_schema([("era", pa.string()), ("oracle", pa.float32())] + target_fields)
         self.n_resolved = scale.n_train_eras + scale.n_validation_eras
         self.n_eras = self.n_resolved + scale.n_test_eras
         self.unresolved_60_from = self.n_resolved - scale.n_test_eras
@@ -188,8 +181,7 @@ def build_batch(ctx: TournamentContext, eras: list[Era]) -> Batch:
                      era_rng(ctx.seed, STREAM_QUANTUM + offset, e.key))  # fmt: skip
         terms = model.terms(x)
         # 60-day targets of the last resolved validation eras are not resolved yet
-        unresolved_60 = e.resolved and e.data_type == "validation" and (
-            e.index >= ctx.unresolved_60_from)
+        unresolved_60 = e.resolved and e.data_type == "validation" and (e.index >= ctx.unresolved_60_from)
         rng_t = era_rng(ctx.seed, STREAM_TARGETS + offset, e.key)
         t, o = model.targets(terms, e.index, e.strength, rng_t, unresolved_60)
         if not e.resolved:
@@ -203,9 +195,7 @@ def build_batch(ctx: TournamentContext, eras: list[Era]) -> Batch:
         bench[:, lo:hi], meta[lo:hi], example[lo:hi] = b, m, ex
         id_key = _LIVE_KEY_BASE + e.key if live else e.index
         assert e.n_rows < (1 << _ROW_BITS) and id_key < _LIVE_KEY_BASE + MAX_ROUND
-        counters[lo:hi] = (np.uint64(id_key) << np.uint64(_ROW_BITS)) + np.arange(
-            e.n_rows, dtype=np.uint64
-        )
+        counters[lo:hi] = (np.uint64(id_key) << np.uint64(_ROW_BITS)) + np.arange(e.n_rows, dtype=np.uint64)
         lo = hi
     return Batch(
         eras=eras,
@@ -218,9 +208,7 @@ def build_batch(ctx: TournamentContext, eras: list[Era]) -> Batch:
         nan_mask=nan_mask,
         ids=make_ids(counters, ctx.seed),
         era_col=pa.chunked_array([repeat_string(e.label, e.n_rows) for e in eras], pa.string()),
-        type_col=pa.chunked_array(
-            [repeat_string(e.data_type, e.n_rows) for e in eras], pa.string()
-        ),
+        type_col=pa.chunked_array([repeat_string(e.data_type, e.n_rows) for e in eras], pa.string()),
     )
 
 

@@ -27,8 +27,16 @@ class Faults:
     upload_put_delay_s: float = 0.0  # sleep inside every upload PUT before the file is stored
     _cond: threading.Condition = field(default_factory=threading.Condition, repr=False)
 
-    KEYS = ("graphql_5xx", "graphql_delay_s", "graphql_hang", "upload_put_status",
-            "upload_put_count", "truncate_downloads", "create_delay_s", "upload_put_delay_s")
+    KEYS = (
+        "graphql_5xx",
+        "graphql_delay_s",
+        "graphql_hang",
+        "upload_put_status",
+        "upload_put_count",
+        "truncate_downloads",
+        "create_delay_s",
+        "upload_put_delay_s",
+    )
 
     def set(self, **values: Any) -> dict[str, Any]:
         """Set switches by name (values are coerced to the field's type); returns all switches."""

@@ -151,9 +151,7 @@ def _generate_version(root: Path, sc: Scale, seed: int, version: str, prof: Prof
         d.mkdir(parents=True, exist_ok=True)
         remove_stale_tmp(d)
     targets = ctx.model.target_columns
-    write_json_atomic(
-        vdir / "features.json", {"feature_sets": ctx.layout.feature_sets(), "targets": targets}
-    )
+    write_json_atomic(vdir / "features.json", {"feature_sets": ctx.layout.feature_sets(), "targets": targets})
     n_train = _write_train(ctx, vdir)
     n_validation, scores = _write_validation(ctx, vdir, odir)
 
@@ -230,9 +228,7 @@ def _write_train(ctx: TournamentContext, vdir: Path) -> int:
     groups = ctx.era_groups(range(ctx.scale.n_train_eras))
     with ExitStack() as stack:
         data = stack.enter_context(AtomicParquetWriter(vdir / "train.parquet", ctx.data_schema))
-        bench = stack.enter_context(
-            AtomicParquetWriter(vdir / "train_benchmark_models.parquet", ctx.bench_schema)
-        )
+        bench = stack.enter_context(AtomicParquetWriter(vdir / "train_benchmark_models.parquet", ctx.bench_schema))
 
         def write(b: Batch) -> None:
             data.write(ctx.data_columns(b))
@@ -244,12 +240,11 @@ def _write_train(ctx: TournamentContext, vdir: Path) -> int:
         return _pipeline(ctx, groups, write)
 
 
-def _write_validation(
-    ctx: TournamentContext, vdir: Path, odir: Path
-) -> tuple[int, dict[str, list[float]]]:
+def _write_validation(ctx: TournamentContext, vdir: Path, odir: Path) -> tuple[int, dict[str, list[float]]]:
     groups = ctx.era_groups(range(ctx.scale.n_train_eras, ctx.n_eras))
     scores: dict[str, list[float]] = {}
     with ExitStack() as stack:
+
         def open_(path: Path, schema: pa.Schema) -> AtomicParquetWriter:
             return stack.enter_context(AtomicParquetWriter(path, schema))
 
@@ -258,9 +253,7 @@ def _write_validation(
         meta = open_(vdir / "meta_model.parquet", ctx.meta_schema)
         preds = open_(vdir / "validation_example_preds.parquet", ctx.preds_schema)
         oracle = open_(odir / "validation_oracle.parquet", ctx.oracle_schema)
-        csv = stack.enter_context(
-            AtomicCsvWriter(vdir / "validation_example_preds.csv", ctx.csv_schema)
-        )
+        csv = stack.enter_context(AtomicCsvWriter(vdir / "validation_example_preds.csv", ctx.csv_schema))
 
         def write(b: Batch) -> None:
             base = ctx.bench_base(b)

@@ -27,9 +27,7 @@ TOURNAMENT = 8  # Numerai Classic
 NOT_OPEN = "Current round not open for submissions"
 _SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
 _ROUND_NS = uuid.UUID("0b8f6c1e-3a4d-4f59-8e21-7c6d5b4a3f20")
-SCHEMA = build_schema(
-    resources.files("numerai_assets.tournament").joinpath("schema.graphql").read_text()
-)
+SCHEMA = build_schema(resources.files("numerai_assets.tournament").joinpath("schema.graphql").read_text())
 
 
 @dataclass(frozen=True)
@@ -60,9 +58,7 @@ def _resolve(parent: Any, info: Any, /, **args: Any) -> Any:
 class GraphQLApi:
     """Executes GraphQL documents against the tournament state and file catalog."""
 
-    def __init__(
-        self, state: TournamentState, catalog: Catalog, models: dict[str, str], uploads_dir: str
-    ) -> None:
+    def __init__(self, state: TournamentState, catalog: Catalog, models: dict[str, str], uploads_dir: str) -> None:
         self.state = state
         self.catalog = catalog
         self.models = models  # name -> id
@@ -74,8 +70,12 @@ class GraphQLApi:
             return {"errors": [{"message": "request body needs a 'query' string"}]}
         variables = body.get("variables") if isinstance(body.get("variables"), dict) else None
         result = graphql_sync(
-            SCHEMA, query, root_value=self, context_value=ctx,
-            variable_values=variables, operation_name=body.get("operationName"),
+            SCHEMA,
+            query,
+            root_value=self,
+            context_value=ctx,
+            variable_values=variables,
+            operation_name=body.get("operationName"),
             field_resolver=_resolve,
         )
         return result.formatted
@@ -85,9 +85,7 @@ class GraphQLApi:
     @staticmethod
     def _auth(info: Any) -> str:
         if info.context.token is None:
-            raise GraphQLError(
-                "API keys required: send 'Authorization: Token <public_id>$<secret_key>'"
-            )
+            raise GraphQLError("API keys required: send 'Authorization: Token <public_id>$<secret_key>'")
         return info.context.token
 
     @staticmethod
@@ -134,10 +132,15 @@ class GraphQLApi:
     def _submission(self, sub: Submission, latest: set[str]) -> dict[str, Any]:
         rnd = self.state.get_round(sub.round)
         return {
-            "id": sub.id, "filename": sub.filename, "insertedAt": sub.inserted_at,
-            "sha256": sub.sha256, "late": sub.late, "selected": sub.id in latest,
+            "id": sub.id,
+            "filename": sub.filename,
+            "insertedAt": sub.inserted_at,
+            "sha256": sub.sha256,
+            "late": sub.late,
+            "selected": sub.id in latest,
             "round": self._round(rnd) if rnd else None,
-            "modelId": sub.model_id, "modelName": sub.model_name,
+            "modelId": sub.model_id,
+            "modelName": sub.model_name,
         }
 
     def _submissions(self, model_ids: list[str]) -> list[dict[str, Any]]:
@@ -146,34 +149,46 @@ class GraphQLApi:
         return [self._submission(s, latest) for s in subs]
 
     def _model(self, name: str, model_id: str) -> dict[str, Any]:
-        submissions: Callable[[Any], list[dict[str, Any]]] = lambda _info: self._submissions(
-            [model_id]
-        )
+        submissions: Callable[[Any], list[dict[str, Any]]] = lambda _info: self._submissions([model_id])
         return {"id": model_id, "name": name, "tournament": TOURNAMENT, "submissions": submissions}
 
     # queries --------------------------------------------------------------------------------
 
-    def rounds(self, info: Any, tournament: int | None = None, number: int | None = None,
-               target: str | None = None, status: str | None = None,
-               limit: int | None = None) -> list[dict[str, Any]]:
+    def rounds(
+        self,
+        info: Any,
+        tournament: int | None = None,
+        number: int | None = None,
+        target: str | None = None,
+        status: str | None = None,
+        limit: int | None = None,
+    ) -> list[dict[str, Any]]:
         self._tournament(tournament)
         if number == 0:  # numerapi's alias for "the current round"
             current = self.state.current_round()
             if current is None:
                 raise GraphQLError(NOT_OPEN)
             return [self._round(current)]
-        rounds = [self._round(r) for r in self.state.list_rounds()
-                  if number is None or r.number == number]
+        rounds = [self._round(r) for r in self.state.list_rounds() if number is None or r.number == number]
         rounds = [r for r in rounds if status is None or r["status"] == status]
         return rounds[:limit] if limit else rounds
 
-    def listDatasets(self, info: Any, round: int | None = None,  # noqa: A002,N802
-                     tournament: int | None = None) -> list[str]:
+    def listDatasets(
+        self,
+        info: Any,
+        round: int | None = None,  # noqa: A002,N802
+        tournament: int | None = None,
+    ) -> list[str]:
         self._tournament(tournament)
         return self.catalog.list(self._round_or_latest(round))
 
-    def dataset(self, info: Any, filename: str, round: int | None = None,  # noqa: A002
-                tournament: int | None = None) -> str:
+    def dataset(
+        self,
+        info: Any,
+        filename: str,
+        round: int | None = None,  # noqa: A002
+        tournament: int | None = None,
+    ) -> str:
         self._tournament(tournament)
         number = self._round_or_latest(round)
         version, name = self.catalog.split(filename)
@@ -197,8 +212,9 @@ class GraphQLApi:
         ids = list(self.models.values()) if modelId is None else [self._model_id(modelId)]
         return self._submissions(ids)
 
-    def submission_upload_auth(self, info: Any, filename: str, tournament: int,
-                               modelId: str | None = None) -> dict[str, str]:  # noqa: N803
+    def submission_upload_auth(
+        self, info: Any, filename: str, tournament: int, modelId: str | None = None
+    ) -> dict[str, str]:  # noqa: N803
         self._auth(info)
         self._tournament(tournament)
         model_id = self._model_id(modelId)
@@ -218,10 +234,16 @@ class GraphQLApi:
 
     # mutations ------------------------------------------------------------------------------
 
-    def create_submission(self, info: Any, filename: str, tournament: int,
-                          modelId: str | None = None, triggerId: str | None = None,  # noqa: N803
-                          source: str | None = None, dataDatestamp: int | None = None,  # noqa: N803
-                          ) -> dict[str, str]:
+    def create_submission(
+        self,
+        info: Any,
+        filename: str,
+        tournament: int,
+        modelId: str | None = None,
+        triggerId: str | None = None,  # noqa: N803
+        source: str | None = None,
+        dataDatestamp: int | None = None,  # noqa: N803
+    ) -> dict[str, str]:
         self._auth(info)
         self._tournament(tournament)
         upload = self.state.get_upload(filename=filename)

@@ -76,8 +76,14 @@ class Handler(BaseHTTPRequestHandler):
             return None
         return self.rfile.read(int(length))
 
-    def _reply(self, status: int, body: bytes = b"", content_type: str = "text/plain",
-               headers: dict[str, str] | None = None, close: bool = False) -> None:
+    def _reply(
+        self,
+        status: int,
+        body: bytes = b"",
+        content_type: str = "text/plain",
+        headers: dict[str, str] | None = None,
+        close: bool = False,
+    ) -> None:
         self.send_response(status)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(body)))
@@ -129,7 +135,7 @@ class Handler(BaseHTTPRequestHandler):
         body = self._body()
         if body is None:
             return
-        token = url.path[len("/uploads/"):] if url.path.startswith("/uploads/") else ""
+        token = url.path[len("/uploads/") :] if url.path.startswith("/uploads/") else ""
         upload = self.app.state.get_upload(token=token) if token and "/" not in token else None
         if upload is None:
             self._reply(404, b"<Error><Code>NoSuchUpload</Code></Error>", "application/xml")
@@ -184,8 +190,11 @@ class Handler(BaseHTTPRequestHandler):
         st = path.stat()
         size = st.st_size
         etag = f'"{sha256 or self.app.catalog.sha256(path)}"'
-        headers = {"ETag": etag, "Accept-Ranges": "bytes",
-                   "Last-Modified": email.utils.formatdate(st.st_mtime, usegmt=True)}
+        headers = {
+            "ETag": etag,
+            "Accept-Ranges": "bytes",
+            "Last-Modified": email.utils.formatdate(st.st_mtime, usegmt=True),
+        }
         if self.headers.get("If-None-Match") == etag:
             self._reply(304, headers=headers)
             return

@@ -88,9 +88,7 @@ def load_tournament_info(root: Path | str, version: str | None = None) -> Tourna
         raise FileNotFoundError(f"no generated tournament at {root} ({INFO_FILE} missing)")
     info = TournamentInfo.from_json(path.read_text(encoding="utf-8"))
     if version is not None and version != info.version:
-        raise FileNotFoundError(
-            f"{root} holds no generated {version} (has {', '.join(info.versions)})"
-        )
+        raise FileNotFoundError(f"{root} holds no generated {version} (has {', '.join(info.versions)})")
     return info
 
 
@@ -113,8 +111,10 @@ def existing_versions(root: Path, scale: str, seed: int, prof: Profile) -> list[
 
 def write_infos(root: Path, versions: list[str]) -> None:
     """Every version's info lists all versions; tournament.json is the newest's (written last)."""
-    texts = {version_info_path(root, v): replace(load_tournament_info(root, v),
-                                                 versions=versions).to_json() for v in versions}
+    texts = {
+        version_info_path(root, v): replace(load_tournament_info(root, v), versions=versions).to_json()
+        for v in versions
+    }
     texts[root / INFO_FILE] = texts[version_info_path(root, versions[-1])]
     for path, text in texts.items():  # unchanged files are not touched: a rerun is a no-op
         if not path.is_file() or path.read_text(encoding="utf-8") != text:
@@ -125,8 +125,7 @@ def profile_of(info: TournamentInfo) -> Profile:
     if info.profile_switches:
         return Profile(**info.profile_switches)  # type: ignore[arg-type]
     if info.unresolved_data_type == "test":  # generator 1
-        return replace(get_profile("unresolved_tail_test"), name="legacy", live_targets=True,
-                       version=info.version)
+        return replace(get_profile("unresolved_tail_test"), name="legacy", live_targets=True, version=info.version)
     return get_profile(info.profile)
 
 

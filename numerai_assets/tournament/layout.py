@@ -62,8 +62,13 @@ class FeatureLayout:
             sets["quantum"] = [self.names[i] for i in self.quantum]
         return sets
 
-    def draw(self, rng: np.random.Generator, n_rows: int, era_index: int | None,
-             quantum_rng: np.random.Generator | None = None) -> np.ndarray:
+    def draw(
+        self,
+        rng: np.random.Generator,
+        n_rows: int,
+        era_index: int | None,
+        quantum_rng: np.random.Generator | None = None,
+    ) -> np.ndarray:
         """One era's features as a (n_features, n_rows) int8 array (feature-major, so each
         column is contiguous for Arrow). `era_index=None` (live) means every feature exists.
         v5.2 features come from `rng` exactly as without quantum ones; those from `quantum_rng`."""

@@ -65,9 +65,7 @@ def feature_names(n: int) -> list[str]:
 
 def group_sizes(n_features: int) -> dict[str, int]:
     """v5.2 group sizes scaled to `n_features` (each group keeps at least one feature)."""
-    sizes = {
-        g: max(1, round(s * n_features / V52_N_FEATURES)) for g, s in V52_GROUP_SIZES.items()
-    }
+    sizes = {g: max(1, round(s * n_features / V52_N_FEATURES)) for g, s in V52_GROUP_SIZES.items()}
     if sum(sizes.values()) > n_features:
         raise ValueError(f"{n_features} features cannot hold the {len(sizes)} feature groups")
     return sizes

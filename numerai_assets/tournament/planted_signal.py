@@ -59,9 +59,7 @@ class SignalModel:
         n_sig = len(layout.signal)
         n_int, n_nl = max(2, n_sig // 3), max(2, n_sig // 4)
         pairs = np.array([rng.choice(n_sig, 2, replace=False) for _ in range(n_int)])
-        self.kind = np.concatenate(
-            [[_LINEAR] * n_sig, [_INTERACTION] * n_int, rng.choice([_ABS, _THRESHOLD], n_nl)]
-        )
+        self.kind = np.concatenate([[_LINEAR] * n_sig, [_INTERACTION] * n_int, rng.choice([_ABS, _THRESHOLD], n_nl)])
         self.a = np.concatenate([np.arange(n_sig), pairs[:, 0], rng.choice(n_sig, n_nl)])
         self.b = np.concatenate([np.zeros(n_sig, int), pairs[:, 1], np.zeros(n_nl, int)])
         k = len(self.kind)
@@ -85,9 +83,7 @@ class SignalModel:
         self.aux_snr = dict(zip(ALL_TARGET_NAMES, rng.uniform(0.8, 1.1, m)))
         self.aux_dir = {n: _unit(rng.standard_normal(k)) for n in ALL_TARGET_NAMES}
         self.aux_rho["ender"], self.aux_noise_corr["ender"], self.aux_snr["ender"] = 1.0, 1.0, 1.0
-        self.target_columns = ["target"] + sorted(
-            f"target_{n}_{h}" for n in scale.target_names for h in (20, 60)
-        )
+        self.target_columns = ["target"] + sorted(f"target_{n}_{h}" for n in scale.target_names for h in (20, 60))
         aux = self.target_columns[1:]
         self.nan_rate = dict(zip(aux, rng.uniform(0.0, 0.03, len(aux))))
         late_start = rng.integers(1, max(2, int(0.08 * scale.n_train_eras)), len(aux))
@@ -104,8 +100,9 @@ class SignalModel:
         # Directions of the fake models: one per benchmark target (leaning on the main signal),
         # then the plain static weights and those restricted to the small feature set.
         bench_dirs = [
-            _unit(math.sqrt(self.aux_rho[m]) * self.static
-                  + math.sqrt(1 - self.aux_rho[m]) * self.aux_dir[m])  # fmt: skip
+            _unit(
+                math.sqrt(self.aux_rho[m]) * self.static + math.sqrt(1 - self.aux_rho[m]) * self.aux_dir[m]
+            )  # fmt: skip
             for m in BENCHMARK_TARGET_NAMES
         ]
         dirs = bench_dirs + [self.static, self.static_small]
@@ -126,9 +123,7 @@ class SignalModel:
         """Unit-norm term weights of one era (0-based era index; live eras continue after)."""
         g = np.ones(len(self.kind))
         drift = self.dynamics == _DRIFT
-        g[drift] = self.offset[drift] + np.sin(
-            2 * np.pi * era_index / self.period[drift] + self.phase[drift]
-        )
+        g[drift] = self.offset[drift] + np.sin(2 * np.pi * era_index / self.period[drift] + self.phase[drift])
         for k in np.flatnonzero(self.dynamics == _REGIME):
             g[k] = self._regime(int(k), era_index // int(self.block_len[k]))
         return _unit(self.magnitude * g)
@@ -161,10 +156,7 @@ class SignalModel:
         c = self.coefficients(era_index)
         a = SNR * strength
         names = self.target_names
-        dirs = [c] + [
-            _unit(self.aux_rho[m] * c + math.sqrt(1 - self.aux_rho[m] ** 2) * self.aux_dir[m])
-            for m in names
-        ]
+        dirs = [c] + [_unit(self.aux_rho[m] * c + math.sqrt(1 - self.aux_rho[m] ** 2) * self.aux_dir[m]) for m in names]
         latents = np.asarray(dirs, dtype=np.float32) @ terms  # one BLAS call for all targets
         latent = latents[0]
         eps = rng.standard_normal(n, dtype=np.float32)
@@ -194,9 +186,7 @@ class SignalModel:
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Benchmarks (8, n), meta model (n,) and example predictions (n,), ranks in (0, 1)."""
         n = terms.shape[1]
-        spur = np.einsum(
-            "ks,ksn->kn", self.spur_w, features[self.spur_idx].astype(np.float32) - 2.0
-        )
+        spur = np.einsum("ks,ksn->kn", self.spur_w, features[self.spur_idx].astype(np.float32) - 2.0)
         spur = np.stack([_z(s) for s in spur])
         learned = np.stack([_z(v) for v in self.static_dirs @ terms])
         raw = []

@@ -45,26 +45,53 @@ class Profile:
         return asdict(self)
 
 
-_NUMERAI = Profile(DEFAULT_PROFILE, "documented Numerai: v5.3, unresolved tail labelled "
-                   "validation, live without targets, benchmarks with data_type, live era X")
+_NUMERAI = Profile(
+    DEFAULT_PROFILE,
+    "documented Numerai: v5.3, unresolved tail labelled "
+    "validation, live without targets, benchmarks with data_type, live era X",
+)
 
 PROFILES: dict[str, Profile] = {
     p.name: p
     for p in (
         _NUMERAI,
-        replace(_NUMERAI, name="v52_layout", version="v5.2",
-                description="dataset v5.2: v52_ benchmark names, no quantum feature set"),
+        replace(
+            _NUMERAI,
+            name="v52_layout",
+            version="v5.2",
+            description="dataset v5.2: v52_ benchmark names, no quantum feature set",
+        ),
         replace(_NUMERAI, name="v53_layout", version="v5.3", description="dataset v5.3, explicit"),
-        replace(_NUMERAI, name="unresolved_tail_test", unresolved_data_type="test",
-                description="the unresolved validation tail labelled data_type 'test'"),
-        replace(_NUMERAI, name="live_nan_targets", live_targets=True,
-                description="live.parquet has every target column, all NaN"),
-        replace(_NUMERAI, name="benchmark_no_data_type", benchmark_data_type=False,
-                description="benchmark and meta_model files without a data_type column"),
-        replace(_NUMERAI, name="live_era_placeholder", live_era=NEXT_ERA,
-                description="live rows carry the round's would-be era label instead of 'X'"),
-        replace(_NUMERAI, name="feature_nan", nan_features=2,
-                description="two features stored as float32 with NaN values, others int8"),
+        replace(
+            _NUMERAI,
+            name="unresolved_tail_test",
+            unresolved_data_type="test",
+            description="the unresolved validation tail labelled data_type 'test'",
+        ),
+        replace(
+            _NUMERAI,
+            name="live_nan_targets",
+            live_targets=True,
+            description="live.parquet has every target column, all NaN",
+        ),
+        replace(
+            _NUMERAI,
+            name="benchmark_no_data_type",
+            benchmark_data_type=False,
+            description="benchmark and meta_model files without a data_type column",
+        ),
+        replace(
+            _NUMERAI,
+            name="live_era_placeholder",
+            live_era=NEXT_ERA,
+            description="live rows carry the round's would-be era label instead of 'X'",
+        ),
+        replace(
+            _NUMERAI,
+            name="feature_nan",
+            nan_features=2,
+            description="two features stored as float32 with NaN values, others int8",
+        ),
     )
 }
 

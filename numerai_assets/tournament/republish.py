@@ -93,8 +93,7 @@ def _swap_two_values(table: pa.Table, path: Path) -> pa.Table:
 def _parquet_bytes(schema: pa.Schema, groups: list[pa.Table], pad: int) -> bytes:
     sink = pa.BufferOutputStream()
     dictionary = [f.name for f in schema if f.name != "id"]
-    with pq.ParquetWriter(sink, schema, compression="snappy", use_dictionary=dictionary,
-                          store_schema=False) as writer:
+    with pq.ParquetWriter(sink, schema, compression="snappy", use_dictionary=dictionary, store_schema=False) as writer:
         for g in groups:
             writer.write_table(g)
         kv = {k.decode(): v.decode() for k, v in (schema.metadata or {}).items()}

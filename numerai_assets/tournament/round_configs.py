@@ -44,22 +44,32 @@ def multipliers(number: int) -> dict[str, float]:
             "bmc": 0.0}  # fmt: skip
 
 
-def score_configs(number: int, score_time: str | None, resolve_time: str | None
-                  ) -> list[dict[str, Any]]:
+def score_configs(number: int, score_time: str | None, resolve_time: str | None) -> list[dict[str, Any]]:
     """`roundScoreConfigs` of round `number`, shaped as numerapi's query asks for them."""
     mult = multipliers(number)
     return [
         {
             "id": str(uuid.uuid5(_NS, f"{number}/{name}/{version}")),
             "scoreConfigId": str(uuid.uuid5(_NS, f"{name}/{version}")),
-            "roundNumberStart": number, "roundNumberEnd": number,
-            "name": name, "version": version, "displayName": display,
-            "totalScoreDays": days, "returnsLagDays": 2, "dataDelayDays": 1,
-            "universe": "classic", "isCanonScore": canon, "isPayout": pays,
-            "scoringStart": score_time, "scoringEnd": resolve_time,
-            "minMultiplier": _num(lo), "maxMultiplier": _num(hi),
-            "defaultMultiplier": _num(mult[name]), "clipThreshold": CLIP_THRESHOLD,
-            "stakeThreshold": None, "payoutFactor": payout_factor(number),
+            "roundNumberStart": number,
+            "roundNumberEnd": number,
+            "name": name,
+            "version": version,
+            "displayName": display,
+            "totalScoreDays": days,
+            "returnsLagDays": 2,
+            "dataDelayDays": 1,
+            "universe": "classic",
+            "isCanonScore": canon,
+            "isPayout": pays,
+            "scoringStart": score_time,
+            "scoringEnd": resolve_time,
+            "minMultiplier": _num(lo),
+            "maxMultiplier": _num(hi),
+            "defaultMultiplier": _num(mult[name]),
+            "clipThreshold": CLIP_THRESHOLD,
+            "stakeThreshold": None,
+            "payoutFactor": payout_factor(number),
         }
         for name, version, display, pays, canon, (lo, hi), days in _SCORES
     ]

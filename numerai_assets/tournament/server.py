@@ -136,8 +136,10 @@ class TournamentServer:
         self._httpd = httpd
         self.port = httpd.server_address[1]
         self._thread = threading.Thread(
-            target=httpd.serve_forever, kwargs={"poll_interval": 0.05},
-            name=f"tournament-server-{self.port}", daemon=True,
+            target=httpd.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            name=f"tournament-server-{self.port}",
+            daemon=True,
         )
         self._thread.start()
         threading.Thread(target=self._warm, name="tournament-sha256", daemon=True).start()
@@ -167,8 +169,9 @@ class TournamentServer:
     def __enter__(self) -> TournamentServer:
         return self.start()
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         self.stop()
 
     @property
@@ -205,8 +208,7 @@ class TournamentServer:
             w = self.clock.window_to_real(cal)
             return dataclasses.replace(w, open_time=now)
         staking = DEFAULT_STAKING_WINDOW_S if staking_window_s is None else float(staking_window_s)
-        close = (max(DEFAULT_CLOSE_WINDOW_S, staking) if close_window_s is None
-                 else float(close_window_s))
+        close = max(DEFAULT_CLOSE_WINDOW_S, staking) if close_window_s is None else float(close_window_s)
         return fixed_window(now, staking, close)
 
     def open_round(
@@ -270,6 +272,7 @@ class TournamentServer:
 
     def start_clock(self, poll_s: float = 0.2) -> None:
         """Run `clock_tick` every `poll_s` real seconds until the server stops."""
+
         def loop() -> None:
             while not self.stopped.is_set():
                 try:

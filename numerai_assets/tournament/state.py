@@ -91,9 +91,13 @@ class Round:
     def to_dict(self) -> dict[str, Any]:
         """numerapi-shaped (camelCase) round, as the admin API answers it."""
         return {
-            "number": self.number, "status": self.status, "openTime": self.open_time,
-            "closeStakingTime": self.close_staking_time, "closeTime": self.close_time,
-            "scoreTime": self.score_time, "resolveTime": self.resolve_time,
+            "number": self.number,
+            "status": self.status,
+            "openTime": self.open_time,
+            "closeStakingTime": self.close_staking_time,
+            "closeTime": self.close_time,
+            "scoreTime": self.score_time,
+            "resolveTime": self.resolve_time,
         }
 
 
@@ -122,9 +126,14 @@ class Submission:
     def to_dict(self) -> dict[str, Any]:
         """camelCase like numerapi's fields, as the admin API answers it."""
         return {
-            "id": self.id, "round": self.round, "modelId": self.model_id,
-            "modelName": self.model_name, "filename": self.filename, "sha256": self.sha256,
-            "insertedAt": self.inserted_at, "late": self.late,
+            "id": self.id,
+            "round": self.round,
+            "modelId": self.model_id,
+            "modelName": self.model_name,
+            "filename": self.filename,
+            "sha256": self.sha256,
+            "insertedAt": self.inserted_at,
+            "late": self.late,
         }
 
 
@@ -202,11 +211,22 @@ class TournamentState:
                 resolve_time=iso(window.resolve_time),
                 status="open",
             )
-            self._write([(
-                "INSERT INTO rounds VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (rnd.number, rnd.open_time, rnd.close_staking_time, rnd.close_time,
-                 rnd.score_time, rnd.resolve_time, rnd.status),
-            )])
+            self._write(
+                [
+                    (
+                        "INSERT INTO rounds VALUES (?, ?, ?, ?, ?, ?, ?)",
+                        (
+                            rnd.number,
+                            rnd.open_time,
+                            rnd.close_staking_time,
+                            rnd.close_time,
+                            rnd.score_time,
+                            rnd.resolve_time,
+                            rnd.status,
+                        ),
+                    )
+                ]
+            )
             return rnd
 
     def close_round(self) -> Round:
@@ -218,11 +238,14 @@ class TournamentState:
             now = iso(utcnow())
             staking = min(current.close_staking_time, now, key=parse_iso)
             close = min(current.close_time, now, key=parse_iso)
-            self._write([(
-                "UPDATE rounds SET status='closed', close_staking_time=?, close_time=?"
-                " WHERE number=?",
-                (staking, close, current.number),
-            )])
+            self._write(
+                [
+                    (
+                        "UPDATE rounds SET status='closed', close_staking_time=?, close_time=? WHERE number=?",
+                        (staking, close, current.number),
+                    )
+                ]
+            )
             return self.get_round(current.number)  # type: ignore[return-value]
 
     def current_round(self) -> Round | None:
@@ -245,10 +268,9 @@ class TournamentState:
     def ensure_models(self, names: Iterable[str]) -> dict[str, str]:
         """Register model names (idempotent) and return {name: id} for them."""
         mapping = {name: model_id_for(name) for name in names}
-        self._write([
-            ("INSERT OR IGNORE INTO models (id, name) VALUES (?, ?)", (mid, name))
-            for name, mid in mapping.items()
-        ])
+        self._write(
+            [("INSERT OR IGNORE INTO models (id, name) VALUES (?, ?)", (mid, name)) for name, mid in mapping.items()]
+        )
         return mapping
 
     def model_name(self, model_id: str) -> str | None:
@@ -259,17 +281,25 @@ class TournamentState:
 
     def add_upload(self, token: str, filename: str, model_id: str) -> Upload:
         up = Upload(token, filename, model_id, None, None, iso(utcnow()))
-        self._write([(
-            "INSERT INTO uploads VALUES (?, ?, ?, ?, ?, ?)",
-            (up.token, up.filename, up.model_id, up.sha256, up.path, up.time),
-        )])
+        self._write(
+            [
+                (
+                    "INSERT INTO uploads VALUES (?, ?, ?, ?, ?, ?)",
+                    (up.token, up.filename, up.model_id, up.sha256, up.path, up.time),
+                )
+            ]
+        )
         return up
 
     def store_upload(self, token: str, sha256: str, path: str) -> None:
-        self._write([(
-            "UPDATE uploads SET sha256=?, path=?, time=? WHERE token=?",
-            (sha256, path, iso(utcnow()), token),
-        )])
+        self._write(
+            [
+                (
+                    "UPDATE uploads SET sha256=?, path=?, time=? WHERE token=?",
+                    (sha256, path, iso(utcnow()), token),
+                )
+            ]
+        )
 
     def get_upload(self, token: str | None = None, filename: str | None = None) -> Upload | None:
         if token is not None:
@@ -280,9 +310,7 @@ class TournamentState:
 
     # submissions ----------------------------------------------------------------------------
 
-    def add_submission(
-        self, round_number: int, upload: Upload, model_name: str, late: bool
-    ) -> Submission:
+    def add_submission(self, round_number: int, upload: Upload, model_name: str, late: bool) -> Submission:
         if upload.sha256 is None or upload.path is None:
             raise StateError(f"no file was uploaded for {upload.filename}")
         sub = Submission(
@@ -296,16 +324,27 @@ class TournamentState:
             inserted_at=iso(utcnow()),
             late=late,
         )
-        self._write([(
-            "INSERT INTO submissions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (sub.id, sub.round, sub.model_id, sub.model_name, sub.filename, sub.sha256,
-             sub.path, sub.inserted_at, int(sub.late)),
-        )])
+        self._write(
+            [
+                (
+                    "INSERT INTO submissions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        sub.id,
+                        sub.round,
+                        sub.model_id,
+                        sub.model_name,
+                        sub.filename,
+                        sub.sha256,
+                        sub.path,
+                        sub.inserted_at,
+                        int(sub.late),
+                    ),
+                )
+            ]
+        )
         return sub
 
-    def submissions(
-        self, model_ids: Iterable[str] | None = None, round_number: int | None = None
-    ) -> list[Submission]:
+    def submissions(self, model_ids: Iterable[str] | None = None, round_number: int | None = None) -> list[Submission]:
         sql, params = "SELECT * FROM submissions WHERE 1=1", []
         if model_ids is not None:
             ids = list(model_ids)

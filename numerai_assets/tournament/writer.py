@@ -148,8 +148,7 @@ class AtomicParquetWriter(_AtomicWriter):
 
     def _open(self) -> pq.ParquetWriter:
         dictionary = [f.name for f in self.schema if f.name != "id"]
-        return pq.ParquetWriter(self._tmp, self.schema, compression="snappy",
-                                use_dictionary=dictionary)
+        return pq.ParquetWriter(self._tmp, self.schema, compression="snappy", use_dictionary=dictionary)
 
 
 class AtomicCsvWriter(_AtomicWriter):

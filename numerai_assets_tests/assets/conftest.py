@@ -2,6 +2,7 @@
 
 Training is the expensive part, so tests share it and each works on its own round or model.
 """
+
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,10 +26,12 @@ class Platform:
     roster: Roster
     settings: Settings
 
-    def run(self, job: str, partition: str | None = None, tags: dict[str, str] | None = None
-            ) -> dg.ExecuteInProcessResult:
+    def run(
+        self, job: str, partition: str | None = None, tags: dict[str, str] | None = None
+    ) -> dg.ExecuteInProcessResult:
         return self.defs.resolve_job_def(job).execute_in_process(
-            instance=self.instance, partition_key=partition, raise_on_error=False, tags=tags)
+            instance=self.instance, partition_key=partition, raise_on_error=False, tags=tags
+        )
 
     def run_round(self, number: int, tags: dict[str, str] | None = None) -> dg.ExecuteInProcessResult:
         self.instance.add_dynamic_partitions("rounds", [str(number)])
@@ -42,10 +45,15 @@ def platform(tournament_template: Path, dataset_version: str, tmp_path_factory: 
     (home / "roster.yaml").write_text(TINY_ROSTER)
     roster = load_roster(home / "roster.yaml")
     with TournamentServer(home / "tournament") as server, dg.instance_for_test() as instance:
-        settings = Settings(mode="local", home=home, api_url=server.url, dataset_version=dataset_version,
-                            tracking_mode="offline", late_policy="submit")
-        platform = Platform(server, build_definitions(settings, roster, policy=LENIENT), instance,
-                            roster, settings)
+        settings = Settings(
+            mode="local",
+            home=home,
+            api_url=server.url,
+            dataset_version=dataset_version,
+            tracking_mode="offline",
+            late_policy="submit",
+        )
+        platform = Platform(server, build_definitions(settings, roster, policy=LENIENT), instance, roster, settings)
         assert platform.run("data_job").success
         for key in model_seed_keys(roster):
             assert platform.run("training_job", key).success, key

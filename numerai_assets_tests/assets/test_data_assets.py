@@ -1,4 +1,5 @@
 """The data assets and their contract checks, materialized against the tiny local tournament."""
+
 import hashlib
 
 import dagster as dg
@@ -12,8 +13,7 @@ from numerai_assets.tournament.generator import load_tournament_info
 
 @pytest.fixture
 def defs(open_server, tmp_path, dataset_version) -> dg.Definitions:
-    settings = Settings(mode="local", home=tmp_path, api_url=open_server.url,
-                        dataset_version=dataset_version)
+    settings = Settings(mode="local", home=tmp_path, api_url=open_server.url, dataset_version=dataset_version)
     return build_definitions(settings)
 
 
@@ -21,14 +21,16 @@ def run_round(defs, instance, round_number: int) -> dg.ExecuteInProcessResult:
     """Only the round's live_data (the slots downstream need champions, tested elsewhere)."""
     instance.add_dynamic_partitions("rounds", [str(round_number)])
     return dg.materialize(
-        defs.assets, selection="live_data", partition_key=str(round_number), instance=instance,
-        resources=defs.resources, raise_on_error=False,
+        defs.assets,
+        selection="live_data",
+        partition_key=str(round_number),
+        instance=instance,
+        resources=defs.resources,
+        raise_on_error=False,
     )
 
 
-def test_data_job_materializes_every_dataset_with_metadata_and_passing_contracts(dataset_version,
-    defs, open_server
-):
+def test_data_job_materializes_every_dataset_with_metadata_and_passing_contracts(dataset_version, defs, open_server):
     with dg.instance_for_test() as instance:
         result = defs.resolve_job_def("data_job").execute_in_process(instance=instance)
         assert result.success
@@ -37,9 +39,16 @@ def test_data_job_materializes_every_dataset_with_metadata_and_passing_contracts
             for e in result.get_asset_materialization_events()
         }
         assert set(materialized) == {
-            "features_metadata", "train_data", "validation_data", "train_benchmark_models",
-            "validation_benchmark_models", "meta_model", "validation_example_preds", "feature_sets",
-            "benchmark_alignment", "train_feature_distribution",
+            "features_metadata",
+            "train_data",
+            "validation_data",
+            "train_benchmark_models",
+            "validation_benchmark_models",
+            "meta_model",
+            "validation_example_preds",
+            "feature_sets",
+            "benchmark_alignment",
+            "train_feature_distribution",
         }
         served = open_server.root / dataset_version / "train.parquet"
         train = materialized["train_data"]
@@ -50,7 +59,10 @@ def test_data_job_materializes_every_dataset_with_metadata_and_passing_contracts
         checks = result.get_asset_check_evaluations()
         assert checks and all(c.passed for c in checks), [c.description for c in checks if not c.passed]
         assert {c.check_name for c in checks if c.asset_key.to_user_string() == "train_data"} >= {
-            "feature_values_in_range", "unique_ids", "era_format_and_order", "main_target_present"
+            "feature_values_in_range",
+            "unique_ids",
+            "era_format_and_order",
+            "main_target_present",
         }
 
 
@@ -87,16 +99,14 @@ def test_benchmark_missing_an_era_fails_the_coverage_check(dataset_version, defs
     with dg.instance_for_test() as instance:
         result = defs.resolve_job_def("data_job").execute_in_process(instance=instance, raise_on_error=False)
     assert not result.success  # the check is blocking
-    check, = [c for c in result.get_asset_check_evaluations() if c.check_name == "benchmark_coverage"]
+    (check,) = [c for c in result.get_asset_check_evaluations() if c.check_name == "benchmark_coverage"]
     assert not check.passed
     assert "in 1 of" in check.description and f"{era} (0.0%)" in check.description
     others = [c for c in result.get_asset_check_evaluations() if c.check_name != "benchmark_coverage"]
     assert others and all(c.passed for c in others)
 
 
-def test_numerai_conventions_unresolved_validation_tail_and_live_without_targets(
-    dataset_version, defs, open_server
-):
+def test_numerai_conventions_unresolved_validation_tail_and_live_without_targets(dataset_version, defs, open_server):
     """Numerai's own files: the newest validation eras are data_type validation rows with every
     target NaN, and a live file has no target columns and its own placeholder era."""
     served = open_server.root / dataset_version / "validation.parquet"
@@ -116,8 +126,11 @@ def test_numerai_conventions_unresolved_validation_tail_and_live_without_targets
         meta = result.asset_materializations_for_node("validation_data")[0].metadata
         assert meta["unresolved_eras"].value == f"{tail[0]}..{tail[1]}"
         assert meta["unresolved_rows"].value == int(rows.sum())
-        check, = [c for c in result.get_asset_check_evaluations()
-                  if c.asset_key.to_user_string() == "validation_data" and c.check_name == "main_target_present"]
+        (check,) = [
+            c
+            for c in result.get_asset_check_evaluations()
+            if c.asset_key.to_user_string() == "validation_data" and c.check_name == "main_target_present"
+        ]
         assert check.passed and check.metadata["unresolved_era_count"].value == 2
         live_result = run_round(defs, instance, round_number)
         assert live_result.success
@@ -126,20 +139,23 @@ def test_numerai_conventions_unresolved_validation_tail_and_live_without_targets
         assert live_meta["round_target"].value  # list_rounds answered by the local server
 
 
-def test_a_changed_same_size_file_is_downloaded_again_and_an_unchanged_one_is_kept(defs, open_server,
-                                                                                  dataset_version):
+def test_a_changed_same_size_file_is_downloaded_again_and_an_unchanged_one_is_kept(defs, open_server, dataset_version):
     """The server republishes train.parquet with other content of exactly the same size (a new
     sha256 ETag): the next data_job downloads it again; files that did not change are kept."""
     from numerai_assets.tournament.republish import republish
 
     served = open_server.root / dataset_version / "train.parquet"
     with dg.instance_for_test() as instance:
+
         def shas() -> dict[str, str]:
-            result = dg.materialize(defs.assets, selection=["train_data", "meta_model"],
-                                    instance=instance, resources=defs.resources)
+            result = dg.materialize(
+                defs.assets, selection=["train_data", "meta_model"], instance=instance, resources=defs.resources
+            )
             assert result.success
-            return {e.asset_key.to_user_string(): e.event_specific_data.materialization.metadata["sha256"].value
-                    for e in result.get_asset_materialization_events()}
+            return {
+                e.asset_key.to_user_string(): e.event_specific_data.materialization.metadata["sha256"].value
+                for e in result.get_asset_materialization_events()
+            }
 
         before = shas()
         size = served.stat().st_size

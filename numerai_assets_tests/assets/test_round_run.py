@@ -2,6 +2,7 @@
 
 Each test opens its own round on the shared trained platform (module fixture).
 """
+
 import contextlib
 import json
 import shutil
@@ -23,8 +24,9 @@ from numerai_assets_tests.platform import install_broken_champion
 def broken_champion(platform, model: str, workdir):
     """``model``'s champion predicts a constant (its gates fail) inside the block, restored after."""
     train = platform.settings.data_dir / "datasets" / platform.settings.dataset_version / "train.parquet"
-    original = install_broken_champion(platform.roster, model, platform.defs.resources["model_store"],
-                                       platform.settings.store_dir, train, workdir)
+    original = install_broken_champion(
+        platform.roster, model, platform.defs.resources["model_store"], platform.settings.store_dir, train, workdir
+    )
     try:
         yield
     finally:
@@ -66,7 +68,9 @@ def test_every_slot_submits_once_and_a_reexecution_uploads_nothing(platform, ope
     first = platform.run_round(open_round)
     assert first.success
     assert {s: o["status"] for s, o in outcomes(first).items()} == {
-        "demo_slot_a": "submitted", "demo_slot_b": "submitted"}
+        "demo_slot_a": "submitted",
+        "demo_slot_b": "submitted",
+    }
     assert {o["dataset_version"] for o in outcomes(first).values()} == {platform.settings.dataset_version}
     landed = submitted(platform, open_round)
     assert {slot: len(shas) for slot, shas in landed.items()} == {"demo_slot_a": 1, "demo_slot_b": 1}
@@ -94,8 +98,11 @@ def test_a_failing_gate_stops_only_its_slot(platform, open_round, tmp_path):
     with broken_champion(platform, "xgb_tiny", tmp_path):
         result = platform.run_round(open_round)
     assert not result.success  # the run reports the failed gate
-    failed = {c.check_name: c.description for c in result.get_asset_check_evaluations()
-              if not c.passed and c.asset_key.path[0] == "demo_slot_b"}
+    failed = {
+        c.check_name: c.description
+        for c in result.get_asset_check_evaluations()
+        if not c.passed and c.asset_key.path[0] == "demo_slot_b"
+    }
     assert "std_above_floor" in failed and "near-constant" in failed["std_above_floor"]
     assert "numerai_validation" in failed
     assert set(outcomes(result)) == {"demo_slot_a"}
@@ -135,30 +142,37 @@ def test_live_path_and_validation_path_give_identical_predictions(platform, tmp_
     store = platform.defs.resources["model_store"]
     model = "lgbm_tiny"
     record = store.read_json(ChampionRecord.key(model))
-    validation = read_by_id(platform.settings.data_dir / "datasets" / platform.settings.dataset_version / "validation.parquet")
+    validation = read_by_id(
+        platform.settings.data_dir / "datasets" / platform.settings.dataset_version / "validation.parquet"
+    )
     era = validation["era"].iloc[0]
     live = validation[validation["era"] == era].assign(era="X", data_type="live")
     live_path = tmp_path / "live.parquet"
     live.to_parquet(live_path)
     for seed in record["seeds"]:
         store.local_path(seed["manifest_key"])
-    live_preds = predict_slot({model: [store.local_path(s["model_key"]) for s in record["seeds"]]},
-                              live_path).predictions
+    live_preds = predict_slot(
+        {model: [store.local_path(s["model_key"]) for s in record["seeds"]]}, live_path
+    ).predictions
     seeds = {}
     for seed in record["seeds"]:
         key = f"predictions/validation/{model}/seed{seed['seed']}/{seed['model_sha256'][:16]}.parquet"
         seeds[f"seed{seed['seed']}"] = read_predictions(store.local_path(key)).loc[live.index]
     validation_path = postprocess.ensemble(pd.DataFrame(seeds), validation["era"].loc[live.index])
-    pd.testing.assert_series_equal(live_preds.sort_index(), validation_path.sort_index(),
-                                   check_names=False, rtol=0, atol=1e-12)
+    pd.testing.assert_series_equal(
+        live_preds.sort_index(), validation_path.sort_index(), check_names=False, rtol=0, atol=1e-12
+    )
 
 
 def run_only(platform, round_number: int, *keys: str) -> dg.ExecuteInProcessResult:
     """A separate run materializing only ``keys`` (e.g. "demo_slot_b/submission") of the round."""
     platform.instance.add_dynamic_partitions("rounds", [str(round_number)])
     return platform.defs.resolve_job_def("live_round_job").execute_in_process(
-        instance=platform.instance, partition_key=str(round_number), raise_on_error=False,
-        asset_selection=[dg.AssetKey(k.split("/")) for k in keys])
+        instance=platform.instance,
+        partition_key=str(round_number),
+        raise_on_error=False,
+        asset_selection=[dg.AssetKey(k.split("/")) for k in keys],
+    )
 
 
 def failures(result) -> str:
@@ -166,8 +180,7 @@ def failures(result) -> str:
     return "\n".join(e.step_failure_data.error.message for e in result.all_events if e.is_step_failure)
 
 
-def test_gated_out_predictions_are_refused_by_a_later_run_of_the_submission_alone(
-        platform, open_round, tmp_path):
+def test_gated_out_predictions_are_refused_by_a_later_run_of_the_submission_alone(platform, open_round, tmp_path):
     """The README's "one slot again" path cannot upload predictions whose gates failed."""
     with broken_champion(platform, "xgb_tiny", tmp_path):
         first = platform.run_round(open_round)
@@ -260,18 +273,31 @@ def test_the_sensors_retry_run_submits_only_the_unconfirmed_slot(platform, open_
     sensor = platform.defs.resolve_sensor_def("round_open_sensor")
 
     def tick():
-        return sensor(dg.build_sensor_context(instance=platform.instance, resources={
-            name: platform.defs.resources[name] for name in ("numerai", "submissions")}))
+        return sensor(
+            dg.build_sensor_context(
+                instance=platform.instance,
+                resources={name: platform.defs.resources[name] for name in ("numerai", "submissions")},
+            )
+        )
 
     [request] = tick().run_requests
     assert {k.to_user_string() for k in request.asset_selection} == {
-        "live_data", "demo_slot_b/live_predictions", "demo_slot_b/submission"}
+        "live_data",
+        "demo_slot_b/live_predictions",
+        "demo_slot_b/submission",
+    }
     retry = platform.defs.resolve_job_def("live_round_job").execute_in_process(
-        instance=platform.instance, partition_key=request.partition_key, tags=request.tags,
-        asset_selection=list(request.asset_selection), raise_on_error=False)
+        instance=platform.instance,
+        partition_key=request.partition_key,
+        tags=request.tags,
+        asset_selection=list(request.asset_selection),
+        raise_on_error=False,
+    )
     assert retry.success and set(outcomes(retry)) == {"demo_slot_b"}
     assert {slot: len(shas) for slot, shas in submitted(platform, open_round).items()} == {
-        "demo_slot_a": 1, "demo_slot_b": 1}
+        "demo_slot_a": 1,
+        "demo_slot_b": 1,
+    }
     assert tick().skip_reason.skip_message == f"round {open_round}: every slot confirmed"
 
 
@@ -305,16 +331,30 @@ def test_two_round_runs_at_once_on_one_home_submit_each_slot_once(platform, open
     import sys
 
     s = platform.settings
-    raw = json.dumps({"mode": s.mode, "home": str(s.home), "api_url": s.api_url,
-                      "dataset_version": s.dataset_version, "tracking_mode": "disabled",
-                      "late_policy": s.late_policy})
+    raw = json.dumps(
+        {
+            "mode": s.mode,
+            "home": str(s.home),
+            "api_url": s.api_url,
+            "dataset_version": s.dataset_version,
+            "tracking_mode": "disabled",
+            "late_policy": s.late_policy,
+        }
+    )
     platform.instance.add_dynamic_partitions("rounds", [str(open_round)])
     env = {**os.environ, "DAGSTER_HOME": platform.instance.root_directory}
     platform.server.faults.set(graphql_delay_s=1.0)
     try:
-        children = [subprocess.Popen([sys.executable, "-c", ROUND_RUN_CHILD, raw, str(open_round)],
-                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
-                    for _ in range(2)]
+        children = [
+            subprocess.Popen(
+                [sys.executable, "-c", ROUND_RUN_CHILD, raw, str(open_round)],
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+                env=env,
+            )
+            for _ in range(2)
+        ]
         outputs = [c.communicate(timeout=300) for c in children]
         reports = [json.loads(out.strip().splitlines()[-1]) for out, _ in outputs]
     finally:
@@ -323,4 +363,6 @@ def test_two_round_runs_at_once_on_one_home_submit_each_slot_once(platform, open
     for slot in ("demo_slot_a", "demo_slot_b"):
         assert sorted(r["statuses"][slot] for r in reports) == ["already_submitted", "submitted"], reports
     assert {slot: len(shas) for slot, shas in submitted(platform, open_round).items()} == {
-        "demo_slot_a": 1, "demo_slot_b": 1}
+        "demo_slot_a": 1,
+        "demo_slot_b": 1,
+    }

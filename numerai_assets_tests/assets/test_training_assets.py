@@ -3,6 +3,7 @@
 The roster backfill is what the UI launches (one run per model x seed partition); the shared
 ``platform`` fixture does it as one in-process run per partition on one test instance.
 """
+
 import json
 
 from numerai_assets.core.artifacts import ChampionRecord

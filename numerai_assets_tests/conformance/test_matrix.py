@@ -9,6 +9,7 @@ real Numerai: ``NUMERAI_ASSETS_MODE=numerai`` with ``NUMERAI_ASSETS_API_URL`` po
 server and dummy credentials from the environment. Each profile must end with exactly one
 accepted submission per slot.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -41,10 +42,14 @@ models:
 
 def run(defs: dg.Definitions, instance: dg.DagsterInstance, job: str, partition: str | None = None):
     result = defs.resolve_job_def(job).execute_in_process(
-        instance=instance, partition_key=partition, raise_on_error=False)
+        instance=instance, partition_key=partition, raise_on_error=False
+    )
     failed = [e.step_failure_data.error.to_string()[-800:] for e in result.get_step_failure_events()]
-    checks = [f"{c.asset_key.to_user_string()}:{c.check_name}: {c.description}"
-              for c in result.get_asset_check_evaluations() if not c.passed]
+    checks = [
+        f"{c.asset_key.to_user_string()}:{c.check_name}: {c.description}"
+        for c in result.get_asset_check_evaluations()
+        if not c.passed
+    ]
     assert result.success, f"{job}[{partition}] failed: {failed[:3]}; failed checks: {checks}"
     return result
 

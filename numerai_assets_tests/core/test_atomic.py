@@ -1,4 +1,5 @@
 """Atomic writes: a writer killed mid-write leaves a recognisable temp that a sweep removes."""
+
 import os
 import signal
 import subprocess
@@ -21,8 +22,13 @@ with atomic_path(sys.argv[1]) as tmp:
 
 def start_writer(target: Path) -> tuple[subprocess.Popen, Path]:
     """A real writer process in the middle of an atomic write; returns it and its temp path."""
-    proc = subprocess.Popen([sys.executable, "-c", WRITER, str(target)], stdin=subprocess.PIPE,
-                            stdout=subprocess.PIPE, text=True, env={**os.environ, "PYTHONPATH": os.getcwd()})
+    proc = subprocess.Popen(
+        [sys.executable, "-c", WRITER, str(target)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONPATH": os.getcwd()},
+    )
     return proc, Path(proc.stdout.readline().strip())
 
 

@@ -5,6 +5,7 @@ UI's "Materialize" dialog sends) and run by the daemon; the sensor notices each 
 everything is asserted through the GraphQL API, the instance and the tournament's own records.
 Every process started here is stopped in a ``finally``.
 """
+
 import os
 import shutil
 
@@ -28,8 +29,9 @@ def prepare(home, server, dataset_version):
     """The data in the instance and store that dagster dev will use."""
     (home / "roster.yaml").write_text(TINY_ROSTER)
     roster = load_roster(home / "roster.yaml")
-    settings = Settings(mode="local", home=home, api_url=server.url, dataset_version=dataset_version,
-                        tracking_mode="disabled")
+    settings = Settings(
+        mode="local", home=home, api_url=server.url, dataset_version=dataset_version, tracking_mode="disabled"
+    )
     defs = build_definitions(settings, roster, policy=LENIENT)
     with dg.DagsterInstance.from_config(str(home / "dagster")) as inst:
         assert defs.resolve_job_def("data_job").execute_in_process(instance=inst).success
@@ -66,22 +68,31 @@ def submissions_by_slot(server, round_number):
 def checks_of(dev, run_id):
     return {
         ("/".join(e["evaluation"]["assetKey"]["path"]), e["evaluation"]["checkName"]): e["evaluation"]
-        for e in dev.events(run_id) if e["__typename"] == "AssetCheckEvaluationEvent"
+        for e in dev.events(run_id)
+        if e["__typename"] == "AssetCheckEvaluationEvent"
     }
 
 
 def test_roster_backfills_then_rounds_are_noticed_gated_and_submitted_once_per_slot(
-        tournament_template, dataset_version, tmp_path):
+    tournament_template, dataset_version, tmp_path
+):
     home = tmp_path / "home"
     shutil.copytree(tournament_template, home / "tournament")
     (home / "dagster").mkdir(parents=True)
     (home / "dagster" / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
     with TournamentServer(home / "tournament") as server:
         roster, settings, defs = prepare(home, server, dataset_version)
-        env = {**os.environ, "DAGSTER_HOME": str(home / "dagster"), "NUMERAI_ASSETS_HOME": str(home),
-               "NUMERAI_ASSETS_TOURNAMENT_URL": server.url, "NUMERAI_ASSETS_ROSTER": str(home / "roster.yaml"),
-               "NUMERAI_ASSETS_ROUND_POLL_S": "2", "NUMERAI_ASSETS_TRACKING": "disabled",
-               "GX_ANALYTICS_ENABLED": "false", "NUMERAI_ASSETS_DATASET_VERSION": dataset_version}
+        env = {
+            **os.environ,
+            "DAGSTER_HOME": str(home / "dagster"),
+            "NUMERAI_ASSETS_HOME": str(home),
+            "NUMERAI_ASSETS_TOURNAMENT_URL": server.url,
+            "NUMERAI_ASSETS_ROSTER": str(home / "roster.yaml"),
+            "NUMERAI_ASSETS_ROUND_POLL_S": "2",
+            "NUMERAI_ASSETS_TRACKING": "disabled",
+            "GX_ANALYTICS_ENABLED": "false",
+            "NUMERAI_ASSETS_DATASET_VERSION": dataset_version,
+        }
         env.pop("NUMERAI_ASSETS_MODE", None)
         with DagsterDev(env, log=tmp_path / "dagster_dev.log") as dev:
             train_roster_as_backfill(dev, roster, home)
@@ -95,8 +106,7 @@ def test_roster_backfills_then_rounds_are_noticed_gated_and_submitted_once_per_s
                 checks = checks_of(dev, run["runId"])
                 gates = {k: v for k, v in checks.items() if k[0].endswith("live_predictions")}
                 assert len(gates) == 18 and all(g["success"] for g in gates.values())
-                assert {s: len(v) for s, v in submissions_by_slot(server, number).items()} == {
-                    s: 1 for s in SLOTS}
+                assert {s: len(v) for s, v in submissions_by_slot(server, number).items()} == {s: 1 for s in SLOTS}
 
             # re-execute round 1 (as a user would from the UI): nothing is uploaded twice
             before = submissions_by_slot(server, 1)
@@ -106,9 +116,14 @@ def test_roster_backfills_then_rounds_are_noticed_gated_and_submitted_once_per_s
             assert submissions_by_slot(server, 1) == before
 
             # a broken champion in slot b: its gates stop it, slot a still submits
-            install_broken_champion(roster, "xgb_tiny", defs.resources["model_store"],
-                                    settings.store_dir, settings.data_dir / "datasets" / dataset_version / "train.parquet",
-                                    tmp_path / "broken")
+            install_broken_champion(
+                roster,
+                "xgb_tiny",
+                defs.resources["model_store"],
+                settings.store_dir,
+                settings.data_dir / "datasets" / dataset_version / "train.parquet",
+                tmp_path / "broken",
+            )
             server.advance()
             run = dev.wait_for_run({"numerai/round": "3"})
             assert run["status"] == "FAILURE"

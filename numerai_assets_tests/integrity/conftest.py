@@ -1,6 +1,7 @@
 """Crash-and-race scenarios: real processes (``kill -9`` where it says kill), the real local
 tournament server on 127.0.0.1, real numerapi underneath, real sqlite ledgers. Small timeouts
 keep the suite short; every wait is bounded and driven by fault switches or observed state."""
+
 from __future__ import annotations
 
 import json
@@ -22,8 +23,7 @@ from numerai_assets_tests.integrity.runner import CREDENTIALS
 from numerai_assets_tests.tournament.helpers import predictions, sha256
 
 REPO = Path(__file__).resolve().parents[2]
-FAST = {"timeout_s": 5.0, "max_attempts": 3, "budget_s": 15.0, "backoff_initial_s": 0.05,
-        "backoff_max_s": 0.2}
+FAST = {"timeout_s": 5.0, "max_attempts": 3, "budget_s": 15.0, "backoff_initial_s": 0.05, "backoff_max_s": 0.2}
 TIMING = {"claim_wait_s": 30.0, "outcome_margin_s": 1.0, "poll_s": 0.1}
 
 
@@ -39,25 +39,37 @@ class Case:
     ledger: Path
 
     def config(self, **overrides: Any) -> dict[str, Any]:
-        cfg = {"url": self.server.url, "ledger": str(self.ledger), "slot": self.slot,
-               "round": self.round, "csv": str(self.csv), "sha256": self.sha256,
-               "policy": FAST, "timing": TIMING, "lease_s": 60.0}
+        cfg = {
+            "url": self.server.url,
+            "ledger": str(self.ledger),
+            "slot": self.slot,
+            "round": self.round,
+            "csv": str(self.csv),
+            "sha256": self.sha256,
+            "policy": FAST,
+            "timing": TIMING,
+            "lease_s": 60.0,
+        }
         return {**cfg, **overrides}
 
     def spawn(self, **overrides: Any) -> subprocess.Popen:
         code = "from numerai_assets_tests.integrity.runner import main; main()"
         env = {**os.environ, "PYTHONPATH": str(REPO), "OMP_WAIT_POLICY": "PASSIVE"}
-        return subprocess.Popen([sys.executable, "-c", code, json.dumps(self.config(**overrides))],
-                                cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                text=True)
+        return subprocess.Popen(
+            [sys.executable, "-c", code, json.dumps(self.config(**overrides))],
+            cwd=REPO,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
 
     def client(self, **policy: float) -> NumeraiClient:
         return NumeraiClient(self.server.url, *CREDENTIALS, policy=RetryPolicy(**{**FAST, **policy}))
 
     def landed(self) -> list:
         """Submissions the server accepted for this slot and round (the ground truth)."""
-        return [s for s in self.server.state.submissions(round_number=self.round)
-                if s.model_name == self.slot]
+        return [s for s in self.server.state.submissions(round_number=self.round) if s.model_name == self.slot]
 
     def open_ledger(self) -> SubmissionLedger:
         return SubmissionLedger(self.ledger, lease_s=60.0)

@@ -3,6 +3,7 @@
 Run as ``python -c "from numerai_assets_tests.integrity.runner import main; main()" '<json>'``;
 prints one JSON line: the outcome, or ``{"error": <type>, "message": ...}`` (exit code 3).
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -23,8 +24,13 @@ def main() -> None:
     try:
         with SubmissionLedger(cfg["ledger"], lease_s=cfg.get("lease_s", 60.0)) as ledger:
             outcome = submit_slot(
-                client, ledger, slot=cfg["slot"], round_number=cfg["round"],
-                csv_path=Path(cfg["csv"]), sha256=cfg["sha256"], replay=cfg.get("replay", False),
+                client,
+                ledger,
+                slot=cfg["slot"],
+                round_number=cfg["round"],
+                csv_path=Path(cfg["csv"]),
+                sha256=cfg["sha256"],
+                replay=cfg.get("replay", False),
                 timing=SubmitTiming(**cfg.get("timing", {})),
                 log=lambda msg: print(msg, file=sys.stderr, flush=True),
             )

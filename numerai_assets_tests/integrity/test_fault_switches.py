@@ -1,4 +1,5 @@
 """The two switches this suite relies on are settable like the others: Python, HTTP and CLI."""
+
 import json
 import threading
 
@@ -40,8 +41,7 @@ def test_a_delayed_create_is_recorded_before_its_answer(open_server):
 def test_a_held_request_is_released_when_its_delay_is_lowered():
     faults, stopped, done = Faults(), threading.Event(), threading.Event()
     faults.set(upload_put_delay_s=600)
-    held = threading.Thread(target=lambda: done.set() if faults.wait_delay(
-        "upload_put_delay_s", stopped) else None)
+    held = threading.Thread(target=lambda: done.set() if faults.wait_delay("upload_put_delay_s", stopped) else None)
     held.start()
     assert not done.wait(0.2)  # still held
     faults.set(upload_put_delay_s=0)

@@ -1,5 +1,6 @@
 """Races and kills around one slot-round: whatever happens, exactly one submission lands on the
 server, or the runner ends red saying why. Real processes, real kill -9, real local tournament."""
+
 from __future__ import annotations
 
 import os
@@ -55,8 +56,17 @@ def test_create_answering_after_the_client_timeout_lands_once(case):
     """create_submission records the submission but answers after the client's 2 s timeout:
     the runner lists before anything else and finds it; it never creates again."""
     case.server.faults.set(create_delay_s=4.0)
-    result = finish(case.spawn(policy={"timeout_s": 2.0, "max_attempts": 3, "budget_s": 10.0,
-                                       "backoff_initial_s": 0.05, "backoff_max_s": 0.2}))
+    result = finish(
+        case.spawn(
+            policy={
+                "timeout_s": 2.0,
+                "max_attempts": 3,
+                "budget_s": 10.0,
+                "backoff_initial_s": 0.05,
+                "backoff_max_s": 0.2,
+            }
+        )
+    )
     assert result["status"] == "submitted", result
     assert "may or may not have landed" in result["log"]
     [landed] = case.landed()

@@ -1,5 +1,6 @@
 """Recovery: a damaged ledger, a closed round, an expired upload URL, a ledger write failing after
 the upload. Each ends with exactly one submission on the server per slot-round, or red naming why."""
+
 from __future__ import annotations
 
 import errno
@@ -20,9 +21,17 @@ QUIET = SubmitTiming(**TIMING)
 
 
 def submit(case, ledger, **kwargs):
-    return submit_slot(case.client(), ledger, slot=case.slot, round_number=case.round,
-                       csv_path=case.csv, sha256=case.sha256, timing=QUIET, log=lambda _: None,
-                       **kwargs)
+    return submit_slot(
+        case.client(),
+        ledger,
+        slot=case.slot,
+        round_number=case.round,
+        csv_path=case.csv,
+        sha256=case.sha256,
+        timing=QUIET,
+        log=lambda _: None,
+        **kwargs,
+    )
 
 
 def damage(path: Path, how: str) -> None:
@@ -37,11 +46,20 @@ def damage(path: Path, how: str) -> None:
 
 
 def ledger_cli(case, *args: str) -> subprocess.CompletedProcess:
-    env = {**os.environ, "PYTHONPATH": str(REPO), "NUMERAI_PUBLIC_ID": CREDENTIALS[0],
-           "NUMERAI_SECRET_KEY": CREDENTIALS[1]}
-    return subprocess.run([sys.executable, "-m", "numerai_assets.ledger_cli", "--ledger",
-                           str(case.ledger), *args], cwd=REPO, env=env, capture_output=True,
-                          text=True, timeout=60)
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(REPO),
+        "NUMERAI_PUBLIC_ID": CREDENTIALS[0],
+        "NUMERAI_SECRET_KEY": CREDENTIALS[1],
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "numerai_assets.ledger_cli", "--ledger", str(case.ledger), *args],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
 
 
 @pytest.mark.parametrize("how", ["deleted", "empty", "truncated", "garbage"])

@@ -1,4 +1,5 @@
 """Both model-store implementations honour one contract (fsspec exercised on its memory:// fs)."""
+
 import pytest
 
 from numerai_assets.resources.model_store import FsspecModelStore, LocalModelStore, ModelStore

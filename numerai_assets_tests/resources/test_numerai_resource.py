@@ -1,4 +1,5 @@
 """The Numerai resource: modes, credentials through EnvVar, and secrets kept out of everything."""
+
 import logging
 import traceback
 
@@ -24,8 +25,13 @@ def dead_url() -> str:
 
 def test_secrets_are_not_in_repr_nor_in_errors_nor_in_logs(caplog):
     resource = NumeraiResource(
-        mode="numerai", api_url=dead_url(), public_id=PUBLIC, secret_key=SECRET,
-        timeout_s=0.5, max_attempts=2, retry_budget_s=2,
+        mode="numerai",
+        api_url=dead_url(),
+        public_id=PUBLIC,
+        secret_key=SECRET,
+        timeout_s=0.5,
+        max_attempts=2,
+        retry_budget_s=2,
     )
     assert SECRET not in repr(resource) and PUBLIC not in repr(resource)
     client = resource.get_client()

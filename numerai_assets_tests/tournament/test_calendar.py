@@ -73,8 +73,7 @@ def test_scaled_clock_runs_an_hour_per_second() -> None:
     w = clock.window_to_real(round_window(day(1)))
     assert w.open_time == real0 + dt.timedelta(seconds=1)
     assert w.close_staking_time == real0 + dt.timedelta(seconds=2)
-    assert clock.to_real(clock.to_calendar(real0 + dt.timedelta(seconds=7))) == (
-        real0 + dt.timedelta(seconds=7))
+    assert clock.to_real(clock.to_calendar(real0 + dt.timedelta(seconds=7))) == (real0 + dt.timedelta(seconds=7))
     with pytest.raises(ValueError, match="scale"):
         ScaledClock.starting_now(0)
 

@@ -48,9 +48,11 @@ def _serve(root, tmp_path, *extra: str):
     """``numerai-tournament serve`` as a real process; yields (process, URL); killed after."""
     log = (tmp_path / "serve.log").open("w")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "numerai_assets.tournament.cli", "serve",
-         "--root", str(root), "--port", "0", *extra],
-        stdout=subprocess.PIPE, stderr=log, text=True, start_new_session=True,
+        [sys.executable, "-m", "numerai_assets.tournament.cli", "serve", "--root", str(root), "--port", "0", *extra],
+        stdout=subprocess.PIPE,
+        stderr=log,
+        text=True,
+        start_new_session=True,
     )
     try:
         yield proc, _read_url(proc)
@@ -66,8 +68,9 @@ def _serve(root, tmp_path, *extra: str):
 def test_serve_subprocess_answers_numerapi_and_stops_on_sigterm(tournament_root, tmp_path, capsys):
     with _serve(tournament_root, tmp_path, "--open-round") as (proc, url):
         env = {k: v for k, v in os.environ.items() if not k.startswith("NUMERAI_")}
-        client = subprocess.run([sys.executable, "-c", CLIENT, url], capture_output=True,
-                                text=True, timeout=60, env=env)
+        client = subprocess.run(
+            [sys.executable, "-c", CLIENT, url], capture_output=True, text=True, timeout=60, env=env
+        )
         assert client.returncode == 0, client.stderr
         answer = json.loads(client.stdout)
         assert answer["round"] == 1
@@ -94,8 +97,10 @@ def test_serve_subprocess_answers_numerapi_and_stops_on_sigterm(tournament_root,
 def test_serve_with_a_scaled_clock_opens_the_calendar_round(tournament_root, tmp_path, capsys):
     """Calendar Tuesday 12:00 at start, an hour per second: Tuesday's round opens at once and
     closes for staking one real second (a calendar hour) after it opened."""
-    with _serve(tournament_root, tmp_path, "--clock-scale", "3600",
-                "--clock-start", "2026-06-02T12:00:00+00:00") as (_, url):
+    with _serve(tournament_root, tmp_path, "--clock-scale", "3600", "--clock-start", "2026-06-02T12:00:00+00:00") as (
+        _,
+        url,
+    ):
         deadline = time.monotonic() + 30
         rnd = None
         while rnd is None and time.monotonic() < deadline:  # the clock thread's first tick

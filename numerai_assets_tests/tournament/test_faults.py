@@ -75,7 +75,8 @@ def test_rejected_upload_put_is_not_stored_and_numerapi_fails_at_create(open_ser
     auth = napi.raw_query(
         "query($f: String!, $t: Int!, $m: String) {"
         " submission_upload_auth(filename: $f, tournament: $t, modelId: $m) { filename url } }",
-        {"f": "p.csv", "t": 8, "m": model_id}, authorization=True,
+        {"f": "p.csv", "t": 8, "m": model_id},
+        authorization=True,
     )["data"]["submission_upload_auth"]
     assert requests.put(auth["url"], data=b"id,prediction\n", timeout=5).status_code == 403
     # numerapi never checks the PUT status: the refusal surfaces at create_submission.

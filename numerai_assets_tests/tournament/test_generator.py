@@ -109,9 +109,7 @@ def test_dtypes_and_id_index(train: pd.DataFrame, root: Path) -> None:
     assert str(schema.field("id").type) == "string"
 
 
-def test_features_json_matches_columns(
-    features_json: dict, train: pd.DataFrame, root: Path
-) -> None:
+def test_features_json_matches_columns(features_json: dict, train: pd.DataFrame, root: Path) -> None:
     sets, targets = features_json["feature_sets"], features_json["targets"]
     feats = [c for c in train if c.startswith("feature_")]
     assert sets["all"] == feats
@@ -129,9 +127,7 @@ def test_features_json_matches_columns(
     assert load_tournament_info(root).feature_sets == {k: len(v) for k, v in sets.items()}
 
 
-def test_main_target_is_ender_and_binned(
-    train: pd.DataFrame, validation: pd.DataFrame, root: Path
-) -> None:
+def test_main_target_is_ender_and_binned(train: pd.DataFrame, validation: pd.DataFrame, root: Path) -> None:
     info = load_tournament_info(root)
     assert info.target_alias == "target_ender_20"
     resolved = validation[validation["era"] < info.unresolved_eras[0]]
@@ -151,9 +147,7 @@ def test_auxiliary_targets_have_nans_and_follow_main(train: pd.DataFrame) -> Non
     assert (corr > 0.1).all()
 
 
-def test_newest_validation_eras_are_validation_rows_without_targets(
-    validation: pd.DataFrame, root: Path
-) -> None:
+def test_newest_validation_eras_are_validation_rows_without_targets(validation: pd.DataFrame, root: Path) -> None:
     """Documented Numerai: the unresolved tail is data_type "validation" with NaN targets."""
     info = load_tournament_info(root)
     eras = sorted(validation["era"].unique())
@@ -190,9 +184,7 @@ def test_live_round_files(root: Path, train: pd.DataFrame) -> None:
     assert np.allclose(csv["prediction"], preds["prediction"])
 
 
-def test_prediction_files_cover_their_rows(
-    root: Path, train: pd.DataFrame, validation: pd.DataFrame
-) -> None:
+def test_prediction_files_cover_their_rows(root: Path, train: pd.DataFrame, validation: pd.DataFrame) -> None:
     info = load_tournament_info(root)
     tb = pd.read_parquet(root / V / "train_benchmark_models.parquet")
     assert tb["era"].min() == info.benchmark_train_start_era > train["era"].min()
@@ -218,16 +210,12 @@ def test_oracle_file_and_recorded_corr(root: Path, validation: pd.DataFrame) -> 
     assert oracle.index.equals(validation.index) and list(oracle.columns) == ["era", "oracle"]
     df = oracle.join(validation[["target"]])
     df = df[df["era"] < info.unresolved_eras[0]]
-    per_era = [
-        numerai_corr(g[["oracle"]], g["target"])["oracle"] for _, g in df.groupby("era")
-    ]
+    per_era = [numerai_corr(g[["oracle"]], g["target"])["oracle"] for _, g in df.groupby("era")]
     assert info.oracle_validation_corr_mean == pytest.approx(np.mean(per_era), abs=1e-6)
     assert info.oracle_validation_corr_mean > 0
 
 
-def test_oracle_beats_fake_models_which_beat_zero(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_oracle_beats_fake_models_which_beat_zero(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Large enough eras for the planted signal to show through sampling noise."""
     check = Scale(
         name="check", n_features=24, n_train_eras=8, train_rows_per_era=200,
@@ -290,9 +278,7 @@ def test_live_round_needs_a_tournament_and_a_valid_number(root: Path, tmp_path: 
         generate_live_round(root, -1)
 
 
-def test_failure_mid_write_leaves_no_partial_files(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_failure_mid_write_leaves_no_partial_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     calls = {"n": 0}
     real = eras_module.build_batch
 

@@ -20,8 +20,7 @@ from numerai_assets.tournament.scales import get_scale
 
 TINY = get_scale("tiny")
 ROUND = 3
-BENCH_FILES = ("train_benchmark_models.parquet", "validation_benchmark_models.parquet",
-               "meta_model.parquet")
+BENCH_FILES = ("train_benchmark_models.parquet", "validation_benchmark_models.parquet", "meta_model.parquet")
 # What each profile must produce, written out by hand (not read from the profile's switches).
 EXPECTED = {
     # name: (version, unresolved tail label, live targets, bench data_type, live era, n NaN feats)
@@ -79,9 +78,7 @@ def test_profile_conventions(roots: dict[str, Path], name: str) -> None:
     assert live[live_target_cols].isna().all().all()
     assert set(live["era"]) == {live_era} and set(live["data_type"]) == {"live"}
 
-    for rel in [f"{version}/{f}" for f in BENCH_FILES] + [
-        f"rounds/{ROUND}/{version}/live_benchmark_models.parquet"
-    ]:
+    for rel in [f"{version}/{f}" for f in BENCH_FILES] + [f"rounds/{ROUND}/{version}/live_benchmark_models.parquet"]:
         assert ("data_type" in _read(root, rel).columns) == bench_type, rel
 
     train = _read(root, f"{version}/train.parquet")
@@ -125,8 +122,7 @@ def test_a_profile_is_deterministic(roots: dict[str, Path], tmp_path: Path) -> N
 def test_combined_deviations_are_allowed_in_code(tmp_path: Path) -> None:
     from dataclasses import replace
 
-    combo = replace(get_profile("benchmark_no_data_type"), name="combo",
-                    unresolved_data_type="test", version="v5.2")
+    combo = replace(get_profile("benchmark_no_data_type"), name="combo", unresolved_data_type="test", version="v5.2")
     info = generate_tournament(tmp_path, "tiny", seed=0, profile=combo)
     assert (info.version, info.unresolved_data_type, info.profile) == ("v5.2", "test", "combo")
     assert "data_type" not in _read(tmp_path, "v5.2/meta_model.parquet").columns

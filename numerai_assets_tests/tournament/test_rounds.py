@@ -40,15 +40,13 @@ def test_list_rounds_answers_target_payout_factor_and_score_configs(server, napi
         assert {"corr20", "mmc"} <= set(configs)
         for c in configs.values():
             assert c["displayName"] and c["version"] and c["clipThreshold"] == "0.05"
-            assert float(c["minMultiplier"]) <= float(c["defaultMultiplier"]) <= float(
-                c["maxMultiplier"])
+            assert float(c["minMultiplier"]) <= float(c["defaultMultiplier"]) <= float(c["maxMultiplier"])
             assert isinstance(c["scoringStart"], dt.datetime)  # parsed by numerapi
         assert configs["corr20"]["isPayout"] and configs["mmc"]["isPayout"]
         mults.add((configs["corr20"]["defaultMultiplier"], configs["mmc"]["defaultMultiplier"]))
     assert len(mults) > 1  # chosen per round, not a fixed 0.5 / 2
     (only,) = napi.list_rounds(number=2)
-    assert only["roundScoreConfigs"] == next(r for r in rounds if r["number"] == 2)[
-        "roundScoreConfigs"]
+    assert only["roundScoreConfigs"] == next(r for r in rounds if r["number"] == 2)["roundScoreConfigs"]
 
 
 def test_between_rounds_the_current_round_is_refused_as_not_open(server, napi):
@@ -63,8 +61,7 @@ def test_between_rounds_the_current_round_is_refused_as_not_open(server, napi):
     assert [r["number"] for r in napi.list_rounds()] == [1]  # past rounds stay listed
 
 
-def test_clock_ticks_open_and_close_rounds_by_the_scaled_calendar(tournament_root, napi,
-                                                                    monkeypatch):
+def test_clock_ticks_open_and_close_rounds_by_the_scaled_calendar(tournament_root, napi, monkeypatch):
     """Ticks at chosen real instants (no waiting): the clock runs an hour per second."""
     real0 = dt.datetime(2030, 1, 1, tzinfo=UTC)
     clock = ScaledClock(real0, cal(-1, 10), 3600)  # real0 is Monday 10:00 on the calendar
@@ -109,8 +106,7 @@ def test_list_datasets_lists_every_version_of_the_root(server, napi, tmp_path):
     assert admin(server, "GET", "health")["versions"] == ["v5.2", V]
 
 
-@pytest.mark.parametrize("name", ["train.parquet", "live.parquet", "features.json",
-                                  "validation_example_preds.csv"])
+@pytest.mark.parametrize("name", ["train.parquet", "live.parquet", "features.json", "validation_example_preds.csv"])
 def test_republished_same_size_file_gets_a_new_etag(open_server, napi, tmp_path, name):
     url = f"{open_server.url}/files/1/{V}/{name}"
     before = requests.head(url, timeout=10)
@@ -129,13 +125,13 @@ def test_republished_same_size_file_gets_a_new_etag(open_server, napi, tmp_path,
 
 
 def test_republish_of_an_unknown_file_names_it(open_server):
-    resp = requests.post(f"{open_server.url}/admin/datasets/republish",
-                         json={"filename": f"{V}/nope.parquet"}, timeout=10)
+    resp = requests.post(
+        f"{open_server.url}/admin/datasets/republish", json={"filename": f"{V}/nope.parquet"}, timeout=10
+    )
     assert resp.status_code == 400 and f"{V}/nope.parquet" in resp.json()["error"]
 
 
-def test_without_late_submissions_the_clock_leaves_a_gap_between_rounds(tournament_root, napi,
-                                                                          monkeypatch):
+def test_without_late_submissions_the_clock_leaves_a_gap_between_rounds(tournament_root, napi, monkeypatch):
     """Rounds end at closeStakingTime: until the next opening numerapi finds no current round."""
     real0 = dt.datetime(2030, 1, 1, tzinfo=UTC)
     clock = ScaledClock(real0, cal(0, 11), 3600)

@@ -58,9 +58,13 @@ def test_opening_a_second_round_while_one_is_open_is_refused(open_server):
         open_server.open_round()
 
 
-@pytest.mark.parametrize(("kwargs", "message"), [
-    ({"number": 0}, "start at 1"), ({"staking_window_s": -1}, "staking_window_s"),
-])
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"number": 0}, "start at 1"),
+        ({"staking_window_s": -1}, "staking_window_s"),
+    ],
+)
 def test_a_round_that_cannot_open_is_refused_before_its_files_are_written(server, kwargs, message):
     before = sorted(p.name for p in (server.root / "rounds").glob("*"))
     with pytest.raises(ValueError, match=message):
@@ -75,7 +79,7 @@ def test_list_datasets_has_the_twelve_names_of_the_version(open_server, napi):
 
 @pytest.mark.parametrize("name", ["train.parquet", "live.parquet"])
 def test_download_dataset_is_byte_identical_and_parquet(open_server, napi, tmp_path, name):
-    served = (open_server.root / "rounds" / "1" if name == "live.parquet" else open_server.root)
+    served = open_server.root / "rounds" / "1" if name == "live.parquet" else open_server.root
     served = served / V / name
     dest = napi.download_dataset(f"{V}/{name}", str(tmp_path / name))
     assert sha256(Path(dest)) == sha256(served)
@@ -156,15 +160,16 @@ def _constant(df):
     return df.assign(prediction=0.5)
 
 
-@pytest.mark.parametrize("corrupt, message", [
-    (_missing_ids, "Not enough stocks submitted"),
-    (_nan, "must not contain NaNs"),
-    (_out_of_range, "values must be between 0 and 1"),
-    (_constant, "non-zero standard deviation"),
-])
-def test_invalid_submission_is_rejected_with_the_validators_reason(
-    open_server, napi, corrupt, message
-):
+@pytest.mark.parametrize(
+    "corrupt, message",
+    [
+        (_missing_ids, "Not enough stocks submitted"),
+        (_nan, "must not contain NaNs"),
+        (_out_of_range, "values must be between 0 and 1"),
+        (_constant, "non-zero standard deviation"),
+    ],
+)
+def test_invalid_submission_is_rejected_with_the_validators_reason(open_server, napi, corrupt, message):
     model_id = napi.get_models()["demo_slot_a"]
     with pytest.raises(ValueError, match=message):
         napi.upload_predictions(df=corrupt(predictions(open_server)), model_id=model_id)

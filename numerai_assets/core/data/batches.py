@@ -10,6 +10,7 @@ filled with 2), but its docs allow NaN. A file whose selected features are all i
 streams as int8; otherwise the matrix is float32 with NaN where a value is missing, which LightGBM
 and XGBoost both treat as missing natively, in training and prediction alike (never as 2).
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
@@ -98,14 +99,17 @@ def _column_values(col: pa.Array | pa.ChunkedArray, dtype: np.dtype, name: str =
         col = col.combine_chunks()
     if dtype == np.int8:
         if col.type != pa.int8() or col.null_count:  # the footer promised neither
-            raise ValueError(f"feature {name!r}: {col.null_count} nulls / type {col.type} in a "
-                             f"column read as int8 (footer statistics disagree with the data)")
+            raise ValueError(
+                f"feature {name!r}: {col.null_count} nulls / type {col.type} in a "
+                f"column read as int8 (footer statistics disagree with the data)"
+            )
         return col.to_numpy()
     return col.to_numpy(zero_copy_only=False).astype(np.float32, copy=False)  # nulls -> NaN
 
 
-def record_batch_values(batch: pa.RecordBatch | pa.Table, columns: Sequence[str],
-                        dtype: np.dtype = np.dtype(np.int8)) -> np.ndarray:
+def record_batch_values(
+    batch: pa.RecordBatch | pa.Table, columns: Sequence[str], dtype: np.dtype = np.dtype(np.int8)
+) -> np.ndarray:
     """A C-contiguous (rows, features) ``dtype`` array from ``columns`` of an Arrow batch or table."""
     stacked = np.stack([_column_values(batch.column(c), dtype, c) for c in columns], axis=0)
     return np.ascontiguousarray(stacked.T)  # column-major stack + one transpose copy: the fastest way
@@ -115,8 +119,9 @@ class FeatureMatrix:
     """The features of the selected rows of one parquet file, readable as a stream of batches
     (``dtype`` int8, or float32 with NaN when the file has missing values; see module docstring)."""
 
-    def __init__(self, path: str, features: Sequence[str], mask: np.ndarray | None = None,
-                 *, batch_rows: int | None = None):
+    def __init__(
+        self, path: str, features: Sequence[str], mask: np.ndarray | None = None, *, batch_rows: int | None = None
+    ):
         self.path, self.features = str(path), list(features)
         pf = pq.ParquetFile(self.path)
         names = set(pf.schema_arrow.names)  # schema_arrow builds a new schema on every access
@@ -172,7 +177,7 @@ class FeatureMatrix:
         pf = pq.ParquetFile(self.path)
         start = 0
         for i, n in self._groups:
-            keep = self.mask[start:start + n] if self.mask is not None else None
+            keep = self.mask[start : start + n] if self.mask is not None else None
             start += n
             if keep is not None and not keep.any():
                 continue
@@ -191,21 +196,21 @@ class FeatureMatrix:
         rows = int(keep.sum()) if keep is not None else pf.metadata.row_group(i).num_rows
         out = np.empty((rows, len(self.features)), dtype=self.dtype)
         for lo in range(0, len(self.features), CHUNK_COLUMNS):
-            names = self.features[lo:lo + CHUNK_COLUMNS]
+            names = self.features[lo : lo + CHUNK_COLUMNS]
             table = pf.read_row_group(i, columns=names)
             columns = [_column_values(table.column(c), self.dtype, c) for c in names]
             del table
-            np.stack(columns if keep is None else [c[keep] for c in columns], axis=1,
-                     out=out[:, lo:lo + len(names)])
+            np.stack(columns if keep is None else [c[keep] for c in columns], axis=1, out=out[:, lo : lo + len(names)])
         return out
 
-    def _stream_row_group(self, pf: pq.ParquetFile, i: int, keep: np.ndarray | None, with_ids: bool
-                          ) -> Iterator[tuple[np.ndarray | None, np.ndarray]]:
+    def _stream_row_group(
+        self, pf: pq.ParquetFile, i: int, keep: np.ndarray | None, with_ids: bool
+    ) -> Iterator[tuple[np.ndarray | None, np.ndarray]]:
         rows = min(self.batch_rows, max(256, STREAM_CELLS // len(self.features)))
         columns = [ID_COLUMN, *self.features] if with_ids else self.features
         offset = 0
         for batch in pf.iter_batches(batch_size=rows, row_groups=[i], columns=columns):
-            part = keep[offset:offset + batch.num_rows] if keep is not None else None
+            part = keep[offset : offset + batch.num_rows] if keep is not None else None
             offset += batch.num_rows
             if part is not None and not part.any():
                 continue
@@ -252,7 +257,7 @@ class SequentialRows:
                 self._start, self._batch = end, next(self._stream)
                 continue
             hi = min(stop, end)
-            piece = self._batch[start - self._start:hi - self._start]
+            piece = self._batch[start - self._start : hi - self._start]
             pieces.append(piece if hi == stop else piece.copy())  # a view would pin its row group
             start = hi
         if not pieces:
@@ -260,8 +265,9 @@ class SequentialRows:
         return pieces[0] if len(pieces) == 1 else np.concatenate(pieces)
 
 
-def iter_id_batches(path: str, features: Sequence[str], *, batch_rows: int | None = None
-                    ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+def iter_id_batches(
+    path: str, features: Sequence[str], *, batch_rows: int | None = None
+) -> Iterator[tuple[np.ndarray, np.ndarray]]:
     """(ids, features) batches of a whole file: the one reader behind every prediction."""
     if ID_COLUMN not in pq.read_schema(path).names:
         raise ValueError(f"{path}: no {ID_COLUMN!r} column")

@@ -9,6 +9,7 @@ accumulators. The contract (``contracts.py``) then validates these small statist
 Memory is bounded by the batch (``batch_rows`` x columns) plus the ``id`` column, which is kept
 (as Arrow strings) so that duplicate ids are found exactly across the whole file.
 """
+
 from __future__ import annotations
 
 import time
@@ -55,7 +56,8 @@ def dtype_class(dtype: str | None) -> str:
     if dtype in ("halffloat", "float", "double"):
         return "float"
     if dtype in ("string", "large_string", "string_view") or dtype.startswith(
-            ("dictionary<values=string", "dictionary<values=large_string")):
+        ("dictionary<values=string", "dictionary<values=large_string")
+    ):
         return "string"
     return dtype
 
@@ -161,9 +163,7 @@ class _NumericAccumulator:
         bad = np.flatnonzero((bmin < lo) | (bmax > hi))  # exact counts only where needed (rare)
         if bad.size:
             cells = values[:, bad]
-            self.out_of_range[idx[bad]] += np.count_nonzero(
-                (cells < lo[bad]) | (cells > hi[bad]), axis=0
-            )
+            self.out_of_range[idx[bad]] += np.count_nonzero((cells < lo[bad]) | (cells > hi[bad]), axis=0)
 
 
 class _EraTracker:
@@ -179,8 +179,7 @@ class _EraTracker:
         vc = pc.value_counts(values)  # order of first appearance
         if len(self.counts) + len(vc) <= MAX_DISTINCT_ERAS:
             _merge_counts(self.counts, vc)
-        positions = np.arange(len(era)) if era.null_count == 0 else (
-            pc.indices_nonzero(era.is_valid()).to_numpy())
+        positions = np.arange(len(era)) if era.null_count == 0 else (pc.indices_nonzero(era.is_valid()).to_numpy())
         if len(values) == 0:
             return
         if self._last is not None:  # boundary with the previous batch
@@ -209,14 +208,13 @@ def _id_stats(chunks: list[pa.Array]) -> IdStats:
     counts = vc.field(1)
     dup = pc.greater(counts, 1)
     duplicated = vc.filter(dup)
-    examples = tuple(zip(duplicated.field(0)[:DUPLICATE_EXAMPLES].to_pylist(),
-                         duplicated.field(1)[:DUPLICATE_EXAMPLES].to_pylist()))
+    examples = tuple(
+        zip(duplicated.field(0)[:DUPLICATE_EXAMPLES].to_pylist(), duplicated.field(1)[:DUPLICATE_EXAMPLES].to_pylist())
+    )
     return IdStats(nulls, len(vc), len(ids) - nulls - len(vc), len(duplicated), examples)
 
 
-def profile_parquet(
-    path: str | Path, *, main_target: str = "target", batch_rows: int | None = None
-) -> DatasetProfile:
+def profile_parquet(path: str | Path, *, main_target: str = "target", batch_rows: int | None = None) -> DatasetProfile:
     """Stream ``path`` once and return exact per-column statistics (see module docstring)."""
     start = time.perf_counter()
     # pre_buffer=True keeps every row group's buffers cached: 3.9 GB peak on full train, not 1.2.
@@ -227,8 +225,7 @@ def profile_parquet(
         batch_rows = int(min(1_000_000, max(1024, DEFAULT_BATCH_CELLS // max(1, len(names)))))
     roles = [column_role(n, main_target) for n in names]
     numeric = [i for i, t in enumerate(types) if is_numeric_type(t)]
-    acc = _NumericAccumulator([names[i] for i in numeric], [types[i] for i in numeric],
-                              [roles[i] for i in numeric])
+    acc = _NumericAccumulator([names[i] for i in numeric], [types[i] for i in numeric], [roles[i] for i in numeric])
     nulls = np.zeros(len(names), dtype=np.int64)
     has = {k: k in names and is_string_type(schema.field(k).type) for k in KEY_COLUMNS}
     has["id"] = "id" in names  # duplicates are found whatever its (possibly wrong) type
@@ -236,10 +233,12 @@ def profile_parquet(
     id_chunks: list[pa.Array] = []
     data_types: dict[str, int] = {}
     target_missing: dict[str, int] = {}
-    track_target = has["data_type"] and main_target in names and is_numeric_type(
-        schema.field(main_target).type)
-    gaps = TargetGapTracker() if has["era"] and main_target in names and is_numeric_type(
-        schema.field(main_target).type) else None
+    track_target = has["data_type"] and main_target in names and is_numeric_type(schema.field(main_target).type)
+    gaps = (
+        TargetGapTracker()
+        if has["era"] and main_target in names and is_numeric_type(schema.field(main_target).type)
+        else None
+    )
     rows = batches = 0
     for batch in pf.iter_batches(batch_size=batch_rows, use_threads=True):
         batch_nulls = np.fromiter((c.null_count for c in batch.columns), np.int64, len(names))
@@ -257,32 +256,53 @@ def profile_parquet(
                 missing = pc.is_null(batch.column(main_target), nan_is_null=True)
                 _merge_counts(target_missing, pc.value_counts(data_type.filter(missing)))
         if gaps is not None:
-            gaps.update(_decode(batch.column("era")),
-                        _decode(batch.column("data_type")) if has["data_type"] else None,
-                        batch.column(main_target))
+            gaps.update(
+                _decode(batch.column("era")),
+                _decode(batch.column("data_type")) if has["data_type"] else None,
+                batch.column(main_target),
+            )
         rows += batch.num_rows
         batches += 1
     numeric_pos = {col: k for k, col in enumerate(numeric)}
     records = []
     for i, (name, t, role) in enumerate(zip(names, types, roles)):
-        rec = {"column": name, "role": role, "dtype": str(t), "numeric": i in numeric_pos, "rows": rows,
-               "nulls": int(nulls[i]), "nans": 0, "min": np.nan, "max": np.nan, "out_of_range": 0}
+        rec = {
+            "column": name,
+            "role": role,
+            "dtype": str(t),
+            "numeric": i in numeric_pos,
+            "rows": rows,
+            "nulls": int(nulls[i]),
+            "nans": 0,
+            "min": np.nan,
+            "max": np.nan,
+            "out_of_range": 0,
+        }
         if i in numeric_pos:
             k = numeric_pos[i]
             finite_min = acc.min[k] != np.inf
-            rec.update(nans=int(acc.nans[k]), out_of_range=int(acc.out_of_range[k]),
-                       min=float(acc.min[k]) if finite_min else np.nan,
-                       max=float(acc.max[k]) if finite_min else np.nan)
+            rec.update(
+                nans=int(acc.nans[k]),
+                out_of_range=int(acc.out_of_range[k]),
+                min=float(acc.min[k]) if finite_min else np.nan,
+                max=float(acc.max[k]) if finite_min else np.nan,
+            )
         records.append(rec)
     columns = pd.DataFrame.from_records(
-        records, columns=["column", "role", "dtype", "numeric", "rows", "nulls", "nans", "min", "max",
-                          "out_of_range"])
+        records, columns=["column", "role", "dtype", "numeric", "rows", "nulls", "nans", "min", "max", "out_of_range"]
+    )
     return DatasetProfile(
-        path=str(path), rows=rows, batches=batches, batch_rows=batch_rows,
-        seconds=time.perf_counter() - start, main_target=main_target,
-        schema={n: str(t) for n, t in zip(names, types)}, columns=columns,
+        path=str(path),
+        rows=rows,
+        batches=batches,
+        batch_rows=batch_rows,
+        seconds=time.perf_counter() - start,
+        main_target=main_target,
+        schema={n: str(t) for n, t in zip(names, types)},
+        columns=columns,
         ids=_id_stats(id_chunks) if has["id"] else None,
         eras=eras.result() if eras is not None else None,
-        data_types=data_types, main_target_missing_by_data_type=target_missing,
+        data_types=data_types,
+        main_target_missing_by_data_type=target_missing,
         target_gaps=gaps.result() if gaps is not None else None,
     )

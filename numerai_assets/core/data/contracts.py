@@ -8,6 +8,7 @@ expectations whatever the number of features, and failures still name the offend
 
 great_expectations is imported lazily (~4.5 s) so Dagster definitions never pay for it at load.
 """
+
 from __future__ import annotations
 
 import logging
@@ -32,8 +33,7 @@ from numerai_assets.core.data.target_gaps import LABELLED_DATA_TYPES
 Kind = Literal["train", "validation", "live", "benchmark_models", "meta_model", "example_preds"]
 
 _COMMON = ("has_rows", "columns_and_dtypes", "no_nulls_where_not_allowed", "unique_ids")
-_DATA = ("feature_values_in_range", "targets_in_unit_interval_or_nan", "era_format_and_order",
-         "data_type_values")
+_DATA = ("feature_values_in_range", "targets_in_unit_interval_or_nan", "era_format_and_order", "data_type_values")
 _PREDS = ("predictions_in_unit_interval", "era_format_and_order")
 #: Stable check names per kind (the Dagster layer declares one asset check per name).
 CHECKS_BY_KIND: dict[str, tuple[str, ...]] = {
@@ -90,8 +90,7 @@ class ContractResult:
 
     def to_markdown(self) -> str:
         verdict = "PASSED" if self.passed else f"FAILED {len(self.failures)}/{len(self.checks_run)}"
-        lines = [f"**{self.dataset}** ({self.kind}): {verdict} checks, {self.rows:,} rows, "
-                 f"{self.seconds:.1f} s"]
+        lines = [f"**{self.dataset}** ({self.kind}): {verdict} checks, {self.rows:,} rows, {self.seconds:.1f} s"]
         for check in self.checks_run:
             fail = self.failure(check)
             lines.append(f"- {'FAIL' if fail else 'ok'} `{check}`" + (f": {fail.message}" if fail else ""))
@@ -128,8 +127,14 @@ def _join(items: list[str], sep: str = "; ") -> str:
 class _Contract:
     """Builds the checks of one kind from a profile; one method per check name."""
 
-    def __init__(self, profile: DatasetProfile, kind: str, features: Sequence[str],
-                 targets: Sequence[str], required_features: Sequence[str]) -> None:
+    def __init__(
+        self,
+        profile: DatasetProfile,
+        kind: str,
+        features: Sequence[str],
+        targets: Sequence[str],
+        required_features: Sequence[str],
+    ) -> None:
         self.p, self.kind, self.main = profile, kind, profile.main_target
         self.stats = profile.columns.set_index("column")
         self.present = list(profile.schema)
@@ -146,16 +151,17 @@ class _Contract:
             self.expected.update({"era": "string"} if kind != "example_preds" else {})
             self.expected.update({"data_type": "string"} if "data_type" in self.present else {})
             self.predictions = {"meta_model": ["numerai_meta_model"], "example_preds": ["prediction"]}.get(
-                kind, [c for c in self.present if self.role[c] != "key"] or ["<benchmark model columns>"])
+                kind, [c for c in self.present if self.role[c] != "key"] or ["<benchmark model columns>"]
+            )
             self.expected.update({c: "float" for c in self.predictions})
         self.labelled = sum(profile.data_types.get(t, 0) for t in LABELLED_DATA_TYPES)
         gaps = profile.target_gaps
         # eras -> labelled rows without main target, outside the unresolved tail validation may have
-        self.gap_eras = {} if gaps is None else gaps.labelled_missing(
-            allow_unresolved_tail=kind == "validation")
+        self.gap_eras = {} if gaps is None else gaps.labelled_missing(allow_unresolved_tail=kind == "validation")
         by_type = profile.main_target_missing_by_data_type  # without an era column: no tail, no eras
-        self.labelled_missing = sum(self.gap_eras.values()) if gaps is not None else sum(
-            by_type.get(t, 0) for t in LABELLED_DATA_TYPES)
+        self.labelled_missing = (
+            sum(self.gap_eras.values()) if gaps is not None else sum(by_type.get(t, 0) for t in LABELLED_DATA_TYPES)
+        )
 
     def _of_role(self, role: str) -> list[str]:
         return [c for c in self.present if self.role[c] == role]
@@ -163,8 +169,11 @@ class _Contract:
     def _gap_text(self) -> str:
         if not self.gap_eras:
             return "unknown (no era column)"
-        where = ("; only a trailing block of unresolved eras may lack it" if self.kind == "validation"
-                 else "; train rows must all have it")
+        where = (
+            "; only a trailing block of unresolved eras may lack it"
+            if self.kind == "validation"
+            else "; train rows must all have it"
+        )
         return _join([f"{e} ({n:,} rows)" for e, n in self.gap_eras.items()], ", ") + where
 
     def notes(self) -> dict[str, Any]:
@@ -181,27 +190,35 @@ class _Contract:
 
     def has_rows(self) -> _Check:
         frame = pd.DataFrame({"column": [Path(self.p.path).name], "rows": [self.p.rows]})
-        return _Check("has_rows", [(frame, [("ExpectColumnValuesToBeBetween",
-                                             {"column": "rows", "min_value": 1})])],
-                      lambda s: ("the file has no rows", {"rows": self.p.rows}), columns=())
+        return _Check(
+            "has_rows",
+            [(frame, [("ExpectColumnValuesToBeBetween", {"column": "rows", "min_value": 1})])],
+            lambda s: ("the file has no rows", {"rows": self.p.rows}),
+            columns=(),
+        )
 
     def columns_and_dtypes(self) -> _Check:
         exp, schema = self.expected, self.p.schema
         actual = [dtype_class(schema.get(c)) for c in exp]
-        actual = [FEATURE_DTYPE if e == FEATURE_DTYPE and a in ("int8", "float") else a
-                  for e, a in zip(exp.values(), actual)]
+        actual = [
+            FEATURE_DTYPE if e == FEATURE_DTYPE and a in ("int8", "float") else a for e, a in zip(exp.values(), actual)
+        ]
         frame = pd.DataFrame({"column": list(exp), "expected": list(exp.values()), "actual": actual})
 
         def describe(subjects: list[str]) -> tuple[str, dict]:
             missing = [c for c in subjects if c not in schema]
             wrong = [f"{c} ({schema[c]}, expected {exp[c]})" for c in subjects if c in schema]
-            msg = " | ".join(([f"missing columns: {_join(missing)}"] if missing else [])
-                             + ([f"wrong dtypes: {_join(wrong)}"] if wrong else []))
+            msg = " | ".join(
+                ([f"missing columns: {_join(missing)}"] if missing else [])
+                + ([f"wrong dtypes: {_join(wrong)}"] if wrong else [])
+            )
             return msg, {c: {"expected": exp[c], "actual": schema.get(c, "missing")} for c in subjects}
 
-        return _Check("columns_and_dtypes", [(frame, [("ExpectColumnPairValuesToBeEqual",
-                                                       {"column_A": "expected", "column_B": "actual"})])],
-                      describe)
+        return _Check(
+            "columns_and_dtypes",
+            [(frame, [("ExpectColumnPairValuesToBeEqual", {"column_A": "expected", "column_B": "actual"})])],
+            describe,
+        )
 
     def _range(self, name: str, cols: Sequence[str], role: str) -> _Check:
         stats = self.stats
@@ -210,10 +227,20 @@ class _Contract:
         span = f"{_fmt(lo)}..{_fmt(hi)}" if role == "feature" else f"[{_fmt(lo)}, {_fmt(hi)}]"
 
         def describe(subjects: list[str]) -> tuple[str, dict]:
-            obs = {c: {"out_of_range": int(stats.at[c, "out_of_range"]),
-                       "min": float(stats.at[c, "min"]), "max": float(stats.at[c, "max"])} for c in subjects}
-            return _join([f"{c}: {o['out_of_range']:,} values outside {span} (min {_fmt(o['min'])}, "
-                          f"max {_fmt(o['max'])})" for c, o in obs.items()]), obs
+            obs = {
+                c: {
+                    "out_of_range": int(stats.at[c, "out_of_range"]),
+                    "min": float(stats.at[c, "min"]),
+                    "max": float(stats.at[c, "max"]),
+                }
+                for c in subjects
+            }
+            return _join(
+                [
+                    f"{c}: {o['out_of_range']:,} values outside {span} (min {_fmt(o['min'])}, max {_fmt(o['max'])})"
+                    for c, o in obs.items()
+                ]
+            ), obs
 
         frame = stats.loc[numeric, ["min", "max", "out_of_range"]].reset_index()
         return _Check(name, [(frame, [_zero("out_of_range")])], describe)
@@ -232,21 +259,25 @@ class _Contract:
         cols = [c for c in self.present if self.role[c] == "key" or c in self.predictions]
         frame = self.stats.loc[cols, ["nulls", "nans"]].reset_index()
         frame["missing"] = frame["nulls"] + frame["nans"]
-        labelled_row = self.kind in ("train", "validation") and self.main in self.present and (
-            "data_type" in self.present)
+        labelled_row = (
+            self.kind in ("train", "validation") and self.main in self.present and ("data_type" in self.present)
+        )
         if labelled_row:
-            frame.loc[len(frame)] = {"column": self.main, "nulls": 0, "nans": 0,
-                                     "missing": self.labelled_missing}
+            frame.loc[len(frame)] = {"column": self.main, "nulls": 0, "nans": 0, "missing": self.labelled_missing}
 
         def describe(subjects: list[str]) -> tuple[str, dict]:
             obs, msgs = {}, []
             for c in subjects:
                 if c == self.main and labelled_row:
-                    obs[c] = {"missing_on_labelled_rows": self.labelled_missing,
-                              "by_data_type": dict(self.p.main_target_missing_by_data_type),
-                              "eras": dict(self.gap_eras)}
-                    msgs.append(f"{c}: {self.labelled_missing:,} NaN/null on data_type train/validation "
-                                f"rows in eras {self._gap_text()}")
+                    obs[c] = {
+                        "missing_on_labelled_rows": self.labelled_missing,
+                        "by_data_type": dict(self.p.main_target_missing_by_data_type),
+                        "eras": dict(self.gap_eras),
+                    }
+                    msgs.append(
+                        f"{c}: {self.labelled_missing:,} NaN/null on data_type train/validation "
+                        f"rows in eras {self._gap_text()}"
+                    )
                 else:
                     n, nan = int(self.stats.at[c, "nulls"]), int(self.stats.at[c, "nans"])
                     obs[c] = {"nulls": n, "nans": nan}
@@ -259,8 +290,9 @@ class _Contract:
         main, dtype = self.main, self.p.schema.get(self.main, "missing")
         ok = dtype_class(dtype) == "float"
         missing = self.labelled_missing if ok else self.labelled
-        frame = pd.DataFrame({"column": [main], "present": [ok], "labelled_rows": [self.labelled],
-                              "missing_on_labelled_rows": [missing]})
+        frame = pd.DataFrame(
+            {"column": [main], "present": [ok], "labelled_rows": [self.labelled], "missing_on_labelled_rows": [missing]}
+        )
 
         def describe(subjects: list[str]) -> tuple[str, dict]:
             if not ok:
@@ -268,14 +300,31 @@ class _Contract:
             elif not self.labelled:
                 msg = f"{main}: no rows with data_type train/validation ({self.p.data_types})"
             else:
-                msg = (f"{main}: {missing:,} of {self.labelled:,} train/validation rows have no main "
-                       f"target, in eras {self._gap_text()}")
-            return msg, {"dtype": dtype, "labelled_rows": self.labelled, "missing_on_labelled_rows": missing,
-                         "eras": dict(self.gap_eras)}
+                msg = (
+                    f"{main}: {missing:,} of {self.labelled:,} train/validation rows have no main "
+                    f"target, in eras {self._gap_text()}"
+                )
+            return msg, {
+                "dtype": dtype,
+                "labelled_rows": self.labelled,
+                "missing_on_labelled_rows": missing,
+                "eras": dict(self.gap_eras),
+            }
 
-        return _Check("main_target_present", [(frame, [
-            _in_set("present", [True]), _zero("missing_on_labelled_rows"),
-            ("ExpectColumnValuesToBeBetween", {"column": "labelled_rows", "min_value": 1})])], describe)
+        return _Check(
+            "main_target_present",
+            [
+                (
+                    frame,
+                    [
+                        _in_set("present", [True]),
+                        _zero("missing_on_labelled_rows"),
+                        ("ExpectColumnValuesToBeBetween", {"column": "labelled_rows", "min_value": 1}),
+                    ],
+                )
+            ],
+            describe,
+        )
 
     def era_format_and_order(self) -> _Check:
         eras = self.p.eras
@@ -288,24 +337,36 @@ class _Contract:
             bad, obs, msgs = [s for s in subjects if s not in (_ORDER, _DISTINCT)], {}, []
             if bad:
                 obs["malformed"] = {s: counts[s] for s in bad}
-                msgs.append(f"era: {len(bad)} malformed value(s) not matching {regex}: "
-                            + _join([f"{s!r} ({counts[s]:,} rows)" for s in bad], ", "))
+                msgs.append(
+                    f"era: {len(bad)} malformed value(s) not matching {regex}: "
+                    + _join([f"{s!r} ({counts[s]:,} rows)" for s in bad], ", ")
+                )
             if _ORDER in subjects and eras and eras.first_violation:
                 row, prev, cur = eras.first_violation
                 obs.update(order_violations=eras.order_violations, first_violation=[row, prev, cur])
-                msgs.append(f"era: not non-decreasing, {eras.order_violations:,} decrease(s); first at "
-                            f"row {row:,}: {prev!r} followed by {cur!r}")
+                msgs.append(
+                    f"era: not non-decreasing, {eras.order_violations:,} decrease(s); first at "
+                    f"row {row:,}: {prev!r} followed by {cur!r}"
+                )
             if _DISTINCT in subjects:
                 obs["distinct"] = dict(counts)
-                msgs.append(f"era: a live file has one placeholder era, found {len(counts)}: "
-                            + _join([f"{e!r} ({n:,} rows)" for e, n in counts.items()], ", "))
+                msgs.append(
+                    f"era: a live file has one placeholder era, found {len(counts)}: "
+                    + _join([f"{e!r} ({n:,} rows)" for e, n in counts.items()], ", ")
+                )
             return " | ".join(msgs), obs
 
-        parts = [(era_frame, [("ExpectColumnValuesToMatchRegex", {"column": "era", "regex": regex})]),
-                 (order_frame, [_zero("violations")])]
+        parts = [
+            (era_frame, [("ExpectColumnValuesToMatchRegex", {"column": "era", "regex": regex})]),
+            (order_frame, [_zero("violations")]),
+        ]
         if self.kind == "live":  # any placeholder value, but exactly one for the whole file
-            parts.append((pd.DataFrame({"column": [_DISTINCT], "distinct": [len(counts)]}), [
-                ("ExpectColumnValuesToBeBetween", {"column": "distinct", "min_value": 1, "max_value": 1})]))
+            parts.append(
+                (
+                    pd.DataFrame({"column": [_DISTINCT], "distinct": [len(counts)]}),
+                    [("ExpectColumnValuesToBeBetween", {"column": "distinct", "min_value": 1, "max_value": 1})],
+                )
+            )
         return _Check("era_format_and_order", parts, describe, columns=("era",))
 
     def data_type_values(self) -> _Check:
@@ -314,11 +375,12 @@ class _Contract:
 
         def describe(subjects: list[str]) -> tuple[str, dict]:
             shown = ", ".join(f"{s!r} ({counts[s]:,} rows)" for s in subjects)
-            return (f"data_type: unexpected value(s) {shown}; allowed for {self.kind}: {allowed}",
-                    {s: counts[s] for s in subjects})
+            return (
+                f"data_type: unexpected value(s) {shown}; allowed for {self.kind}: {allowed}",
+                {s: counts[s] for s in subjects},
+            )
 
-        return _Check("data_type_values", [(frame, [_in_set("data_type", allowed)])], describe,
-                      columns=("data_type",))
+        return _Check("data_type_values", [(frame, [_in_set("data_type", allowed)])], describe, columns=("data_type",))
 
     def unique_ids(self) -> _Check:
         ids = self.p.ids
@@ -326,9 +388,14 @@ class _Contract:
 
         def describe(subjects: list[str]) -> tuple[str, dict]:
             examples = ", ".join(f"{i!r} ({n}x)" for i, n in ids.examples)
-            return (f"id: {ids.duplicate_rows:,} duplicate rows ({ids.duplicated_ids:,} ids repeated), "
-                    f"e.g. {examples}", {"duplicate_rows": ids.duplicate_rows,
-                                         "duplicated_ids": ids.duplicated_ids, "examples": list(ids.examples)})
+            return (
+                f"id: {ids.duplicate_rows:,} duplicate rows ({ids.duplicated_ids:,} ids repeated), e.g. {examples}",
+                {
+                    "duplicate_rows": ids.duplicate_rows,
+                    "duplicated_ids": ids.duplicated_ids,
+                    "examples": list(ids.examples),
+                },
+            )
 
         return _Check("unique_ids", [(frame, [_zero("duplicate_rows")])], describe)
 
@@ -338,17 +405,32 @@ class _Contract:
         stats = self.stats
         known = [int(self.p.rows - stats.at[c, "nulls"] - stats.at[c, "nans"]) for c in targets]
         frame = pd.DataFrame({"column": targets, "values": known})
-        return _Check("live_targets_absent_or_nan", [(frame, [_zero("values")])],
-                      lambda s: (_join([f"{c}: {known[targets.index(c)]:,} non-NaN values in a live "
-                                        f"file (targets must be absent or all NaN)" for c in s]),
-                                 {c: known[targets.index(c)] for c in s}))
+        return _Check(
+            "live_targets_absent_or_nan",
+            [(frame, [_zero("values")])],
+            lambda s: (
+                _join(
+                    [
+                        f"{c}: {known[targets.index(c)]:,} non-NaN values in a live "
+                        f"file (targets must be absent or all NaN)"
+                        for c in s
+                    ]
+                ),
+                {c: known[targets.index(c)] for c in s},
+            ),
+        )
 
     def live_covers_required_features(self) -> _Check:
         req = self.required
         frame = pd.DataFrame({"column": req, "present": [c in self.p.schema for c in req]})
-        return _Check("live_covers_required_features", [(frame, [_in_set("present", [True])])],
-                      lambda s: (f"missing {len(s)} of {len(req)} required features: {_join(s, ', ')}",
-                                 {"missing": list(s), "required": len(req)}))
+        return _Check(
+            "live_covers_required_features",
+            [(frame, [_in_set("present", [True])])],
+            lambda s: (
+                f"missing {len(s)} of {len(req)} required features: {_join(s, ', ')}",
+                {"missing": list(s), "required": len(req)},
+            ),
+        )
 
 
 def _import_gx():
@@ -377,10 +459,15 @@ def run_checks(checks: list[_Check], dataset: str) -> tuple[list[ContractFailure
         errors: list[str] = []
         for i, (frame, specs) in enumerate(check.parts):
             name = f"{check.name}_{i}"
-            batch = source.add_dataframe_asset(name).add_batch_definition_whole_dataframe(
-                "all").get_batch(batch_parameters={"dataframe": frame})
-            suite = gx.ExpectationSuite(name=f"{dataset}.{name}", expectations=[
-                getattr(gxe, cls)(**kwargs, meta={"check": check.name}) for cls, kwargs in specs])
+            batch = (
+                source.add_dataframe_asset(name)
+                .add_batch_definition_whole_dataframe("all")
+                .get_batch(batch_parameters={"dataframe": frame})
+            )
+            suite = gx.ExpectationSuite(
+                name=f"{dataset}.{name}",
+                expectations=[getattr(gxe, cls)(**kwargs, meta={"check": check.name}) for cls, kwargs in specs],
+            )
             n_expectations += len(specs)
             for res in batch.validate(suite, result_format=_RESULT_FORMAT).results:
                 if res.exception_info and res.exception_info.get("raised_exception"):
@@ -398,9 +485,15 @@ def run_checks(checks: list[_Check], dataset: str) -> tuple[list[ContractFailure
 
 
 def check_dataset(
-    path_or_profile: str | Path | DatasetProfile, kind: Kind, *, features: Sequence[str] = (),
-    targets: Sequence[str] = (), required_features: Sequence[str] = (), main_target: str = "target",
-    batch_rows: int | None = None, dataset: str | None = None,
+    path_or_profile: str | Path | DatasetProfile,
+    kind: Kind,
+    *,
+    features: Sequence[str] = (),
+    targets: Sequence[str] = (),
+    required_features: Sequence[str] = (),
+    main_target: str = "target",
+    batch_rows: int | None = None,
+    dataset: str | None = None,
 ) -> ContractResult:
     """Profile the file (unless a profile is given) and run the contract of ``kind``.
 
@@ -408,13 +501,25 @@ def check_dataset(
     are checked either way); ``required_features``: the model's features a live file must cover.
     """
     start = time.perf_counter()
-    profile = path_or_profile if isinstance(path_or_profile, DatasetProfile) else profile_parquet(
-        path_or_profile, main_target=main_target, batch_rows=batch_rows)
+    profile = (
+        path_or_profile
+        if isinstance(path_or_profile, DatasetProfile)
+        else profile_parquet(path_or_profile, main_target=main_target, batch_rows=batch_rows)
+    )
     contract = _Contract(profile, kind, features, targets, required_features)
     checks = [getattr(contract, name)() for name in checks_for_kind(kind)]
     name = dataset or Path(profile.path).name
     failures, n_expectations = run_checks(checks, name)
     seconds = time.perf_counter() - start + (profile.seconds if profile is path_or_profile else 0.0)
-    return ContractResult(dataset=name, kind=kind, passed=not failures, failures=tuple(failures),
-                          checks_run=tuple(c.name for c in checks), rows=profile.rows, seconds=seconds,
-                          expectations=n_expectations, profile=profile, notes=contract.notes())
+    return ContractResult(
+        dataset=name,
+        kind=kind,
+        passed=not failures,
+        failures=tuple(failures),
+        checks_run=tuple(c.name for c in checks),
+        rows=profile.rows,
+        seconds=seconds,
+        expectations=n_expectations,
+        profile=profile,
+        notes=contract.notes(),
+    )

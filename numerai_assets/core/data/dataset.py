@@ -3,6 +3,7 @@
 Large files never travel between steps as DataFrames: assets pass a :class:`DatasetFile`
 (path, checksum, shape) and readers open the parquet file themselves, in row batches.
 """
+
 from __future__ import annotations
 
 import json
@@ -42,7 +43,10 @@ class DatasetFile:
     def metadata(self) -> dict[str, object]:
         """Figures shown on the asset in the UI."""
         meta: dict[str, object] = {
-            "version": self.version, "path": self.path, "sha256": self.sha256, "bytes": self.bytes,
+            "version": self.version,
+            "path": self.path,
+            "sha256": self.sha256,
+            "bytes": self.bytes,
         }
         for key in ("rows", "eras", "features", "round_number"):
             value = getattr(self, key)
@@ -90,7 +94,8 @@ class FeatureSets:
             where = getattr(self, "source", "") or "features.json"
             version = getattr(self, "version", None)
             raise ValueError(
-                f"unknown feature set(s) {unknown}: not in {where}" + (f" (dataset {version})" if version else "")
+                f"unknown feature set(s) {unknown}: not in {where}"
+                + (f" (dataset {version})" if version else "")
                 + f"; it has: {sorted(self.sets)}"
             )
         chosen = set().union(*(self.sets[n] for n in wanted))
@@ -147,11 +152,17 @@ def describe_parquet(
         eras = len(pc.unique(pf.read(columns=["era"]).column("era")))
     gaps = target_gaps(path, MAIN_TARGET) if "data_type" in columns else None
     return DatasetFile(
-        name=name, version=version, path=str(path), sha256=sha256, bytes=Path(path).stat().st_size,
-        rows=pf.metadata.num_rows, eras=eras, columns=columns,
-        features=sum(c.startswith("feature_") for c in columns), round_number=round_number,
+        name=name,
+        version=version,
+        path=str(path),
+        sha256=sha256,
+        bytes=Path(path).stat().st_size,
+        rows=pf.metadata.num_rows,
+        eras=eras,
+        columns=columns,
+        features=sum(c.startswith("feature_") for c in columns),
+        round_number=round_number,
         # the trailing block of unresolved eras ("none" when every era is resolved); a live file,
         # all of it unresolved, has no such block
-        unresolved=gaps.summary() if gaps is not None and len(gaps.unresolved_eras) < (eras or 0)
-        else None,
+        unresolved=gaps.summary() if gaps is not None and len(gaps.unresolved_eras) < (eras or 0) else None,
     )

@@ -4,6 +4,7 @@ Numerai's newest validation eras are rows whose targets are NaN (not resolved ye
 must accept that trailing block, and only it; this module finds it, in the contract's streaming
 pass (:class:`TargetGapTracker`) or from three columns of a file (:func:`target_gaps`).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -51,8 +52,7 @@ class TargetGaps:
         """Metadata figures: which eras are unresolved (first..last) and how many rows."""
         eras = self.unresolved_eras
         span = "none" if not eras else (eras[0] if len(eras) == 1 else f"{eras[0]}..{eras[-1]}")
-        return {"unresolved_eras": span, "unresolved_era_count": len(eras),
-                "unresolved_rows": self.unresolved_rows}
+        return {"unresolved_eras": span, "unresolved_era_count": len(eras), "unresolved_rows": self.unresolved_rows}
 
 
 class TargetGapTracker:
@@ -67,8 +67,11 @@ class TargetGapTracker:
         missing = pc.is_null(target, nan_is_null=True)
         merge_counts(self.rows, pc.value_counts(era))
         merge_counts(self.resolved, pc.value_counts(era.filter(pc.invert(missing))))
-        labelled = missing if data_type is None else pc.and_(
-            missing, pc.is_in(data_type, value_set=pa.array(LABELLED_DATA_TYPES)))
+        labelled = (
+            missing
+            if data_type is None
+            else pc.and_(missing, pc.is_in(data_type, value_set=pa.array(LABELLED_DATA_TYPES)))
+        )
         merge_counts(self.labelled_missing, pc.value_counts(era.filter(labelled)))
 
     def result(self) -> TargetGaps:
@@ -91,7 +94,9 @@ def target_gaps(path: str | Path, main_target: str = "target") -> TargetGaps | N
     table = pq.read_table(path, columns=["era", main_target] + (["data_type"] if has_type else []))
     tracker = TargetGapTracker()
     for batch in table.to_batches():
-        tracker.update(decode(batch.column("era")),
-                       decode(batch.column("data_type")) if has_type else None,
-                       batch.column(main_target))
+        tracker.update(
+            decode(batch.column("era")),
+            decode(batch.column("data_type")) if has_type else None,
+            batch.column(main_target),
+        )
     return tracker.result()

@@ -4,6 +4,7 @@ Numerai renames its benchmark columns with every release (``v5_lgbm_cyrusd20`` i
 ``v52_lgbm_ender20`` in v5.2, ``v53_lgbm_ender20`` in v5.3): the BMC / gate reference is the
 version's ``*_lgbm_ender20`` column of the benchmark file, unless config names one explicitly.
 """
+
 from __future__ import annotations
 
 import re
@@ -33,15 +34,19 @@ def main_benchmark_column(columns: Iterable[str], version: str, configured: str 
     columns = list(columns)
     if configured is not None:
         if configured not in columns:
-            raise ValueError(f"configured benchmark column {configured!r} is not in the {version} "
-                             f"benchmark file; its columns: {_shown(columns)}")
+            raise ValueError(
+                f"configured benchmark column {configured!r} is not in the {version} "
+                f"benchmark file; its columns: {_shown(columns)}"
+            )
         return configured
     wanted = [p + MAIN_BENCHMARK_MODEL for p in benchmark_prefixes(version)]
     found = [c for c in wanted if c in columns]
     if not found:
-        raise ValueError(f"no main benchmark column ({' or '.join(wanted)}) for dataset version "
-                         f"{version} in the benchmark file; its columns: {_shown(columns)}; set "
-                         f"benchmark_column in the policy config to choose one")
+        raise ValueError(
+            f"no main benchmark column ({' or '.join(wanted)}) for dataset version "
+            f"{version} in the benchmark file; its columns: {_shown(columns)}; set "
+            f"benchmark_column in the policy config to choose one"
+        )
     return found[0]
 
 

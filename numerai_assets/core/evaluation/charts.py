@@ -22,8 +22,7 @@ from numerai_assets.core.evaluation.scoring import summary_stat
 
 PANEL_PX = (900, 300)
 DPI = 80
-TITLES = {"corr": "CORR", "mmc": "MMC", "bmc": "BMC", "fnc": "FNC",
-          "feature_exposure": "feature exposure"}
+TITLES = {"corr": "CORR", "mmc": "MMC", "bmc": "BMC", "fnc": "FNC", "feature_exposure": "feature exposure"}
 
 
 def cumulative_scores_png(
@@ -48,14 +47,12 @@ def cumulative_scores_png(
         FigureCanvasAgg(fig)
         axes = fig.subplots(len(shown), 1, squeeze=False)[:, 0]
         for ax, metric in zip(axes, shown):
-            lines = [(name, df[metric], {}) for name, df in per_era_by_model.items()
-                     if metric in df.columns]
+            lines = [(name, df[metric], {}) for name, df in per_era_by_model.items() if metric in df.columns]
             if metric == "corr" and oracle is not None:
                 lines.append(("oracle", oracle, {"linestyle": "--", "color": "black"}))
             for name, scores, style in lines:
                 cumulative = scores.sort_index().fillna(0.0).cumsum()
-                ax.plot(eras.get_indexer(cumulative.index), cumulative.to_numpy(), label=name,
-                        linewidth=1.2, **style)
+                ax.plot(eras.get_indexer(cumulative.index), cumulative.to_numpy(), label=name, linewidth=1.2, **style)
             ax.axhline(0.0, color="grey", linewidth=0.6)
             ax.set_title(f"cumulative {TITLES.get(metric, metric)}", fontsize=10)
             ticks = list(range(0, len(eras), max(1, math.ceil(len(eras) / 12))))
@@ -90,15 +87,21 @@ def _fmt(value: object, digits: int = 4) -> str:
 
 
 COLUMNS = (
-    ("CORR mean", "corr", "mean"), ("CORR sharpe", "corr", "sharpe"),
-    ("CORR max DD", "corr", "max_drawdown"), ("CORR hit rate", "corr", "hit_rate"),
-    ("MMC mean", "mmc", "mean"), ("BMC mean", "bmc", "mean"), ("FNC mean", "fnc", "mean"),
-    ("max exposure", "feature_exposure", "mean"), ("eras", "corr", "n_eras"),
+    ("CORR mean", "corr", "mean"),
+    ("CORR sharpe", "corr", "sharpe"),
+    ("CORR max DD", "corr", "max_drawdown"),
+    ("CORR hit rate", "corr", "hit_rate"),
+    ("MMC mean", "mmc", "mean"),
+    ("BMC mean", "bmc", "mean"),
+    ("FNC mean", "fnc", "mean"),
+    ("max exposure", "feature_exposure", "mean"),
+    ("eras", "corr", "n_eras"),
 )
 
 
 def metrics_table_markdown(
-    summaries: Mapping[str, Mapping], oracle: Mapping | None = None,
+    summaries: Mapping[str, Mapping],
+    oracle: Mapping | None = None,
 ) -> str:
     """A markdown table, one row per model (and an ``oracle`` row when given) with the headline
     figures; ``-`` where a metric was not computed. Exposure is the mean per-era max |corr|."""

@@ -3,6 +3,7 @@
 Built on ``scoring`` (numerai-tools formulas) and ``postprocess`` (the same ensembling the live
 round uses). Also aligns Numerai's benchmark predictions to our validation ids and eras.
 """
+
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
@@ -39,8 +40,9 @@ class ModelEvaluation:
 FNC_FEATURE_SET = "fncv3_features"  # the set Numerai's FNC neutralizes against
 
 
-def fnc_feature_set(sets: FeatureSets, preferred: str = FNC_FEATURE_SET,
-                    fallback: str = "small") -> tuple[str, list[str]]:
+def fnc_feature_set(
+    sets: FeatureSets, preferred: str = FNC_FEATURE_SET, fallback: str = "small"
+) -> tuple[str, list[str]]:
     """(name, features) FNC is computed against: ``preferred`` when features.json has it."""
     name = preferred if preferred in sets.sets else fallback
     return name, sets.resolve(name)
@@ -81,13 +83,15 @@ def benchmark_coverage(coverage: pd.DataFrame, column: str, floor: float) -> tup
         return False, f"benchmark column {column!r} is not in the benchmark file", {"column": column}
     share = coverage[column]
     short = share[share < floor].sort_values()
-    observed = {"column": column, "floor": floor, "min_coverage": float(share.min()),
-                "eras_below": len(short)}
+    observed = {"column": column, "floor": floor, "min_coverage": float(share.min()), "eras_below": len(short)}
     if short.empty:
         return True, f"{column} covers >= {floor:.0%} of our ids in all {len(share)} eras", observed
     worst = ", ".join(f"{era} ({value:.1%})" for era, value in short.head(5).items())
-    return False, (f"{column} covers under {floor:.0%} of our ids in {len(short)} of {len(share)} "
-                   f"eras: {worst}"), observed
+    return (
+        False,
+        (f"{column} covers under {floor:.0%} of our ids in {len(short)} of {len(share)} eras: {worst}"),
+        observed,
+    )
 
 
 def _per_era_spearman(a: pd.Series, b: pd.Series, eras: pd.Series) -> float:
@@ -95,9 +99,7 @@ def _per_era_spearman(a: pd.Series, b: pd.Series, eras: pd.Series) -> float:
     if frame.empty:
         return float("nan")
     by_era = frame.groupby("era")[["a", "b"]].rank()
-    corr = by_era.assign(era=frame["era"]).groupby("era").apply(
-        lambda g: g["a"].corr(g["b"]), include_groups=False
-    )
+    corr = by_era.assign(era=frame["era"]).groupby("era").apply(lambda g: g["a"].corr(g["b"]), include_groups=False)
     return float(corr.mean())
 
 
@@ -129,8 +131,10 @@ def evaluate_model(
         skipped = cv.embargoed_eras(frame["era"].unique().tolist(), last_train_era, embargo)
         frame = frame[~frame["era"].isin(skipped)]
     if frame.empty:
-        raise ValueError(f"{model}: no validation era left to score after skipping {len(skipped)} "
-                         f"eras up to {embargo} after the last training era {last_train_era}")
+        raise ValueError(
+            f"{model}: no validation era left to score after skipping {len(skipped)} "
+            f"eras up to {embargo} after the last training era {last_train_era}"
+        )
     eras, targets = frame["era"], frame[target]
     meta = frame.get(scoring.META_MODEL_COLUMN)
     bench = benchmarks[benchmark_column].reindex(frame.index)
@@ -141,27 +145,36 @@ def evaluate_model(
     ensemble = postprocess.ensemble(seeds, eras)
     all_features = list(dict.fromkeys([*features, *(fnc_features or ())]))
     feats = frame[all_features] if all_features else None
-    per_era = {ENSEMBLE: scoring.per_era_scores(ensemble, eras, targets, meta, bench, feats,
-                                                fnc_features=fnc_features,
-                                                exposure_features=list(features) or None)}
+    per_era = {
+        ENSEMBLE: scoring.per_era_scores(
+            ensemble,
+            eras,
+            targets,
+            meta,
+            bench,
+            feats,
+            fnc_features=fnc_features,
+            exposure_features=list(features) or None,
+        )
+    }
     for name in seeds.columns:
         per_era[name] = scoring.per_era_scores(seeds[name], eras, targets, meta, bench)
     summaries = {name: scoring.summarize(df, recent_eras) for name, df in per_era.items()}
     bench_cols = [c for c in benchmarks.columns if c != "era"]
-    benchmark_corr = {
-        c: _per_era_spearman(ensemble, benchmarks[c].reindex(frame.index), eras) for c in bench_cols
-    }
+    benchmark_corr = {c: _per_era_spearman(ensemble, benchmarks[c].reindex(frame.index), eras) for c in bench_cols}
     oracle_per_era = oracle_summary = None
     if oracle is not None:
         oracle_per_era = scoring.per_era_scores(oracle.reindex(frame.index), eras, targets)
         oracle_summary = scoring.summarize(oracle_per_era, recent_eras)
-    return ModelEvaluation(model, ensemble, per_era, summaries, benchmark_corr, oracle_per_era,
-                           oracle_summary, tuple(skipped))
+    return ModelEvaluation(
+        model, ensemble, per_era, summaries, benchmark_corr, oracle_per_era, oracle_summary, tuple(skipped)
+    )
 
 
 def write_predictions(path: Path, predictions: pd.Series, eras: pd.Series) -> Path:
     """id, era, prediction parquet, written atomically."""
-    frame = pd.DataFrame({"era": eras.reindex(predictions.index).to_numpy(),
-                          "prediction": predictions.to_numpy(dtype=np.float64)},
-                         index=predictions.index)
+    frame = pd.DataFrame(
+        {"era": eras.reindex(predictions.index).to_numpy(), "prediction": predictions.to_numpy(dtype=np.float64)},
+        index=predictions.index,
+    )
     return write_by_id(path, frame)

@@ -50,7 +50,10 @@ def ensemble(seed_predictions: pd.DataFrame, eras: pd.Series) -> pd.Series:
 
 
 def neutralize(
-    preds: pd.Series, features: pd.DataFrame, proportion: float, eras: pd.Series,
+    preds: pd.Series,
+    features: pd.DataFrame,
+    proportion: float,
+    eras: pd.Series,
 ) -> pd.Series:
     """Per era: tie-kept rank -> gaussianize -> ``numerai_tools.scoring.neutralize`` against
     ``features`` by ``proportion`` -> re-rank into (0, 1).

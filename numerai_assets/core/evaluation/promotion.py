@@ -29,16 +29,23 @@ def corr_stat(summary: Mapping, stat: str) -> float:
 
 
 def decide_promotion(
-    candidate: Mapping, champion: Mapping | None, *, min_sharpe: float, max_regression: float,
+    candidate: Mapping,
+    champion: Mapping | None,
+    *,
+    min_sharpe: float,
+    max_regression: float,
 ) -> PromotionDecision:
     """Promote when all of: candidate mean CORR > 0; candidate CORR Sharpe >= ``min_sharpe``;
     candidate mean CORR >= champion mean CORR - ``max_regression`` (skipped with no champion,
     so the first passing candidate is promoted). NaN figures fail their rule."""
     mean, sharpe = corr_stat(candidate, "mean"), corr_stat(candidate, "sharpe")
     compared: dict[str, float | None] = {
-        "candidate_corr_mean": mean, "candidate_corr_sharpe": sharpe,
-        "min_sharpe": min_sharpe, "max_regression": max_regression,
-        "champion_corr_mean": None, "regression_floor": None,
+        "candidate_corr_mean": mean,
+        "candidate_corr_sharpe": sharpe,
+        "min_sharpe": min_sharpe,
+        "max_regression": max_regression,
+        "champion_corr_mean": None,
+        "regression_floor": None,
     }
     failures = []
     if not mean > 0:
@@ -56,14 +63,19 @@ def decide_promotion(
             if not mean >= floor:
                 failures.append(
                     f"mean CORR {mean:.4f} regresses below champion {champion_mean:.4f} - "
-                    f"tolerance {max_regression:.4f} = {floor:.4f}")
+                    f"tolerance {max_regression:.4f} = {floor:.4f}"
+                )
     if failures:
         return PromotionDecision(False, "not promoted: " + "; ".join(failures), compared)
     if champion is None:
-        reason = (f"promoted: first candidate, mean CORR {mean:.4f} > 0 and Sharpe {sharpe:.3f}"
-                  f" >= {min_sharpe:.3f}; no champion to compare against")
+        reason = (
+            f"promoted: first candidate, mean CORR {mean:.4f} > 0 and Sharpe {sharpe:.3f}"
+            f" >= {min_sharpe:.3f}; no champion to compare against"
+        )
     else:
-        reason = (f"promoted: mean CORR {mean:.4f} > 0, Sharpe {sharpe:.3f} >= {min_sharpe:.3f},"
-                  f" and {mean:.4f} >= champion {compared['champion_corr_mean']:.4f} - "
-                  f"{max_regression:.4f}")
+        reason = (
+            f"promoted: mean CORR {mean:.4f} > 0, Sharpe {sharpe:.3f} >= {min_sharpe:.3f},"
+            f" and {mean:.4f} >= champion {compared['champion_corr_mean']:.4f} - "
+            f"{max_regression:.4f}"
+        )
     return PromotionDecision(True, reason, compared)

@@ -38,8 +38,11 @@ Engine = Literal["vectorized", "numerai_tools"]
 
 
 def load_scoring_frame(
-    validation_path: str | Path, meta_model_path: str | Path | None,
-    benchmark_path: str | Path | None, benchmark_column: str | None, target: str = "target",
+    validation_path: str | Path,
+    meta_model_path: str | Path | None,
+    benchmark_path: str | Path | None,
+    benchmark_column: str | None,
+    target: str = "target",
     features: Sequence[str] = (),
 ) -> pd.DataFrame:
     """The scored rows only (non-NaN ``target``), with just the columns scoring needs.
@@ -60,7 +63,8 @@ def load_scoring_frame(
         table = table.join(right, keys="id", join_type="left outer", use_threads=True)
     table = table.sort_by([("era", "ascending"), ("id", "ascending")])
     table = table.set_column(
-        table.schema.get_field_index("data_type"), "data_type",
+        table.schema.get_field_index("data_type"),
+        "data_type",
         pc.dictionary_encode(table["data_type"]),
     )
     frame = table.to_pandas(self_destruct=True).set_index("id")
@@ -69,10 +73,16 @@ def load_scoring_frame(
 
 
 def per_era_scores(
-    predictions: pd.Series, eras: pd.Series, targets: pd.Series,
-    meta_model: pd.Series | None = None, benchmark: pd.Series | None = None,
-    features: pd.DataFrame | None = None, *, fnc_features: Sequence[str] | None = None,
-    exposure_features: Sequence[str] | None = None, engine: Engine = "vectorized",
+    predictions: pd.Series,
+    eras: pd.Series,
+    targets: pd.Series,
+    meta_model: pd.Series | None = None,
+    benchmark: pd.Series | None = None,
+    features: pd.DataFrame | None = None,
+    *,
+    fnc_features: Sequence[str] | None = None,
+    exposure_features: Sequence[str] | None = None,
+    engine: Engine = "vectorized",
 ) -> pd.DataFrame:
     """Scores per era (index ``era``, sorted): ``corr`` always; ``mmc`` with a meta model;
     ``bmc`` with a benchmark column; ``fnc`` and ``feature_exposure`` with ``features``.
@@ -94,8 +104,9 @@ def per_era_scores(
     if features is not None:
         fnc_cols = list(features.columns if fnc_features is None else fnc_features)
         if fnc_cols:
-            scores.insert(scores.columns.get_loc("feature_exposure"), "fnc",
-                          _fnc(data.frame(), features[fnc_cols], rows))
+            scores.insert(
+                scores.columns.get_loc("feature_exposure"), "fnc", _fnc(data.frame(), features[fnc_cols], rows)
+            )
     return scores
 
 
@@ -112,13 +123,19 @@ class _Scored:
     references: dict[str, np.ndarray]
 
     def frame(self) -> pd.DataFrame:
-        columns = {"era": self.labels.take(self.codes), "prediction": self.prediction,
-                   "target": self.target, **self.references}
+        columns = {
+            "era": self.labels.take(self.codes),
+            "prediction": self.prediction,
+            "target": self.target,
+            **self.references,
+        }
         return pd.DataFrame(columns, index=self.ids)
 
 
 def _align(
-    predictions: pd.Series, eras: pd.Series, targets: pd.Series,
+    predictions: pd.Series,
+    eras: pd.Series,
+    targets: pd.Series,
     references: dict[str, pd.Series | None],
 ) -> _Scored:
     """Scored rows (non-NaN target, covered by predictions) and the usable reference values."""
@@ -133,8 +150,10 @@ def _align(
     coverage = _share(codes[covered], codes[scored], len(labels))
     bad = labels[coverage < MIN_OVERLAP]
     if len(bad):
-        raise ValueError(f"predictions cover < {MIN_OVERLAP:.0%} of the scored rows in eras "
-                         f"{list(bad[:5])} ({len(bad)} eras); numerai-tools would refuse")
+        raise ValueError(
+            f"predictions cover < {MIN_OVERLAP:.0%} of the scored rows in eras "
+            f"{list(bad[:5])} ({len(bad)} eras); numerai-tools would refuse"
+        )
     positions = None if covered.all() else np.flatnonzero(covered)
 
     def take(values: np.ndarray) -> np.ndarray:
@@ -185,8 +204,7 @@ def _feature_matrix(features: pd.DataFrame) -> np.ndarray:
     return values
 
 
-def _vectorized(data: _Scored, features: pd.DataFrame | None,
-                rows: np.ndarray | None) -> pd.DataFrame:
+def _vectorized(data: _Scored, features: pd.DataFrame | None, rows: np.ndarray | None) -> pd.DataFrame:
     codes, n = data.codes, len(data.labels)
     pred, target = data.prediction, data.target
     gauss = fast.gaussian_rank(codes, pred, n)
@@ -196,11 +214,9 @@ def _vectorized(data: _Scored, features: pd.DataFrame | None,
         if has.all():
             out[name] = fast.correlation_contribution(codes, pred, ref, target, n, gauss)
         else:
-            out[name] = fast.correlation_contribution(codes[has], pred[has], ref[has],
-                                                      target[has], n)
+            out[name] = fast.correlation_contribution(codes[has], pred[has], ref[has], target[has], n)
     if features is not None:
-        out["feature_exposure"] = fast.max_feature_exposure(
-            codes, pred, _feature_matrix(features), n, rows)
+        out["feature_exposure"] = fast.max_feature_exposure(codes, pred, _feature_matrix(features), n, rows)
     return pd.DataFrame(out, index=data.labels)
 
 
@@ -213,13 +229,11 @@ def _era_frames(frame: pd.DataFrame, features: pd.DataFrame | None, rows: np.nda
         if features is not None:
             take = group["_row"].to_numpy()
             take = take if rows is None else rows[take]
-            feats = pd.DataFrame(_feature_matrix(features.iloc[take]), index=group.index,
-                                 columns=features.columns)
+            feats = pd.DataFrame(_feature_matrix(features.iloc[take]), index=group.index, columns=features.columns)
         yield era, group, feats
 
 
-def _numerai_tools(frame: pd.DataFrame, features: pd.DataFrame | None,
-                   rows: np.ndarray | None) -> pd.DataFrame:
+def _numerai_tools(frame: pd.DataFrame, features: pd.DataFrame | None, rows: np.ndarray | None) -> pd.DataFrame:
     """The reference engine: numerai_tools.scoring called once per era."""
     records = {}
     for era, group, feats in _era_frames(frame, features, rows):
@@ -228,8 +242,11 @@ def _numerai_tools(frame: pd.DataFrame, features: pd.DataFrame | None,
         for name in ("mmc", "bmc"):
             if name in group:
                 ref = group[name].dropna()
-                record[name] = np.nan if ref.empty else nt.correlation_contribution(
-                    preds.loc[ref.index], ref, target.loc[ref.index]).iloc[0]
+                record[name] = (
+                    np.nan
+                    if ref.empty
+                    else nt.correlation_contribution(preds.loc[ref.index], ref, target.loc[ref.index]).iloc[0]
+                )
         if feats is not None:
             record["feature_exposure"] = _max_feature_correlation(group["prediction"], feats)
         records[era] = record
@@ -273,11 +290,14 @@ def series_stats(scores: pd.Series) -> dict[str, float]:
     s = scores.dropna().astype(np.float64)
     if s.empty:
         nan = float("nan")
-        return {"mean": nan, "std": nan, "sharpe": nan, "max_drawdown": nan, "hit_rate": nan,
-                "n_eras": 0}
+        return {"mean": nan, "std": nan, "sharpe": nan, "max_drawdown": nan, "hit_rate": nan, "n_eras": 0}
     return {
-        "mean": float(s.mean()), "std": float(np.std(s, ddof=fast.SHARPE_DDOF)), "sharpe": fast.sharpe(s),
-        "max_drawdown": max_drawdown(s), "hit_rate": float((s > 0).mean()), "n_eras": int(len(s)),
+        "mean": float(s.mean()),
+        "std": float(np.std(s, ddof=fast.SHARPE_DDOF)),
+        "sharpe": fast.sharpe(s),
+        "max_drawdown": max_drawdown(s),
+        "hit_rate": float((s > 0).mean()),
+        "n_eras": int(len(s)),
     }
 
 
@@ -286,8 +306,7 @@ def summarize(per_era: pd.DataFrame, recent_eras: int = 52) -> dict[str, dict[st
     ``recent_eras`` (by era order) per metric column; NaN eras are left out of that metric."""
     per_era = per_era.sort_index()
     return {
-        metric: {"all": series_stats(per_era[metric]),
-                 "recent": series_stats(per_era[metric].iloc[-recent_eras:])}
+        metric: {"all": series_stats(per_era[metric]), "recent": series_stats(per_era[metric].iloc[-recent_eras:])}
         for metric in per_era.columns
     }
 
@@ -309,5 +328,3 @@ def summary_stat(summary: Mapping, metric: str, stat: str) -> object:
     if isinstance(nested, Mapping):
         return nested.get("all", {}).get(stat)
     return summary.get(f"{metric}_{stat}")
-
-

@@ -93,7 +93,10 @@ def group_pearson(codes: np.ndarray, x: np.ndarray, y: np.ndarray, n_eras: int) 
 
 
 def numerai_corr(
-    codes: np.ndarray, predictions: np.ndarray, targets: np.ndarray, n_eras: int,
+    codes: np.ndarray,
+    predictions: np.ndarray,
+    targets: np.ndarray,
+    n_eras: int,
     gaussianized: np.ndarray | None = None,
 ) -> np.ndarray:
     """numerai_tools ``numerai_corr`` per era: centre targets, rank -> gaussian -> pow 1.5 on
@@ -104,8 +107,12 @@ def numerai_corr(
 
 
 def correlation_contribution(
-    codes: np.ndarray, predictions: np.ndarray, reference: np.ndarray, targets: np.ndarray,
-    n_eras: int, gaussianized: np.ndarray | None = None,
+    codes: np.ndarray,
+    predictions: np.ndarray,
+    reference: np.ndarray,
+    targets: np.ndarray,
+    n_eras: int,
+    gaussianized: np.ndarray | None = None,
 ) -> np.ndarray:
     """numerai_tools ``correlation_contribution`` per era (MMC vs the meta model, BMC vs a
     benchmark): gaussian ranks of both, predictions orthogonalized to the reference, targets x4
@@ -122,7 +129,10 @@ def correlation_contribution(
 
 
 def max_feature_exposure(
-    codes: np.ndarray, predictions: np.ndarray, features: np.ndarray, n_eras: int,
+    codes: np.ndarray,
+    predictions: np.ndarray,
+    features: np.ndarray,
+    n_eras: int,
     rows: np.ndarray | None = None,
 ) -> np.ndarray:
     """Per era, max |Pearson(prediction, feature)| over features (numerai_tools
@@ -133,8 +143,7 @@ def max_feature_exposure(
     order, bounds = era_blocks(codes, n_eras)
     out = np.full(n_eras, np.nan)
     for era in range(n_eras):
-        idx = np.arange(bounds[era], bounds[era + 1]) if order is None else \
-            order[bounds[era]:bounds[era + 1]]
+        idx = np.arange(bounds[era], bounds[era + 1]) if order is None else order[bounds[era] : bounds[era + 1]]
         if len(idx) < 2:
             continue
         x = features[idx if rows is None else rows[idx]].astype(np.float64)

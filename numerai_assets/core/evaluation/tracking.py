@@ -6,6 +6,7 @@ no API key is set), ``online`` needs a key, ``disabled`` is a no-op. Offline, W&
 serve artifacts back, so the platform's own model store stays the source of truth and W&B
 is a record of it.
 """
+
 from __future__ import annotations
 
 import logging
@@ -64,7 +65,11 @@ class Tracker:
         import wandb
 
         return wandb.Settings(
-            silent=True, save_code=False, disable_git=True, console="off", x_disable_stats=True,
+            silent=True,
+            save_code=False,
+            disable_git=True,
+            console="off",
+            x_disable_stats=True,
             api_key=self._api_key if self.mode == "online" else None,
         )
 
@@ -95,17 +100,21 @@ class Tracker:
         self.directory.mkdir(parents=True, exist_ok=True)
         os.environ.setdefault("WANDB_SILENT", "true")
         run = wandb.init(
-            project=self.project, entity=self.entity, mode=self.mode, dir=str(self.directory),
-            name=f"{model_name}-candidate", job_type="candidate", config=self._scrub(dict(config)),
-            settings=self._settings(), reinit="create_new",
+            project=self.project,
+            entity=self.entity,
+            mode=self.mode,
+            dir=str(self.directory),
+            name=f"{model_name}-candidate",
+            job_type="candidate",
+            config=self._scrub(dict(config)),
+            settings=self._settings(),
+            reinit="create_new",
         )
         try:
             for era, row in per_era.iterrows():
                 run.log({"era": str(era), **{k: float(v) for k, v in row.items() if pd.notna(v)}})
             run.summary.update({k: float(v) for k, v in summary.items()})
-            artifact = wandb.Artifact(
-                name=model_name, type="model", metadata={"manifest": self._scrub(dict(manifest))}
-            )
+            artifact = wandb.Artifact(name=model_name, type="model", metadata={"manifest": self._scrub(dict(manifest))})
             for name, path in files.items():
                 artifact.add_file(str(path), name=name, policy="immutable")
             run.log_artifact(artifact, aliases=[CANDIDATE_ALIAS])

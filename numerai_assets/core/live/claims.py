@@ -15,6 +15,7 @@ network file system (NFS, SMB, many container volumes) does NOT give that guaran
 deployment where several hosts run rounds must keep claims where locks work, e.g. in the
 Postgres that the Dagster instance uses: implement :class:`ClaimStore` there.
 """
+
 from __future__ import annotations
 
 import os
@@ -131,8 +132,9 @@ class SqliteClaims:
             self._conn.execute("BEGIN IMMEDIATE")
             try:
                 row = self._conn.execute(
-                    "SELECT host, pid, process_start, token, heartbeat_at FROM claims"
-                    " WHERE round=? AND slot=?", (round_number, slot)).fetchone()
+                    "SELECT host, pid, process_start, token, heartbeat_at FROM claims WHERE round=? AND slot=?",
+                    (round_number, slot),
+                ).fetchone()
                 if row is not None:
                     holder = Owner(row[0], row[1], row[2], row[3])
                     if not owner_gone(holder, row[4], self.lease_s):
@@ -141,8 +143,8 @@ class SqliteClaims:
                 now = time.time()
                 self._conn.execute(
                     "INSERT OR REPLACE INTO claims VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                    (round_number, slot, owner.host, owner.pid, owner.process_start, owner.token,
-                     now, now))
+                    (round_number, slot, owner.host, owner.pid, owner.process_start, owner.token, now, now),
+                )
                 self._conn.execute("COMMIT")
             except BaseException:
                 self._conn.execute("ROLLBACK")
@@ -155,33 +157,35 @@ class SqliteClaims:
         with self._lock:
             cur = self._conn.execute(
                 "UPDATE claims SET heartbeat_at=? WHERE round=? AND slot=? AND token=?",
-                (time.time(), round_number, slot, owner.token))
+                (time.time(), round_number, slot, owner.token),
+            )
         return cur.rowcount == 1
 
     def release(self, round_number: int, slot: str, owner: Owner) -> None:
         _HELD_TOKENS.discard(owner.token)
         with self._lock:
-            self._conn.execute("DELETE FROM claims WHERE round=? AND slot=? AND token=?",
-                               (round_number, slot, owner.token))
+            self._conn.execute(
+                "DELETE FROM claims WHERE round=? AND slot=? AND token=?", (round_number, slot, owner.token)
+            )
 
     def holders(self) -> list[tuple[int, str, Owner, float]]:
         with self._lock:
             rows = self._conn.execute(
-                "SELECT round, slot, host, pid, process_start, token, heartbeat_at FROM claims"
-                " ORDER BY round, slot").fetchall()
+                "SELECT round, slot, host, pid, process_start, token, heartbeat_at FROM claims ORDER BY round, slot"
+            ).fetchall()
         return [(r[0], r[1], Owner(r[2], r[3], r[4], r[5]), r[6]) for r in rows]
 
 
 class Claim:
     """A held claim: a heartbeat thread keeps it alive until :meth:`release`."""
 
-    def __init__(self, store: ClaimStore, round_number: int, slot: str, owner: Owner,
-                 beat_every_s: float) -> None:
+    def __init__(self, store: ClaimStore, round_number: int, slot: str, owner: Owner, beat_every_s: float) -> None:
         self.store, self.round_number, self.slot, self.owner = store, round_number, slot, owner
         self.lost = False
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._beat, args=(beat_every_s,), daemon=True,
-                                        name=f"claim-{slot}-{round_number}")
+        self._thread = threading.Thread(
+            target=self._beat, args=(beat_every_s,), daemon=True, name=f"claim-{slot}-{round_number}"
+        )
         self._thread.start()
 
     def _beat(self, every_s: float) -> None:
@@ -196,8 +200,10 @@ class Claim:
     def check(self) -> None:
         """Raise before an irreversible step if another runner took the claim over."""
         if self.lost:
-            raise ClaimHeldError(f"slot {self.slot} round {self.round_number}: the claim was taken"
-                                 " over by another runner (heartbeat older than the lease)")
+            raise ClaimHeldError(
+                f"slot {self.slot} round {self.round_number}: the claim was taken"
+                " over by another runner (heartbeat older than the lease)"
+            )
 
     def release(self) -> None:
         self._stop.set()
@@ -205,9 +211,17 @@ class Claim:
         self.store.release(self.round_number, self.slot, self.owner)
 
 
-def acquire(store: ClaimStore, round_number: int, slot: str, *, lease_s: float, wait_s: float,
-            poll_s: float = 0.2, on_wait: Callable[[Owner], None] | None = None,
-            owner: Owner | None = None) -> Claim:
+def acquire(
+    store: ClaimStore,
+    round_number: int,
+    slot: str,
+    *,
+    lease_s: float,
+    wait_s: float,
+    poll_s: float = 0.2,
+    on_wait: Callable[[Owner], None] | None = None,
+    owner: Owner | None = None,
+) -> Claim:
     """Take the claim, waiting up to ``wait_s`` for a live holder to finish; else ClaimHeldError."""
     owner = owner or Owner.this_process()
     give_up = time.monotonic() + wait_s
@@ -223,5 +237,6 @@ def acquire(store: ClaimStore, round_number: int, slot: str, *, lease_s: float, 
             raise ClaimHeldError(
                 f"slot {slot} round {round_number}: another runner ({holder.describe()}) is "
                 f"submitting and did not finish within {wait_s:.0f} s; standing down (nothing "
-                "uploaded). Re-run after it ends: its outcome will be read from the ledger.")
+                "uploaded). Re-run after it ends: its outcome will be read from the ledger."
+            )
         time.sleep(poll_s)

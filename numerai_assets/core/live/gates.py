@@ -3,6 +3,7 @@
 Each gate returns a :class:`GateResult` naming what failed and by how much. A blocking gate
 that fails stops that slot's submission; a warning (feature drift) is reported only.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
@@ -49,25 +50,29 @@ def ids_exactly_once(live_ids: pd.Series, submission: pd.DataFrame) -> GateResul
     missing = int((~pd.Index(live_ids).isin(ids)).sum())
     extra = int((~ids.isin(pd.Index(live_ids))).sum())
     return _result(
-        "ids_exactly_once", duplicated == missing == extra == 0,
+        "ids_exactly_once",
+        duplicated == missing == extra == 0,
         f"all {len(live_ids)} live ids exactly once",
         f"{missing} live ids missing, {duplicated} duplicated, {extra} not in the live universe",
-        missing=missing, duplicated=duplicated, extra=extra,
+        missing=missing,
+        duplicated=duplicated,
+        extra=extra,
     )
 
 
 def finite_values(submission: pd.DataFrame) -> GateResult:
     values = submission["prediction"].to_numpy(dtype=float)
     bad = int((~np.isfinite(values)).sum())
-    return _result("finite_values", bad == 0, "no NaN or inf",
-                   f"{bad} predictions are NaN or inf", non_finite=bad)
+    return _result("finite_values", bad == 0, "no NaN or inf", f"{bad} predictions are NaN or inf", non_finite=bad)
 
 
 def values_in_unit_interval(submission: pd.DataFrame) -> GateResult:
     values = submission["prediction"].to_numpy(dtype=float)
     outside = int(((values < 0) | (values > 1)).sum())
     return _result(
-        "values_in_unit_interval", outside == 0, "all values in [0, 1]",
+        "values_in_unit_interval",
+        outside == 0,
+        "all values in [0, 1]",
         f"{outside} values outside [0, 1] (min {np.nanmin(values):.4g}, max {np.nanmax(values):.4g})",
         outside=outside,
     )
@@ -75,9 +80,14 @@ def values_in_unit_interval(submission: pd.DataFrame) -> GateResult:
 
 def std_above_floor(submission: pd.DataFrame, floor: float) -> GateResult:
     std = float(np.nanstd(submission["prediction"].to_numpy(dtype=float)))
-    return _result("std_above_floor", std > floor, f"std {std:.4f} > floor {floor}",
-                   f"std {std:.6f} is not above the floor {floor} (near-constant predictions)",
-                   std=std, floor=floor)
+    return _result(
+        "std_above_floor",
+        std > floor,
+        f"std {std:.4f} > floor {floor}",
+        f"std {std:.6f} is not above the floor {floor} (near-constant predictions)",
+        std=std,
+        floor=floor,
+    )
 
 
 def max_feature_exposure(predictions: pd.Series, features: pd.DataFrame, ceiling: float) -> GateResult:
@@ -92,9 +102,13 @@ def max_feature_exposure(predictions: pd.Series, features: pd.DataFrame, ceiling
     name, corr = max_feature_correlation(predictions, features)
     exposure = abs(float(corr))
     return _result(
-        "max_feature_exposure", exposure < ceiling, f"max exposure {exposure:.4f} < {ceiling}",
+        "max_feature_exposure",
+        exposure < ceiling,
+        f"max exposure {exposure:.4f} < {ceiling}",
         f"exposure {exposure:.4f} to {name} is above the ceiling {ceiling} by {exposure - ceiling:.4f}",
-        exposure=exposure, feature=str(name), ceiling=ceiling,
+        exposure=exposure,
+        feature=str(name),
+        ceiling=ceiling,
     )
 
 
@@ -104,18 +118,27 @@ def benchmark_correlation(predictions: pd.Series, benchmark: pd.Series, floor: f
     corr = float(both["p"].rank().corr(both["b"].rank())) if len(both) > 2 else float("nan")
     passed = bool(np.isfinite(corr) and corr > floor)
     return _result(
-        "benchmark_correlation", passed, f"corr with {benchmark.name} {corr:.3f} > {floor}",
+        "benchmark_correlation",
+        passed,
+        f"corr with {benchmark.name} {corr:.3f} > {floor}",
         f"corr with {benchmark.name} is {corr:.3f}, below the floor {floor} by {floor - corr:.3f}",
-        correlation=corr, floor=floor, rows=len(both), benchmark=str(benchmark.name),
+        correlation=corr,
+        floor=floor,
+        rows=len(both),
+        benchmark=str(benchmark.name),
     )
 
 
 def features_match(model_features: Sequence[str], live_columns: Sequence[str]) -> GateResult:
     missing = [f for f in model_features if f not in set(live_columns)]
     shown = ", ".join(missing[:10]) + (" ..." if len(missing) > 10 else "")
-    return _result("features_match", not missing,
-                   f"live data has all {len(model_features)} model features",
-                   f"live data lacks {len(missing)} model features: {shown}", missing=len(missing))
+    return _result(
+        "features_match",
+        not missing,
+        f"live data has all {len(model_features)} model features",
+        f"live data lacks {len(missing)} model features: {shown}",
+        missing=len(missing),
+    )
 
 
 def value_histograms(values: np.ndarray) -> np.ndarray:
@@ -143,9 +166,13 @@ def feature_drift(
     drifted = [(names[i], float(psi[i])) for i in np.argsort(-psi) if psi[i] > threshold]
     worst = ", ".join(f"{n} (PSI {p:.3f})" for n, p in drifted[:5])
     return _result(
-        "feature_drift", not drifted, f"max PSI {psi.max():.4f} <= {threshold}",
+        "feature_drift",
+        not drifted,
+        f"max PSI {psi.max():.4f} <= {threshold}",
         f"{len(drifted)} features drifted beyond PSI {threshold}: {worst}",
-        max_psi=float(psi.max()), drifted=len(drifted), threshold=threshold,
+        max_psi=float(psi.max()),
+        drifted=len(drifted),
+        threshold=threshold,
     )
 
 
@@ -169,9 +196,17 @@ class GateThresholds:
     psi_threshold: float
 
 
-GATE_NAMES = ("numerai_validation", "ids_exactly_once", "finite_values", "values_in_unit_interval",
-              "std_above_floor", "max_feature_exposure", "benchmark_correlation", "features_match",
-              "feature_drift")
+GATE_NAMES = (
+    "numerai_validation",
+    "ids_exactly_once",
+    "finite_values",
+    "values_in_unit_interval",
+    "std_above_floor",
+    "max_feature_exposure",
+    "benchmark_correlation",
+    "features_match",
+    "feature_drift",
+)
 
 
 def evaluate_submission(
@@ -203,11 +238,13 @@ def evaluate_submission(
         "values_in_unit_interval": lambda: values_in_unit_interval(submission),
         "std_above_floor": lambda: std_above_floor(submission, thresholds.std_floor),
         "max_feature_exposure": lambda: max_feature_exposure(
-            preds, live_features[exposure_cols], thresholds.exposure_ceiling),
+            preds, live_features[exposure_cols], thresholds.exposure_ceiling
+        ),
         "benchmark_correlation": lambda: (
             benchmark_correlation(preds, benchmark, thresholds.benchmark_corr_floor)
             if benchmark is not None
-            else GateResult("benchmark_correlation", False, "no live benchmark to compare with")),
+            else GateResult("benchmark_correlation", False, "no live benchmark to compare with")
+        ),
         "features_match": lambda: features_match(needed, list(live_features.columns)),
         "feature_drift": drift,
     }

@@ -11,6 +11,7 @@ that it existed, so a ledger that is missing, empty, truncated or unreadable sto
 with an error naming the file and the ``numerai-assets-ledger reconcile`` command, instead of a
 new empty ledger silently re-submitting rounds already on Numerai.
 """
+
 from __future__ import annotations
 
 import sqlite3
@@ -102,8 +103,9 @@ class SubmissionLedger:
             raise _unusable(self.path, "is empty (truncated)")
         conn = None
         try:
-            conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None,
-                                   timeout=BUSY_TIMEOUT_MS / 1000)
+            conn = sqlite3.connect(
+                self.path, check_same_thread=False, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000
+            )
             conn.row_factory = sqlite3.Row
             conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
             conn.execute("PRAGMA journal_mode=WAL")
@@ -111,8 +113,7 @@ class SubmissionLedger:
             check = conn.execute("PRAGMA quick_check").fetchone()[0]
             if check != "ok":
                 raise sqlite3.DatabaseError(check)
-            has_table = conn.execute(
-                "SELECT 1 FROM sqlite_master WHERE type='table' AND name='submissions'").fetchone()
+            has_table = conn.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name='submissions'").fetchone()
             if existed and marker.exists() and not has_table:
                 conn.close()
                 raise _unusable(self.path, "holds no submissions table (emptied or replaced)")
@@ -140,10 +141,7 @@ class SubmissionLedger:
     def _rows(self, sql: str, params: tuple = ()) -> list[LedgerEntry]:
         with self._lock:
             rows = self._conn.execute(sql, params).fetchall()
-        return [
-            LedgerEntry(**{**dict(r), "dry_run": bool(r["dry_run"]), "late": bool(r["late"])})
-            for r in rows
-        ]
+        return [LedgerEntry(**{**dict(r), "dry_run": bool(r["dry_run"]), "late": bool(r["late"])}) for r in rows]
 
     def entries(self, round_number: int | None = None, slot: str | None = None) -> list[LedgerEntry]:
         sql, params = "SELECT * FROM submissions WHERE 1=1", []
@@ -175,8 +173,15 @@ class SubmissionLedger:
         )
 
     def begin(
-        self, round_number: int, slot: str, model_id: str | None, sha256: str, path: str,
-        *, dry_run: bool, late: bool,
+        self,
+        round_number: int,
+        slot: str,
+        model_id: str | None,
+        sha256: str,
+        path: str,
+        *,
+        dry_run: bool,
+        late: bool,
     ) -> int:
         now = _now()
         with self._lock:
@@ -199,12 +204,18 @@ class SubmissionLedger:
                 (*fields.values(), status, _now(), entry_id),
             )
 
-    def add_reconciled(self, round_number: int, slot: str, model_id: str, submission_id: str,
-                       remote_filename: str | None) -> int:
+    def add_reconciled(
+        self, round_number: int, slot: str, model_id: str, submission_id: str, remote_filename: str | None
+    ) -> int:
         """Record a submission found on Numerai that the ledger did not know (sha256 unknown: '')."""
         entry = self.begin(round_number, slot, model_id, "", "", dry_run=False, late=False)
-        self.update(entry, "confirmed", submission_id=submission_id, remote_filename=remote_filename,
-                    detail="reconciled from Numerai's records")
+        self.update(
+            entry,
+            "confirmed",
+            submission_id=submission_id,
+            remote_filename=remote_filename,
+            detail="reconciled from Numerai's records",
+        )
         return entry
 
     @classmethod

@@ -4,6 +4,7 @@ The same ``training.predict`` reads the live file that reads validation, and the
 ``postprocess.ensemble`` ranks per era and averages, so a row gets the same prediction through
 either path (tested). Submissions are written as Numerai's CSV (id, prediction) atomically.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -46,8 +47,9 @@ def predict_slot(
         seeds = pd.DataFrame({f"seed{i}": predict(p, live_path) for i, p in enumerate(predictors)})
         per_model[model] = postprocess.ensemble(seeds, eras)
         features[model] = predictors[0].features
-    slot = next(iter(per_model.values())) if len(per_model) == 1 else postprocess.ensemble(
-        pd.DataFrame(per_model), eras)
+    slot = (
+        next(iter(per_model.values())) if len(per_model) == 1 else postprocess.ensemble(pd.DataFrame(per_model), eras)
+    )
     if neutralize_proportion > 0:
         feats = read_by_id(live_path, list(neutralize_features)).reindex(slot.index)
         slot = postprocess.neutralize(slot, feats, neutralize_proportion, eras)
@@ -59,7 +61,11 @@ class ChampionError(ValueError):
 
 
 def verify_champion(
-    model: str, record: Mapping, source: str, local_path: Callable[[str], Path], dataset_version: str,
+    model: str,
+    record: Mapping,
+    source: str,
+    local_path: Callable[[str], Path],
+    dataset_version: str,
 ) -> list[Path]:
     """The champion's seed model files, each proven to be the one its record and manifest name.
 
@@ -73,8 +79,7 @@ def verify_champion(
         _same_version(f"champion record {source}", record.get("dataset_version"), dataset_version)
         return [_verify_seed(model, seed, source, local_path) for seed in seeds]
     except KeyError as exc:
-        raise ChampionError(f"champion record {source} lacks key {exc}: re-run evaluation_job "
-                            f"for {model}") from None
+        raise ChampionError(f"champion record {source} lacks key {exc}: re-run evaluation_job for {model}") from None
     except TypeError as exc:
         raise ChampionError(f"champion record {source} is malformed: {exc}") from None
 
@@ -84,8 +89,9 @@ def _verify_seed(model: str, seed: Mapping, source: str, local_path: Callable[[s
 
     model_path, manifest_path = local_path(seed["model_key"]), local_path(seed["manifest_key"])
     if Path(manifest_path_for(model_path)) != Path(manifest_path):
-        raise ChampionError(f"champion record {source}: manifest {manifest_path} is not the one beside "
-                            f"{model_path} that loading reads")
+        raise ChampionError(
+            f"champion record {source}: manifest {manifest_path} is not the one beside {model_path} that loading reads"
+        )
     try:
         manifest = json.loads(Path(manifest_path).read_text())
         listed = manifest["model_sha256"]
@@ -98,14 +104,17 @@ def _verify_seed(model: str, seed: Mapping, source: str, local_path: Callable[[s
         raise ChampionError(
             f"champion {model}: model file {model_path} has sha256 {actual[:12]}, the champion record "
             f"{source} says {str(recorded)[:12]} and its manifest {manifest_path} says {str(listed)[:12]}:"
-            " the file was replaced; refusing to predict with it (re-run evaluation_job)")
+            " the file was replaced; refusing to predict with it (re-run evaluation_job)"
+        )
     return Path(model_path)
 
 
 def _same_version(where: str, trained_on: str | None, configured: str) -> None:
     if trained_on is not None and trained_on != configured:
-        raise ChampionError(f"{where}: trained on dataset {trained_on}, but the configured dataset "
-                            f"version is {configured}: retrain the roster on {configured}")
+        raise ChampionError(
+            f"{where}: trained on dataset {trained_on}, but the configured dataset "
+            f"version is {configured}: retrain the roster on {configured}"
+        )
 
 
 def submission_frame(predictions: pd.Series) -> pd.DataFrame:

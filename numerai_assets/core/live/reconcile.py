@@ -8,6 +8,7 @@ re-run finds it and never submits that round again. An unusable ledger file is m
 rebuilt. Entries whose claim a live runner holds, or whose create may still land (deadline not
 passed), are left alone and reported: run again later.
 """
+
 from __future__ import annotations
 
 import time
@@ -36,13 +37,13 @@ class ReconcileReport:
         out += [f"round {r} {s}: added submission {i} found on Numerai" for r, s, i in self.added]
         out += [f"round {r} {s}: uncertain upload confirmed as {i}" for r, s, i in self.confirmed]
         out += [f"round {r} {s}: uncertain upload did not land (failed)" for r, s in self.failed]
-        out += [f"round {r} {s}: still uncertain ({why}); run reconcile again later"
-                for r, s, why in self.left_uncertain]
+        out += [
+            f"round {r} {s}: still uncertain ({why}); run reconcile again later" for r, s, why in self.left_uncertain
+        ]
         return out
 
 
-def _settle(ledger: SubmissionLedger, entry: LedgerEntry, listed: dict[str, str],
-            report: ReconcileReport) -> None:
+def _settle(ledger: SubmissionLedger, entry: LedgerEntry, listed: dict[str, str], report: ReconcileReport) -> None:
     """Settle one uncertain entry under its claim; never while its create may still land."""
     try:
         claim = acquire(ledger.claims, entry.round, entry.slot, lease_s=ledger.lease_s, wait_s=0)
@@ -52,21 +53,22 @@ def _settle(ledger: SubmissionLedger, entry: LedgerEntry, listed: dict[str, str]
     try:
         found = listed.get(entry.remote_filename or "")
         if found:
-            ledger.update(entry.entry_id, "confirmed", submission_id=found,
-                          detail="reconciled: listed on Numerai")
+            ledger.update(entry.entry_id, "confirmed", submission_id=found, detail="reconciled: listed on Numerai")
             report.confirmed.append((entry.round, entry.slot, found))
         elif entry.remote_filename is None or entry.deadline_at is None or entry.deadline_at < time.time():
             ledger.update(entry.entry_id, "failed", detail="reconciled: not listed on Numerai")
             report.failed.append((entry.round, entry.slot))
         else:
             report.left_uncertain.append(
-                (entry.round, entry.slot, f"its create may land until epoch {entry.deadline_at:.0f}"))
+                (entry.round, entry.slot, f"its create may land until epoch {entry.deadline_at:.0f}")
+            )
     finally:
         claim.release()
 
 
-def reconcile_slot(ledger: SubmissionLedger, client: NumeraiClient, slot: str, model_id: str,
-                   report: ReconcileReport) -> None:
+def reconcile_slot(
+    ledger: SubmissionLedger, client: NumeraiClient, slot: str, model_id: str, report: ReconcileReport
+) -> None:
     subs = sorted(client.submissions_by_round(model_id), key=lambda s: s["inserted_at"])
     listed = {s["filename"]: s["id"] for s in subs}
     for entry in ledger.entries(slot=slot):
@@ -81,9 +83,14 @@ def reconcile_slot(ledger: SubmissionLedger, client: NumeraiClient, slot: str, m
         report.added.append((round_number, slot, sub["id"]))
 
 
-def reconcile(ledger_path: str | Path, client: NumeraiClient, slots: Iterable[str] | None = None,
-              *, lease_s: float | None = None,
-              log: Callable[[str], None] = print) -> ReconcileReport:
+def reconcile(
+    ledger_path: str | Path,
+    client: NumeraiClient,
+    slots: Iterable[str] | None = None,
+    *,
+    lease_s: float | None = None,
+    log: Callable[[str], None] = print,
+) -> ReconcileReport:
     """Reconcile (or rebuild) the ledger at ``ledger_path`` for ``slots`` (default: every model)."""
     kwargs = {} if lease_s is None else {"lease_s": lease_s}
     ledger, aside = SubmissionLedger.open_for_rebuild(ledger_path, **kwargs)

@@ -1,4 +1,5 @@
 """What to do about the tournament's current round: the sensor's decisions, as pure functions."""
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -18,9 +19,7 @@ class RoundDecision:
     late: bool = False
 
 
-def decide(
-    current: RoundInfo | None, requested: set[int], now: datetime, late_policy: str = "skip"
-) -> RoundDecision:
+def decide(current: RoundInfo | None, requested: set[int], now: datetime, late_policy: str = "skip") -> RoundDecision:
     """Request a round once, while its staking window is open (or late, if the policy says so);
     whether it was handled (every slot confirmed) is :func:`follow_up`'s question."""
     if late_policy not in LATE_POLICIES:
@@ -56,8 +55,15 @@ class FollowUp:
 
 
 def follow_up(
-    number: int, *, unconfirmed: Sequence[str], can_submit: bool, in_flight: bool, retries_done: int,
-    since_last_s: float | None, max_retries: int = 3, backoff_s: float = 60.0,
+    number: int,
+    *,
+    unconfirmed: Sequence[str],
+    can_submit: bool,
+    in_flight: bool,
+    retries_done: int,
+    since_last_s: float | None,
+    max_retries: int = 3,
+    backoff_s: float = 60.0,
 ) -> FollowUp:
     """A round counts as handled only when every slot is confirmed; until then it is retried
     (bounded, with exponential backoff after the last run ended) while submitting is possible."""
@@ -67,14 +73,30 @@ def follow_up(
     if in_flight:
         return FollowUp("wait", f"round {number}: a run is in progress (unconfirmed: {list(slots)})")
     if not can_submit:
-        return FollowUp("missed", f"round {number} MISSED for slots {list(slots)}: no confirmed "
-                                  "submission and the round no longer accepts ours", slots=slots)
+        return FollowUp(
+            "missed",
+            f"round {number} MISSED for slots {list(slots)}: no confirmed "
+            "submission and the round no longer accepts ours",
+            slots=slots,
+        )
     if retries_done >= max_retries:
-        return FollowUp("missed", f"round {number} MISSED for slots {list(slots)}: still unconfirmed "
-                                  f"after {max_retries} retry runs; see their logs", slots=slots)
-    wait = backoff_s * 2 ** retries_done
+        return FollowUp(
+            "missed",
+            f"round {number} MISSED for slots {list(slots)}: still unconfirmed "
+            f"after {max_retries} retry runs; see their logs",
+            slots=slots,
+        )
+    wait = backoff_s * 2**retries_done
     if since_last_s is not None and since_last_s < wait:
-        return FollowUp("wait", f"round {number}: retry {retries_done + 1} of {max_retries} for "
-                                f"{list(slots)} in {wait - since_last_s:.0f} s", slots=slots)
-    return FollowUp("retry", f"round {number}: slots {list(slots)} unconfirmed; retry "
-                             f"{retries_done + 1} of {max_retries}", retries_done + 1, slots)
+        return FollowUp(
+            "wait",
+            f"round {number}: retry {retries_done + 1} of {max_retries} for "
+            f"{list(slots)} in {wait - since_last_s:.0f} s",
+            slots=slots,
+        )
+    return FollowUp(
+        "retry",
+        f"round {number}: slots {list(slots)} unconfirmed; retry {retries_done + 1} of {max_retries}",
+        retries_done + 1,
+        slots,
+    )

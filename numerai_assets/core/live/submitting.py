@@ -14,6 +14,7 @@ Order of questions, each answered from durable state before anything is uploaded
    ledger lost with its marker)? Then it is recorded, not repeated.
 6. Upload (PUT checked, one create, listed) with the ledger tracking each step.
 """
+
 from __future__ import annotations
 
 import sqlite3
@@ -47,20 +48,25 @@ class SubmitTiming:
     poll_s: float = 0.2  # how often a waiting runner looks at the claim again
 
 
-def _already(ledger: SubmissionLedger, slot: str, round_number: int, sha256: str, *, dry_run: bool,
-             allow_resubmit: bool) -> SubmissionOutcome | None:
+def _already(
+    ledger: SubmissionLedger, slot: str, round_number: int, sha256: str, *, dry_run: bool, allow_resubmit: bool
+) -> SubmissionOutcome | None:
     done = ledger.confirmed(round_number, slot, dry_run=dry_run)
     if done is None or (done.sha256 != sha256 and allow_resubmit):
         return None
-    reason = ("these predictions were already submitted" if done.sha256 == sha256 else
-              "a submission reconciled from Numerai's records exists for this round" if not done.sha256
-              else "different predictions were already submitted for this round (allow_resubmit is off)")
-    return SubmissionOutcome(slot, round_number, "already_submitted", reason, sha256,
-                             done.submission_id, done.late)
+    reason = (
+        "these predictions were already submitted"
+        if done.sha256 == sha256
+        else "a submission reconciled from Numerai's records exists for this round"
+        if not done.sha256
+        else "different predictions were already submitted for this round (allow_resubmit is off)"
+    )
+    return SubmissionOutcome(slot, round_number, "already_submitted", reason, sha256, done.submission_id, done.late)
 
 
-def _record_not_uploaded(ledger: SubmissionLedger, slot: str, round_number: int, sha256: str,
-                         csv_path: Path, status: str, reason: str) -> SubmissionOutcome:
+def _record_not_uploaded(
+    ledger: SubmissionLedger, slot: str, round_number: int, sha256: str, csv_path: Path, status: str, reason: str
+) -> SubmissionOutcome:
     entry = ledger.begin(round_number, slot, None, sha256, str(csv_path), dry_run=True, late=False)
     ledger.update(entry, "confirmed", detail=reason)
     return SubmissionOutcome(slot, round_number, status, reason, sha256)
@@ -91,18 +97,24 @@ def _resolve(run: _Run, entry: LedgerEntry, model_id: str) -> str | None:
     # No deadline: create was never sent (or a ledger older than deadlines, long past).
     wait_s = 0.0 if entry.deadline_at is None else entry.deadline_at - time.time()
     if found is None and wait_s > 0:  # the original create may still land: never decide earlier
-        run.log(f"{entry.slot}: upload {entry.remote_filename} not listed yet; waiting {wait_s:.1f} s"
-                " for its request's deadline before deciding")
+        run.log(
+            f"{entry.slot}: upload {entry.remote_filename} not listed yet; waiting {wait_s:.1f} s"
+            " for its request's deadline before deciding"
+        )
         time.sleep(wait_s)
         run.claim.check()
         found = client.find_submission(model_id, entry.remote_filename)
     if found is None:
-        why = ("not listed and create was never sent" if entry.deadline_at is None
-               else "not on Numerai after the request's deadline")
+        why = (
+            "not listed and create was never sent"
+            if entry.deadline_at is None
+            else "not on Numerai after the request's deadline"
+        )
         ledger.update(entry.entry_id, "failed", detail=f"{why}: it did not land")
         return None
-    ledger.update(entry.entry_id, "confirmed", submission_id=found,
-                  detail="verified on Numerai after an uncertain outcome")
+    ledger.update(
+        entry.entry_id, "confirmed", submission_id=found, detail="verified on Numerai after an uncertain outcome"
+    )
     run.log(f"{entry.slot}: upload {entry.remote_filename} did land as submission {found}")
     return found
 
@@ -111,17 +123,19 @@ def _listed_unknown(run: _Run, model_id: str) -> SubmissionOutcome | None:
     """Numerai's listing has the last word: a submission for this round that the ledger does not
     know (a ledger lost with its marker, a new home, a manual upload) is recorded, not repeated."""
     known = {e.submission_id for e in run.ledger.entries(run.round_number, run.slot)}
-    listed = [s for s in run.client.submissions_by_round(model_id)
-              if s["round"] == run.round_number and s["id"] not in known]
+    listed = [
+        s for s in run.client.submissions_by_round(model_id) if s["round"] == run.round_number and s["id"] not in known
+    ]
     if not listed:
         return None
     latest = max(listed, key=lambda s: s["inserted_at"])
     run.ledger.add_reconciled(run.round_number, run.slot, model_id, latest["id"], latest["filename"])
-    reason = (f"Numerai already lists submission {latest['id']} for round {run.round_number} that "
-              f"the ledger {run.ledger.path} did not know: recorded it, not uploading again")
+    reason = (
+        f"Numerai already lists submission {latest['id']} for round {run.round_number} that "
+        f"the ledger {run.ledger.path} did not know: recorded it, not uploading again"
+    )
     run.log(f"{run.slot}: {reason}")
-    return SubmissionOutcome(run.slot, run.round_number, "already_submitted", reason, run.sha256,
-                             latest["id"])
+    return SubmissionOutcome(run.slot, run.round_number, "already_submitted", reason, run.sha256, latest["id"])
 
 
 def _upload(run: _Run, entry_id: int, model_id: str) -> str:
@@ -139,8 +153,7 @@ def _upload(run: _Run, entry_id: int, model_id: str) -> str:
         ledger.update(entry_id, "uploaded", deadline_at=deadline)
 
     try:
-        receipt = run.client.upload_predictions(run.csv_path, model_id, on_uploaded=on_uploaded,
-                                                on_create=on_create)
+        receipt = run.client.upload_predictions(run.csv_path, model_id, on_uploaded=on_uploaded, on_create=on_create)
     except UploadOutcomeUncertainError:
         raise
     except NumeraiRefusedError as exc:  # a refusal is definite: nothing was created
@@ -158,8 +171,9 @@ def _upload_until_landed(run: _Run, model_id: str, late: bool) -> str:
     """Upload; after an uncertain create, a second upload only once the first provably did not land."""
     for attempt in (1, 2):
         run.claim.check()
-        entry = run.ledger.begin(run.round_number, run.slot, model_id, run.sha256,
-                                 str(run.csv_path), dry_run=False, late=late)
+        entry = run.ledger.begin(
+            run.round_number, run.slot, model_id, run.sha256, str(run.csv_path), dry_run=False, late=late
+        )
         try:
             return _upload(run, entry, model_id)
         except UploadOutcomeUncertainError as exc:
@@ -180,26 +194,38 @@ def _settle_earlier(run: _Run, allow_resubmit: bool) -> SubmissionOutcome | None
     models = run.client.models()
     for entry in uncertain:
         _resolve(run, entry, entry.model_id or models[run.slot])
-    done = _already(run.ledger, run.slot, run.round_number, run.sha256, dry_run=False,
-                    allow_resubmit=allow_resubmit)
+    done = _already(run.ledger, run.slot, run.round_number, run.sha256, dry_run=False, allow_resubmit=allow_resubmit)
     if done is None:
         return None
-    return SubmissionOutcome(run.slot, run.round_number, "verified_earlier_upload",
-                             "an earlier upload with an uncertain outcome had landed", run.sha256,
-                             done.submission_id, done.late)
+    return SubmissionOutcome(
+        run.slot,
+        run.round_number,
+        "verified_earlier_upload",
+        "an earlier upload with an uncertain outcome had landed",
+        run.sha256,
+        done.submission_id,
+        done.late,
+    )
 
 
 def _closed_round(run: _Run, current: RoundInfo | None, replay: bool) -> SubmissionOutcome:
     """A closed round: a recorded replay when asked for explicitly, else the round is missed."""
     where = "no round is open" if current is None else f"round {current.number} is open"
     if replay:
-        return _record_not_uploaded(run.ledger, run.slot, run.round_number, run.sha256, run.csv_path,
-                                    "replayed", f"explicit replay of closed round {run.round_number}"
-                                    f" ({where}): not uploaded")
+        return _record_not_uploaded(
+            run.ledger,
+            run.slot,
+            run.round_number,
+            run.sha256,
+            run.csv_path,
+            "replayed",
+            f"explicit replay of closed round {run.round_number} ({where}): not uploaded",
+        )
     raise RoundClosedError(
         f"slot {run.slot}: round {run.round_number} closed before its predictions were submitted "
         f"({where}); the round is missed for this slot. Pass replay=True only to replay a past "
-        "round on purpose.")
+        "round on purpose."
+    )
 
 
 def submit_slot(
@@ -223,19 +249,28 @@ def submit_slot(
     if done is not None:
         return done
     if dry_run:
-        return _record_not_uploaded(ledger, slot, round_number, sha256, csv_path, "dry_run",
-                                    "dry run configured: not uploaded")
+        return _record_not_uploaded(
+            ledger, slot, round_number, sha256, csv_path, "dry_run", "dry run configured: not uploaded"
+        )
     if ledger.lease_s <= client.policy.timeout_s + timing.outcome_margin_s:
-        raise ValueError(f"ledger lease_s={ledger.lease_s} must exceed the client timeout "
-                         f"({client.policy.timeout_s} s) plus outcome_margin_s ({timing.outcome_margin_s} s)")
-    claim = acquire(ledger.claims, round_number, slot, lease_s=ledger.lease_s,
-                    wait_s=timing.claim_wait_s, poll_s=timing.poll_s,
-                    on_wait=lambda o: log(f"{slot}: round {round_number} is being submitted by "
-                                          f"{o.describe()}; waiting for its outcome"))
+        raise ValueError(
+            f"ledger lease_s={ledger.lease_s} must exceed the client timeout "
+            f"({client.policy.timeout_s} s) plus outcome_margin_s ({timing.outcome_margin_s} s)"
+        )
+    claim = acquire(
+        ledger.claims,
+        round_number,
+        slot,
+        lease_s=ledger.lease_s,
+        wait_s=timing.claim_wait_s,
+        poll_s=timing.poll_s,
+        on_wait=lambda o: log(
+            f"{slot}: round {round_number} is being submitted by {o.describe()}; waiting for its outcome"
+        ),
+    )
     run = _Run(client, ledger, claim, slot, round_number, csv_path, sha256, log, timing)
     try:
-        return _submit_claimed(run, replay=replay, late_policy=late_policy,
-                               allow_resubmit=allow_resubmit, now=now)
+        return _submit_claimed(run, replay=replay, late_policy=late_policy, allow_resubmit=allow_resubmit, now=now)
     finally:
         try:
             claim.release()
@@ -243,10 +278,10 @@ def submit_slot(
             log(f"{slot}: could not release the claim on round {round_number} in {ledger.path}: {exc}")
 
 
-def _submit_claimed(run: _Run, *, replay: bool, late_policy: str, allow_resubmit: bool,
-                    now: Callable[[], datetime]) -> SubmissionOutcome:
-    done = _already(run.ledger, run.slot, run.round_number, run.sha256, dry_run=False,
-                    allow_resubmit=allow_resubmit)
+def _submit_claimed(
+    run: _Run, *, replay: bool, late_policy: str, allow_resubmit: bool, now: Callable[[], datetime]
+) -> SubmissionOutcome:
+    done = _already(run.ledger, run.slot, run.round_number, run.sha256, dry_run=False, allow_resubmit=allow_resubmit)
     if done is not None:  # another runner finished while this one waited for the claim
         return done
     settled = _settle_earlier(run, allow_resubmit)
@@ -261,13 +296,11 @@ def _submit_claimed(run: _Run, *, replay: bool, late_policy: str, allow_resubmit
         return SubmissionOutcome(run.slot, run.round_number, "skipped", reason, run.sha256, late=True)
     models = run.client.models()
     if run.slot not in models:
-        raise ValueError(f"slot {run.slot!r} is not a model of this account; account models: "
-                         f"{sorted(models)}")
+        raise ValueError(f"slot {run.slot!r} is not a model of this account; account models: {sorted(models)}")
     listed = None if allow_resubmit else _listed_unknown(run, models[run.slot])
     if listed is not None:
         return listed
     submission_id = _upload_until_landed(run, models[run.slot], late)
     status = "submitted late" if late else "submitted"
     run.log(f"{run.slot}: round {run.round_number} {status} as {submission_id}")
-    return SubmissionOutcome(run.slot, run.round_number, "submitted", status, run.sha256,
-                             submission_id, late)
+    return SubmissionOutcome(run.slot, run.round_number, "submitted", status, run.sha256, submission_id, late)

@@ -5,6 +5,7 @@ step of ANY run, also one that materializes only the submission, uploads a file 
 own verdict says every blocking gate and the live file's contract passed. Blocking asset checks
 alone stop downstream steps only within the run that evaluated them.
 """
+
 from __future__ import annotations
 
 import json
@@ -49,14 +50,29 @@ def stored_live_contract(live_path: str | Path, sha256: str) -> dict[str, Any] |
 
 
 def build_verdict(
-    *, round_number: int, slot: str, sha256: str | None, gates: Iterable[GateResult],
+    *,
+    round_number: int,
+    slot: str,
+    sha256: str | None,
+    gates: Iterable[GateResult],
     live_contract: Mapping[str, Any] | None,
 ) -> dict[str, Any]:
     """A JSON-ready verdict. ``sha256`` None with no gates is the pending placeholder."""
     return {
-        "schema": VERDICT_SCHEMA, "round": round_number, "slot": slot, "sha256": sha256,
-        "gates": [{"name": g.name, "passed": bool(g.passed), "blocking": g.blocking,
-                   "message": g.message, "observed": _jsonable(g.observed)} for g in gates],
+        "schema": VERDICT_SCHEMA,
+        "round": round_number,
+        "slot": slot,
+        "sha256": sha256,
+        "gates": [
+            {
+                "name": g.name,
+                "passed": bool(g.passed),
+                "blocking": g.blocking,
+                "message": g.message,
+                "observed": _jsonable(g.observed),
+            }
+            for g in gates
+        ],
         "live_contract": dict(live_contract) if live_contract is not None else None,
     }
 
@@ -65,8 +81,7 @@ def pending_verdict(round_number: int, slot: str) -> dict[str, Any]:
     return build_verdict(round_number=round_number, slot=slot, sha256=None, gates=(), live_contract=None)
 
 
-def refusal(verdict: Mapping[str, Any] | None, *, source: str, sha256: str, round_number: int,
-            slot: str) -> str | None:
+def refusal(verdict: Mapping[str, Any] | None, *, source: str, sha256: str, round_number: int, slot: str) -> str | None:
     """Why this file must not be uploaded, or None when its verdict clears it."""
     if verdict is None:
         return f"no gate verdict {source}: re-materialize {slot}/live_predictions for round {round_number}"
@@ -74,11 +89,15 @@ def refusal(verdict: Mapping[str, Any] | None, *, source: str, sha256: str, roun
         if verdict.get("sha256") is None:
             return f"gate verdict {source} is pending: {PENDING}"
         if verdict["sha256"] != sha256:
-            return (f"gate verdict {source} judged sha256 {str(verdict['sha256'])[:12]}, but the file "
-                    f"to upload is {sha256[:12]}: the predictions changed after their gates ran")
+            return (
+                f"gate verdict {source} judged sha256 {str(verdict['sha256'])[:12]}, but the file "
+                f"to upload is {sha256[:12]}: the predictions changed after their gates ran"
+            )
         if (verdict["round"], verdict["slot"]) != (round_number, slot):
-            return (f"gate verdict {source} is for round {verdict['round']} slot {verdict['slot']}, "
-                    f"not round {round_number} slot {slot}")
+            return (
+                f"gate verdict {source} is for round {verdict['round']} slot {verdict['slot']}, "
+                f"not round {round_number} slot {slot}"
+            )
         failed = [g["name"] for g in verdict["gates"] if g["blocking"] and not g["passed"]]
         contract = verdict["live_contract"]
         if contract is None or not contract["passed"]:

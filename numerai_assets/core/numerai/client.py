@@ -6,6 +6,7 @@ land only when complete and readable; an upload is checked at the PUT, confirmed
 afterwards, and an uncertain ``create_submission`` is verified before it is ever retried.
 No message this module produces contains a credential.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -128,8 +129,10 @@ class RoundDetails:
         return {
             "round_target": self.target or NOT_GIVEN,
             "round_payout_factor": NOT_GIVEN if self.payout_factor is None else float(self.payout_factor),
-            "round_score_configs": NOT_GIVEN if configs is None else ", ".join(
-                f"{c.get('name')} v{c.get('version')} x{c.get('defaultMultiplier')}" for c in configs) or "none",
+            "round_score_configs": NOT_GIVEN
+            if configs is None
+            else ", ".join(f"{c.get('name')} v{c.get('version')} x{c.get('defaultMultiplier')}" for c in configs)
+            or "none",
             "round_payout_scores": NOT_GIVEN if configs is None else ", ".join(map(str, payout)) or "none",
         }
 
@@ -186,8 +189,7 @@ class NumeraiClient:
             exc = state.outcome.exception() if state.outcome else None
             self._log.warning(
                 self._redact(
-                    f"{what}: attempt {state.attempt_number} failed ({exc}); retrying in "
-                    f"{state.upcoming_sleep:.1f} s"
+                    f"{what}: attempt {state.attempt_number} failed ({exc}); retrying in {state.upcoming_sleep:.1f} s"
                 )
             )
 
@@ -250,18 +252,23 @@ class NumeraiClient:
         gives a :class:`RoundDetails` of Nones rather than an error: nothing depends on them yet.
         """
         try:
-            rounds = self._call("round details", lambda: self._api.list_rounds(number=round_number),
-                                expected_refusal=lambda _: True)
+            rounds = self._call(
+                "round details", lambda: self._api.list_rounds(number=round_number), expected_refusal=lambda _: True
+            )
         except (NumeraiRefusedError, KeyError, TypeError) as exc:
-            self._log.warning(self._redact(f"round {round_number}: no round details from "
-                                           f"{self.api_url} ({type(exc).__name__}: {exc})"))
+            self._log.warning(
+                self._redact(
+                    f"round {round_number}: no round details from {self.api_url} ({type(exc).__name__}: {exc})"
+                )
+            )
             return RoundDetails(round_number)
         found = next((r for r in rounds or () if r and int(r.get("number", -1)) == round_number), None)
         if found is None:
             return RoundDetails(round_number)
         configs = found.get("roundScoreConfigs")
-        return RoundDetails(round_number, found.get("target"), found.get("payoutFactor"),
-                            None if configs is None else tuple(configs))
+        return RoundDetails(
+            round_number, found.get("target"), found.get("payoutFactor"), None if configs is None else tuple(configs)
+        )
 
     def list_datasets(self, round_number: int | None = None) -> list[str]:
         return self._call("list datasets", lambda: self._api.list_datasets(round_number))
@@ -314,18 +321,22 @@ class NumeraiClient:
 
         def once() -> list[dict]:
             raw = self._api.raw_query(SUBMISSIONS_QUERY, {"modelId": model_id}, authorization=True)
-            return [{"id": str(s["id"]), "filename": s["filename"], "inserted_at": s["insertedAt"],
-                     "round": int(s["round"]["number"]) if s.get("round") else None}
-                    for s in (raw["data"]["model"] or {}).get("submissions") or []]
+            return [
+                {
+                    "id": str(s["id"]),
+                    "filename": s["filename"],
+                    "inserted_at": s["insertedAt"],
+                    "round": int(s["round"]["number"]) if s.get("round") else None,
+                }
+                for s in (raw["data"]["model"] or {}).get("submissions") or []
+            ]
 
         return self._call("list submissions by round", once)
 
     def _put(self, csv_path: Path, payload: bytes, model_id: str) -> str:
         """Ask for an upload URL and PUT; a 403 (what an expired URL answers) gets one fresh URL."""
         for attempt in (1, 2):
-            auth = self._api._upload_auth(
-                "submission_upload_auth", str(csv_path), TOURNAMENT, model_id
-            )
+            auth = self._api._upload_auth("submission_upload_auth", str(csv_path), TOURNAMENT, model_id)
             try:
                 resp = requests.put(auth["url"], data=payload, timeout=self.policy.timeout_s)
             except requests.Timeout:
@@ -333,8 +344,9 @@ class NumeraiClient:
             if resp.status_code >= 500:
                 raise TransportError(f"upload PUT answered HTTP {resp.status_code}")
             if resp.status_code == 403 and attempt == 1:
-                self._log.warning(f"upload PUT of {csv_path.name} answered 403 (expired URL?): "
-                                  "asking for a fresh upload URL")
+                self._log.warning(
+                    f"upload PUT of {csv_path.name} answered 403 (expired URL?): asking for a fresh upload URL"
+                )
                 continue
             if not 200 <= resp.status_code < 300:
                 raise UploadRejectedError(
@@ -362,8 +374,7 @@ class NumeraiClient:
         csv_path = Path(csv_path)
         payload = csv_path.read_bytes()
         digest = hashlib.sha256(payload).hexdigest()
-        remote_name = self._call(f"upload {csv_path.name}",
-                                 lambda: self._put(csv_path, payload, model_id))
+        remote_name = self._call(f"upload {csv_path.name}", lambda: self._put(csv_path, payload, model_id))
         if on_uploaded is not None:
             on_uploaded(remote_name)
         sent = False
@@ -375,8 +386,13 @@ class NumeraiClient:
             if on_create is not None:
                 on_create(self._api.attempt_timeout_s)
             sent = True
-            args = {"filename": remote_name, "tournament": TOURNAMENT, "modelId": model_id,
-                    "triggerId": None, "dataDatestamp": None}
+            args = {
+                "filename": remote_name,
+                "tournament": TOURNAMENT,
+                "modelId": model_id,
+                "triggerId": None,
+                "dataDatestamp": None,
+            }
             created = self._api.raw_query(CREATE_SUBMISSION, args, authorization=True)
             return str(created["data"]["create_submission"]["id"])
 
@@ -386,12 +402,12 @@ class NumeraiClient:
             if not sent:
                 raise
             raise UploadOutcomeUncertainError(
-                f"create submission for {csv_path.name} (remote file {remote_name}) may or may not "
-                f"have landed: {exc}", remote_name) from None
+                f"create submission for {csv_path.name} (remote file {remote_name}) may or may not have landed: {exc}",
+                remote_name,
+            ) from None
         listed = self.find_submission(model_id, remote_name)
         if listed != submission_id:
             raise NumeraiError(
-                f"submission {submission_id} for {csv_path.name} was created but is not listed "
-                f"for model {model_id}"
+                f"submission {submission_id} for {csv_path.name} was created but is not listed for model {model_id}"
             )
         return UploadReceipt(submission_id, model_id, remote_name, digest)

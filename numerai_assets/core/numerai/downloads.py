@@ -7,6 +7,7 @@ announced length and pass a readability check, and only then is renamed into pla
 sidecar records size, ETag and sha256: an unchanged file is recognised by its ETag (not fetched
 again) or, when the server sends none, by its sha256 (fetched, compared, the local copy kept).
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -66,9 +67,7 @@ def _get(url: str, timeout_s: float, headers: dict[str, str]) -> requests.Respon
         raise TransportError(f"download connection failed: {type(exc).__name__}") from None
 
 
-def download_to(
-    url: str, dest: Path, *, timeout_s: float, validate: Validator | None = None
-) -> DownloadResult:
+def download_to(url: str, dest: Path, *, timeout_s: float, validate: Validator | None = None) -> DownloadResult:
     """Fetch ``url`` into ``dest``; raise TransportError (retryable) or DownloadError.
 
     "Unchanged" is decided by ETag when the server sends one (a conditional GET, and the same

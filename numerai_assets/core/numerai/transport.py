@@ -6,6 +6,7 @@ with ``KeyError('data')``. ``BoundedNumerAPI`` keeps every numerapi method as it
 replaces only ``raw_query``: a per-instance endpoint (no process-global state), a deadline on
 every request, and typed errors. Retrying is left to :class:`NumeraiClient`.
 """
+
 from __future__ import annotations
 
 import numerapi
@@ -44,9 +45,7 @@ class BoundedNumerAPI(numerapi.NumerAPI):
     """numerapi with a per-instance GraphQL endpoint and a timeout on every POST."""
 
     def __init__(self, api_url: str, public_id: str | None, secret_key: str | None) -> None:
-        super().__init__(
-            public_id=public_id, secret_key=secret_key, verbosity="WARNING", show_progress_bars=False
-        )
+        super().__init__(public_id=public_id, secret_key=secret_key, verbosity="WARNING", show_progress_bars=False)
         self.api_url = api_url
         self.tournament_id = TOURNAMENT
         # Set by NumeraiClient before each attempt so one attempt never outlives the budget.
@@ -62,7 +61,9 @@ class BoundedNumerAPI(numerapi.NumerAPI):
         timeout = self.attempt_timeout_s
         try:
             resp = requests.post(
-                self.api_url, json={"query": query, "variables": variables}, headers=headers,
+                self.api_url,
+                json={"query": query, "variables": variables},
+                headers=headers,
                 timeout=timeout,
             )
         except requests.Timeout:

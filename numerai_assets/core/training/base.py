@@ -2,6 +2,7 @@
 
 ``OMP_WAIT_POLICY=PASSIVE`` is set by the package ``__init__`` (before any engine can load libgomp).
 """
+
 from __future__ import annotations
 
 import time

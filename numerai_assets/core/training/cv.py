@@ -5,6 +5,7 @@ neighbouring eras overlap; training on eras just before an eval era leaks its ou
 8 eras for 20-day targets and 16 for 60-day targets. The gap is measured in era *numbers*, so it stays
 correct when only every k-th era is kept (``era_step``).
 """
+
 from __future__ import annotations
 
 import re
@@ -50,10 +51,15 @@ class Fold:
     embargo: int
 
     def summary(self) -> dict[str, object]:
-        return {"train_first": self.train_eras[0], "train_last": self.train_eras[-1],
-                "train_count": len(self.train_eras), "eval_first": self.eval_eras[0],
-                "eval_last": self.eval_eras[-1], "eval_count": len(self.eval_eras),
-                "embargo": self.embargo}
+        return {
+            "train_first": self.train_eras[0],
+            "train_last": self.train_eras[-1],
+            "train_count": len(self.train_eras),
+            "eval_first": self.eval_eras[0],
+            "eval_last": self.eval_eras[-1],
+            "eval_count": len(self.eval_eras),
+            "embargo": self.embargo,
+        }
 
 
 def era_numbers(eras: Iterable[str]) -> dict[str, int]:
@@ -106,15 +112,13 @@ def walk_forward_splits(
 
 def last_fold(eras: Iterable[str], *, eval_eras: int, embargo: int, min_train_eras: int = 1) -> Fold:
     """The newest walk-forward fold: what early stopping evaluates on."""
-    return walk_forward_splits(eras, n_folds=1, eval_eras=eval_eras, embargo=embargo,
-                               min_train_eras=min_train_eras)[-1]
+    return walk_forward_splits(eras, n_folds=1, eval_eras=eval_eras, embargo=embargo, min_train_eras=min_train_eras)[-1]
 
 
 def embargo_violations(fold: Fold, numbers: dict[str, int] | None = None) -> list[tuple[str, str]]:
     """(train era, eval era) pairs closer than the embargo allows; empty for a sound fold."""
     numbers = numbers or era_numbers([*fold.train_eras, *fold.eval_eras])
-    return [(t, v) for v in fold.eval_eras for t in fold.train_eras
-            if abs(numbers[v] - numbers[t]) <= fold.embargo]
+    return [(t, v) for v in fold.eval_eras for t in fold.train_eras if abs(numbers[v] - numbers[t]) <= fold.embargo]
 
 
 def keep_every(eras: Sequence[str], step: int) -> list[str]:

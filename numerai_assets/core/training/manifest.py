@@ -4,6 +4,7 @@ A prediction months later must be traceable to the dataset bytes, feature list, 
 library versions and code revision that produced it; the manifest also tells :func:`load_model`
 which engine reads the file and lets it check the file is the one that was trained.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -44,8 +45,14 @@ def file_sha256(path: str | Path, chunk: int = 8 << 20) -> str:
 def git_sha() -> str | None:
     """HEAD of the checkout this package runs from; None when installed outside a git repository."""
     try:
-        out = subprocess.run(["git", "rev-parse", "HEAD"], cwd=Path(__file__).resolve().parent,
-                             capture_output=True, text=True, timeout=5, check=True)
+        out = subprocess.run(
+            ["git", "rev-parse", "HEAD"],
+            cwd=Path(__file__).resolve().parent,
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=True,
+        )
     except (OSError, subprocess.SubprocessError):
         return None
     return out.stdout.strip() or None

@@ -3,6 +3,7 @@
 The roster is data (``numerai_assets/roster.yaml``, overridable by path), validated in full on
 load so a typo fails when definitions load, naming the model and field, not hours into a run.
 """
+
 from __future__ import annotations
 
 import re
@@ -18,13 +19,34 @@ from numerai_assets.core.data.dataset import MAIN_TARGET, FeatureSets
 DEFAULT_ROSTER_PATH = Path(__file__).resolve().parents[2] / "roster.yaml"
 ENGINES = ("lightgbm", "xgboost")
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")  # names end up in paths and partition keys
-_MODEL_KEYS = {"name", "engine", "params", "feature_set", "target", "seeds", "num_boost_round",
-               "era_step", "early_stopping", "slot"}
+_MODEL_KEYS = {
+    "name",
+    "engine",
+    "params",
+    "feature_set",
+    "target",
+    "seeds",
+    "num_boost_round",
+    "era_step",
+    "early_stopping",
+    "slot",
+}
 _EARLY_STOPPING_KEYS = {"eval_eras", "patience", "embargo", "refit"}
 # Round counts and seeds have their own roster fields; the same knob in two places would be ambiguous.
-_RESERVED_PARAMS = {"n_estimators", "num_iterations", "num_iteration", "num_boost_round", "num_round",
-                    "num_rounds", "num_trees", "num_tree", "n_iter", "seed", "random_state",
-                    "random_seed"}
+_RESERVED_PARAMS = {
+    "n_estimators",
+    "num_iterations",
+    "num_iteration",
+    "num_boost_round",
+    "num_round",
+    "num_rounds",
+    "num_trees",
+    "num_tree",
+    "n_iter",
+    "seed",
+    "random_state",
+    "random_seed",
+}
 
 
 class RosterError(ValueError):
@@ -183,13 +205,23 @@ def _parse_model(entry: Any, errors: list[str], feature_sets: FeatureSets | None
             except ValueError as exc:
                 errors.append(f"field 'feature_set': {exc}")
         if target is not None and feature_sets.targets and target not in feature_sets.targets:
-            errors.append(f"field 'target': unknown target {target!r}; "
-                          f"features.json lists {len(feature_sets.targets)} targets")
+            errors.append(
+                f"field 'target': unknown target {target!r}; features.json lists {len(feature_sets.targets)} targets"
+            )
     if len(errors) > start:
         return None
-    return ModelSpec(name=name, engine=engine, slot=slot, seeds=seeds, num_boost_round=rounds,
-                     feature_set=feature_set, target=target, era_step=era_step,
-                     params=dict(params), early_stopping=early)
+    return ModelSpec(
+        name=name,
+        engine=engine,
+        slot=slot,
+        seeds=seeds,
+        num_boost_round=rounds,
+        feature_set=feature_set,
+        target=target,
+        era_step=era_step,
+        params=dict(params),
+        early_stopping=early,
+    )
 
 
 def _str(entry: Mapping, key: str, errors: list[str], default: str | None = None) -> str | None:
@@ -228,8 +260,12 @@ def _seeds(value: Any, errors: list[str]) -> tuple[int, ...] | None:
 def _feature_set(value: Any, errors: list[str]) -> str | tuple[str, ...] | None:
     if isinstance(value, str) and value:
         return value
-    if isinstance(value, Sequence) and not isinstance(value, str) and value \
-            and all(isinstance(v, str) and v for v in value):
+    if (
+        isinstance(value, Sequence)
+        and not isinstance(value, str)
+        and value
+        and all(isinstance(v, str) and v for v in value)
+    ):
         return tuple(value)
     errors.append(f"field 'feature_set': expected a set name or a non-empty list of names, got {value!r}")
     return None

@@ -7,6 +7,7 @@ Reproducibility: same data, params and seed give a byte-identical model file; th
 it records dataset hashes, features, params, versions and eras. :func:`predict` is the one path used
 for validation and live predictions, so both see exactly the same reading code.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -107,17 +108,28 @@ def train_model(
         valid = data(fold.eval_eras)
     train_data = data(train_eras)
     _log_data(log, spec, seed, train_data, train_eras, valid)
-    fitted = engine.fit(params, train_data, spec.num_boost_round, features=features, valid=valid,
-                        patience=es.patience if es else None,
-                        progress=Progress(log, progress_every, spec.num_boost_round))
+    fitted = engine.fit(
+        params,
+        train_data,
+        spec.num_boost_round,
+        features=features,
+        valid=valid,
+        patience=es.patience if es else None,
+        progress=Progress(log, progress_every, spec.num_boost_round),
+    )
     fits = [fitted]
     if fitted.best_iteration is not None:
         log(f"early stopping: best iteration {fitted.best_iteration} eval score {fitted.best_score:.5f}")
     if es is not None and es.refit and fitted.best_iteration is not None:
         log(f"refit on all {len(kept)} eras for {fitted.best_iteration} rounds")
         train_data = data(kept)
-        fitted = engine.fit(params, train_data, fitted.best_iteration, features=features,
-                            progress=Progress(log, progress_every, fitted.best_iteration))
+        fitted = engine.fit(
+            params,
+            train_data,
+            fitted.best_iteration,
+            features=features,
+            progress=Progress(log, progress_every, fitted.best_iteration),
+        )
         fits.append(fitted)
         train_eras = kept
 
@@ -131,39 +143,66 @@ def train_model(
     if name not in hashes:
         hashes[name] = train.sha256 if isinstance(train, DatasetFile) else mf.file_sha256(path)
     training = {
-        "file": name, "rows": train_data.matrix.n_rows, "eras_first": train_eras[0], "eras_last": train_eras[-1],
-        "eras_count": len(train_eras), "era_step": spec.era_step,
-        "num_boost_round": spec.num_boost_round, "rounds": fitted.rounds,
-        "best_iteration": fits[0].best_iteration, "best_score": fits[0].best_score,
-        "early_stopping": None if fold is None else {**fold.summary(), "patience": es.patience,
-                                                     "refit": es.refit},
+        "file": name,
+        "rows": train_data.matrix.n_rows,
+        "eras_first": train_eras[0],
+        "eras_last": train_eras[-1],
+        "eras_count": len(train_eras),
+        "era_step": spec.era_step,
+        "num_boost_round": spec.num_boost_round,
+        "rounds": fitted.rounds,
+        "best_iteration": fits[0].best_iteration,
+        "best_score": fits[0].best_score,
+        "early_stopping": None if fold is None else {**fold.summary(), "patience": es.patience, "refit": es.refit},
         "build_seconds": round(sum(f.build_seconds for f in fits), 3),
         "train_seconds": round(sum(f.train_seconds for f in fits), 3),
-        "threads": threads, "int8_bytes": train_data.matrix.nbytes, "peak_rss_bytes": peak_rss_bytes(),
+        "threads": threads,
+        "int8_bytes": train_data.matrix.nbytes,
+        "peak_rss_bytes": peak_rss_bytes(),
         "feature_dtype": str(train_data.matrix.dtype),  # float32: the file has missing values (NaN)
     }
     manifest = mf.build_manifest(
-        model=spec.name, slot=spec.slot, engine=spec.engine, seed=seed, target=spec.target,
-        features=features, feature_set=spec.feature_set, params=params,
-        dataset_version=dataset_version, dataset_sha256=hashes, training=training,
-        model_file=model_path.name, model_sha256=hashlib.sha256(model_bytes).hexdigest(),
-        started_utc=started)
+        model=spec.name,
+        slot=spec.slot,
+        engine=spec.engine,
+        seed=seed,
+        target=spec.target,
+        features=features,
+        feature_set=spec.feature_set,
+        params=params,
+        dataset_version=dataset_version,
+        dataset_sha256=hashes,
+        training=training,
+        model_file=model_path.name,
+        model_sha256=hashlib.sha256(model_bytes).hexdigest(),
+        started_utc=started,
+    )
     manifest_path = mf.manifest_path_for(model_path)
     mf.write_manifest(manifest_path, manifest)
     seconds = time.perf_counter() - t0
     peak = training["peak_rss_bytes"]
-    log(f"{spec.name} seed {seed}: saved {model_path.name} ({fitted.rounds} rounds) in {seconds:.1f}s"
-        + (f", peak RSS {peak / 1e9:.2f} GB" if peak else ""))
+    log(
+        f"{spec.name} seed {seed}: saved {model_path.name} ({fitted.rounds} rounds) in {seconds:.1f}s"
+        + (f", peak RSS {peak / 1e9:.2f} GB" if peak else "")
+    )
     return TrainedModel(model_path, manifest_path, manifest, seconds)
 
 
-def _log_data(log: Callable[[str], None], spec: ModelSpec, seed: int, data: TrainingData,
-              eras: Sequence[str], valid: TrainingData | None) -> None:
+def _log_data(
+    log: Callable[[str], None],
+    spec: ModelSpec,
+    seed: int,
+    data: TrainingData,
+    eras: Sequence[str],
+    valid: TrainingData | None,
+) -> None:
     rows, cols = data.matrix.shape
     extra = f"; eval {valid.matrix.n_rows} rows" if valid is not None else ""
-    log(f"{spec.name} seed {seed}: {spec.engine} on {rows} rows x {cols} features "
+    log(
+        f"{spec.name} seed {seed}: {spec.engine} on {rows} rows x {cols} features "
         f"({data.matrix.nbytes / 1e6:.0f} MB {data.matrix.dtype}), {len(eras)} eras {eras[0]}..{eras[-1]} "
-        f"step {spec.era_step}{extra}")
+        f"step {spec.era_step}{extra}"
+    )
 
 
 def peak_rss_bytes() -> int | None:
@@ -196,8 +235,9 @@ def load_model(model_path: str | Path, *, threads: int | None = None, verify: bo
     if verify and mf.file_sha256(model_path) != manifest["model_sha256"]:
         raise ValueError(f"{model_path}: file does not match the sha256 in its manifest")
     engine = _engine(manifest["engine"])
-    booster = engine.load(str(model_path), threads or manifest["params"].get("num_threads")
-                          or manifest["params"].get("nthread"))
+    booster = engine.load(
+        str(model_path), threads or manifest["params"].get("num_threads") or manifest["params"].get("nthread")
+    )
     return Predictor(manifest["engine"], booster, list(manifest["features"]), manifest)
 
 
@@ -211,8 +251,10 @@ def predict(
     """Predictions for every row of ``parquet_path`` (index ``id``), read and scored in batches."""
     predictor = model if isinstance(model, Predictor) else load_model(model)
     if features is not None and list(features) != predictor.features:
-        raise ValueError(f"features differ from the model's ({len(list(features))} given, "
-                         f"{len(predictor.features)} trained; sha256 {predictor.manifest.get('features_sha256')})")
+        raise ValueError(
+            f"features differ from the model's ({len(list(features))} given, "
+            f"{len(predictor.features)} trained; sha256 {predictor.manifest.get('features_sha256')})"
+        )
     ids, preds = [], []
     for batch_ids, batch in iter_id_batches(str(parquet_path), predictor.features, batch_rows=batch_rows):
         ids.append(batch_ids)

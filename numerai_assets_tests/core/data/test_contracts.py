@@ -1,5 +1,6 @@
 """Data contracts: valid files pass, each broken file fails the named check with a clear message,
 and the streaming statistics are exact (equal to a pandas computation) across batch boundaries."""
+
 from __future__ import annotations
 
 import os
@@ -18,8 +19,9 @@ TARGETS = ["target", "target_ender_20", "target_jasper_60"]
 BENCHMARKS = ["v52_lgbm_ender20", "v52_lgbm_jasper60"]
 
 
-def frame(kind: str = "train", *, eras: int = 6, per_era: int = 20, seed: int = 0,
-          features: list[str] = FEATURES) -> pd.DataFrame:
+def frame(
+    kind: str = "train", *, eras: int = 6, per_era: int = 20, seed: int = 0, features: list[str] = FEATURES
+) -> pd.DataFrame:
     """A small v5.2-shaped frame: id index, era, data_type, int8 features, float32 targets."""
     rng = np.random.default_rng(seed)
     n = eras * per_era
@@ -48,8 +50,7 @@ def frame(kind: str = "train", *, eras: int = 6, per_era: int = 20, seed: int = 
 def predictions_frame(kind: str, n: int = 60) -> pd.DataFrame:
     rng = np.random.default_rng(1)
     idx = pd.Index([f"np{i:08x}" for i in range(n)], name="id")
-    cols = {"benchmark_models": BENCHMARKS, "meta_model": ["numerai_meta_model"],
-            "example_preds": ["prediction"]}[kind]
+    cols = {"benchmark_models": BENCHMARKS, "meta_model": ["numerai_meta_model"], "example_preds": ["prediction"]}[kind]
     df = pd.DataFrame({c: rng.random(n).astype(np.float32) for c in cols}, index=idx)
     if kind != "example_preds":
         df.insert(0, "era", np.repeat([f"{575 + i:04d}" for i in range(n // 20)], 20))
@@ -189,8 +190,7 @@ def test_main_target_nan_on_validation_rows(tmp_path):
     assert {f.check for f in result.failures} == {"no_nulls_where_not_allowed", "main_target_present"}
     nulls = result.failure("no_nulls_where_not_allowed")
     assert nulls.columns == ("target",)
-    assert "target: 3 NaN/null on data_type train/validation rows in eras 0575 (1 rows), 0576 (2 rows)" \
-        in nulls.message
+    assert "target: 3 NaN/null on data_type train/validation rows in eras 0575 (1 rows), 0576 (2 rows)" in nulls.message
     assert nulls.observed["target"]["by_data_type"] == {"validation": 3, "test": 20}
     present = result.failure("main_target_present")
     assert "target: 3 of 100 train/validation rows have no main target" in present.message
@@ -209,11 +209,9 @@ def test_prediction_outside_unit_interval_and_null(tmp_path):
     df.iloc[4, 0] = 2.0
     df.iloc[5, 0] = np.nan
     result = check(tmp_path, df, "example_preds")
-    assert {f.check for f in result.failures} == {"predictions_in_unit_interval",
-                                                  "no_nulls_where_not_allowed"}
+    assert {f.check for f in result.failures} == {"predictions_in_unit_interval", "no_nulls_where_not_allowed"}
     assert "prediction: 1 values outside [0, 1]" in result.failure("predictions_in_unit_interval").message
-    assert "prediction: 1 missing values" in result.failure(
-        "no_nulls_where_not_allowed").message
+    assert "prediction: 1 missing values" in result.failure("no_nulls_where_not_allowed").message
 
 
 def test_duplicate_ids_across_batches(tmp_path):
@@ -273,8 +271,10 @@ def test_live_needs_exactly_one_era_and_data_type_live(tmp_path):
     df.iloc[1, df.columns.get_loc("data_type")] = "train"
     result = check(tmp_path, df, "live")
     assert {f.check for f in result.failures} == {"era_format_and_order", "data_type_values"}
-    assert "one placeholder era, found 2: '0999' (1 rows), 'X' (119 rows)" in result.failure(
-        "era_format_and_order").message
+    assert (
+        "one placeholder era, found 2: '0999' (1 rows), 'X' (119 rows)"
+        in result.failure("era_format_and_order").message
+    )
     assert "'train' (1 rows)" in result.failure("data_type_values").message
 
 
@@ -289,8 +289,9 @@ def test_benchmark_and_meta_model_files_without_data_type(tmp_path):
 
 def test_live_missing_required_feature(tmp_path):
     df = frame("live").drop(columns=["feature_delta"])
-    result = check(tmp_path, df, "live", features=(),
-                   required_features=["feature_alpha", "feature_delta", "feature_zulu"])
+    result = check(
+        tmp_path, df, "live", features=(), required_features=["feature_alpha", "feature_delta", "feature_zulu"]
+    )
     fail = only_failure(result, "live_covers_required_features")
     assert fail.columns == ("feature_delta", "feature_zulu")
     assert fail.message == "missing 2 of 3 required features: feature_delta, feature_zulu"
@@ -346,8 +347,7 @@ def test_dictionary_encoded_keys_are_strings(tmp_path):
 
 
 def test_importing_contracts_does_not_import_great_expectations():
-    code = ("import sys, numerai_assets.core.data.contracts; "
-            "assert 'great_expectations' not in sys.modules")
+    code = "import sys, numerai_assets.core.data.contracts; assert 'great_expectations' not in sys.modules"
     env = dict(os.environ, PYTHONPATH=os.getcwd())
     subprocess.run([sys.executable, "-c", code], check=True, env=env)
 

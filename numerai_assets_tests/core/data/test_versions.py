@@ -1,4 +1,5 @@
 """Version-dependent names come from the data or config, never from a hard-coded version."""
+
 import pandas as pd
 import pytest
 
@@ -18,11 +19,14 @@ def test_default_version_is_v53_and_every_default_derives_from_it(tmp_path):
     assert pinned.dataset_version == "v5.2"
 
 
-@pytest.mark.parametrize("version,columns,expected", [
-    ("v5.3", V53, "v53_lgbm_ender20"),
-    ("v5.2", ["v52_lgbm_cyrusd20", "v52_lgbm_ender20", "v53_lgbm_ender20"], "v52_lgbm_ender20"),
-    ("v5.0", ["v5_lgbm_cyrusd20", "v5_lgbm_ender20"], "v5_lgbm_ender20"),
-])
+@pytest.mark.parametrize(
+    "version,columns,expected",
+    [
+        ("v5.3", V53, "v53_lgbm_ender20"),
+        ("v5.2", ["v52_lgbm_cyrusd20", "v52_lgbm_ender20", "v53_lgbm_ender20"], "v52_lgbm_ender20"),
+        ("v5.0", ["v5_lgbm_cyrusd20", "v5_lgbm_ender20"], "v5_lgbm_ender20"),
+    ],
+)
 def test_main_benchmark_column_is_the_versions_lgbm_ender20(version, columns, expected):
     assert main_benchmark_column(columns, version) == expected
 
@@ -50,9 +54,20 @@ def test_features_json_with_more_sets_and_a_missing_roster_set_names_set_file_an
 
     cols = [f"feature_{i}" for i in range(6)]
     path = tmp_path / "features.json"
-    path.write_text(json.dumps({"feature_sets": {"all": cols, "small": cols[:2], "quantum": cols[4:],
-                                                 "fncv3_features": cols[1:5], "agility": cols[:1]},
-                                "targets": ["target", "target_ender_20"]}))
+    path.write_text(
+        json.dumps(
+            {
+                "feature_sets": {
+                    "all": cols,
+                    "small": cols[:2],
+                    "quantum": cols[4:],
+                    "fncv3_features": cols[1:5],
+                    "agility": cols[:1],
+                },
+                "targets": ["target", "target_ender_20"],
+            }
+        )
+    )
     sets = FeatureSets.from_json_file(path, "v5.3")
     assert sets.resolve("quantum") == cols[4:] and sets.resolve(["agility", "quantum"]) == [cols[0], *cols[4:]]
     with pytest.raises(ValueError) as err:

@@ -39,7 +39,7 @@ def test_png_markdown_embeds_the_png() -> None:
     markdown = png_markdown(png, "cumulative scores")
     prefix = "![cumulative scores](data:image/png;base64,"
     assert markdown.startswith(prefix) and markdown.endswith(")")
-    assert base64.b64decode(markdown[len(prefix):-1]) == png
+    assert base64.b64decode(markdown[len(prefix) : -1]) == png
 
 
 def test_metrics_table_markdown() -> None:

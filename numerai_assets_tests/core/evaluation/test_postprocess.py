@@ -17,11 +17,13 @@ def era_data() -> dict:
     n = 600
     ids = pd.Index([f"n{v:012x}" for v in rng.choice(16**9, n, replace=False)], name="id")
     eras = pd.Series(rng.choice(["0001", "0002", "0003"], n), index=ids, name="era")
-    features = pd.DataFrame(rng.integers(0, 5, (n, 8)), index=ids,
-                            columns=[f"feature_{i}" for i in range(8)]).astype(np.int8)
+    features = pd.DataFrame(rng.integers(0, 5, (n, 8)), index=ids, columns=[f"feature_{i}" for i in range(8)]).astype(
+        np.int8
+    )
     exposed = features.to_numpy()[:, :3].sum(axis=1) + rng.normal(size=n)
-    seeds = pd.DataFrame({f"seed_{s}": np.round(exposed + rng.normal(size=n) * (s + 1), 1)
-                          for s in range(3)}, index=ids)
+    seeds = pd.DataFrame(
+        {f"seed_{s}": np.round(exposed + rng.normal(size=n) * (s + 1), 1) for s in range(3)}, index=ids
+    )
     target = pd.Series(rng.integers(0, 5, n) / 4, index=ids, name="target")
     return {"eras": eras, "features": features, "seeds": seeds, "target": target}
 
@@ -64,8 +66,7 @@ def test_live_single_era_same_inputs_same_outputs(era_data: dict) -> None:
     assert ((first > 0) & (first < 1)).all()
     neutral = neutralize(first, era_data["features"], 0.5, live_eras)
     assert ((neutral > 0) & (neutral < 1)).all()
-    pd.testing.assert_series_equal(neutral, neutralize(first, era_data["features"], 0.5,
-                                                       live_eras))
+    pd.testing.assert_series_equal(neutral, neutralize(first, era_data["features"], 0.5, live_eras))
 
 
 def test_neutralization_reduces_feature_exposure(era_data: dict) -> None:
@@ -79,8 +80,7 @@ def test_neutralization_reduces_feature_exposure(era_data: dict) -> None:
         exposure[proportion] = scores["feature_exposure"].mean()
     assert exposure[1.0] < exposure[0.5] < exposure[0.0]
     assert exposure[1.0] < 0.1 < exposure[0.0]
-    pd.testing.assert_series_equal(neutralize(preds, features, 0.0, eras),
-                                   rank_per_era(preds, eras))
+    pd.testing.assert_series_equal(neutralize(preds, features, 0.0, eras), rank_per_era(preds, eras))
 
 
 def test_neutralize_validates_inputs(era_data: dict) -> None:

@@ -32,8 +32,9 @@ def random_round(seed: int = 0, n_eras: int = 7, n_features: int = 6) -> dict:
     ids = np.array([f"n{v:015x}" for v in rng.choice(16**10, n, replace=False)])
     perm = rng.permutation(n)  # ids and eras deliberately not sorted
     ids, eras = ids[perm], eras[perm]
-    features = pd.DataFrame(rng.integers(0, 5, (n, n_features)), index=ids,
-                            columns=[f"feature_{i}" for i in range(n_features)]).astype(np.int8)
+    features = pd.DataFrame(
+        rng.integers(0, 5, (n, n_features)), index=ids, columns=[f"feature_{i}" for i in range(n_features)]
+    ).astype(np.int8)
     signal = features.to_numpy() @ rng.normal(size=n_features)
     target = np.clip(np.round((signal / 8 + rng.normal(size=n) + 2) * 4) / 16, 0, 1)  # 17 bins
     target[rng.random(n) < 0.1] = np.nan
@@ -41,9 +42,14 @@ def random_round(seed: int = 0, n_eras: int = 7, n_features: int = 6) -> dict:
     meta = np.round(signal + rng.normal(size=n) * 2, 2)
     bench = rng.integers(0, 20, n) / 19.0  # heavy ties
     s = lambda v, name: pd.Series(v, index=ids, name=name)  # noqa: E731
-    return {"predictions": s(preds, "prediction"), "eras": s(eras, "era"),
-            "targets": s(target, "target"), "meta_model": s(meta, "numerai_meta_model"),
-            "benchmark": s(bench, "v52_lgbm_ender20"), "features": features}
+    return {
+        "predictions": s(preds, "prediction"),
+        "eras": s(eras, "era"),
+        "targets": s(target, "target"),
+        "meta_model": s(meta, "numerai_meta_model"),
+        "benchmark": s(bench, "v52_lgbm_ender20"),
+        "features": features,
+    }
 
 
 def direct_numerai_tools(data: dict, *, with_features: bool = True) -> pd.DataFrame:
@@ -55,24 +61,28 @@ def direct_numerai_tools(data: dict, *, with_features: bool = True) -> pd.DataFr
         target = data["targets"].loc[ids]
         row = {
             "corr": nt.numerai_corr(preds.to_frame(), target).iloc[0],
-            "mmc": nt.correlation_contribution(preds.to_frame(), data["meta_model"].loc[ids],
-                                               target).iloc[0],
-            "bmc": nt.correlation_contribution(preds.to_frame(), data["benchmark"].loc[ids],
-                                               target).iloc[0],
+            "mmc": nt.correlation_contribution(preds.to_frame(), data["meta_model"].loc[ids], target).iloc[0],
+            "bmc": nt.correlation_contribution(preds.to_frame(), data["benchmark"].loc[ids], target).iloc[0],
         }
         if with_features:
             scored = target.dropna().sort_index().index
             feats = data["features"].loc[scored]
-            row["fnc"] = nt.feature_neutral_corr(preds.loc[scored].to_frame(), feats,
-                                                 target.loc[scored]).iloc[0]
+            row["fnc"] = nt.feature_neutral_corr(preds.loc[scored].to_frame(), feats, target.loc[scored]).iloc[0]
             row["feature_exposure"] = nt.max_feature_correlation(preds.loc[scored], feats)[1]
         out[era] = row
     return pd.DataFrame.from_dict(out, orient="index")
 
 
 def score(data: dict, **kwargs) -> pd.DataFrame:
-    return per_era_scores(data["predictions"], data["eras"], data["targets"], data["meta_model"],
-                          data["benchmark"], data["features"], **kwargs)
+    return per_era_scores(
+        data["predictions"],
+        data["eras"],
+        data["targets"],
+        data["meta_model"],
+        data["benchmark"],
+        data["features"],
+        **kwargs,
+    )
 
 
 @pytest.mark.parametrize("engine", ["vectorized", "numerai_tools"])
@@ -83,8 +93,7 @@ def test_scores_equal_numerai_tools_called_directly(engine: str, seed: int) -> N
     expected = direct_numerai_tools(data)
     assert list(ours.columns) == ["corr", "mmc", "bmc", "fnc", "feature_exposure"]
     assert list(ours.index) == list(expected.index) and ours.index.name == "era"
-    np.testing.assert_allclose(ours.to_numpy(), expected[ours.columns].to_numpy(), rtol=0,
-                               atol=TOL)
+    np.testing.assert_allclose(ours.to_numpy(), expected[ours.columns].to_numpy(), rtol=0, atol=TOL)
     assert ours.notna().all().all()
 
 
@@ -112,8 +121,7 @@ def test_partial_reference_coverage() -> None:
         ours = score(data, engine=engine, fnc_features=[])
         assert np.isnan(ours.loc[first, "mmc"])
         preds, target = data["predictions"].loc[second_ids], data["targets"].loc[second_ids]
-        direct = nt.correlation_contribution(preds.sort_index().to_frame(), meta.loc[second_ids],
-                                             target).iloc[0]
+        direct = nt.correlation_contribution(preds.sort_index().to_frame(), meta.loc[second_ids], target).iloc[0]
         assert abs(ours.loc[second, "mmc"] - direct) < TOL
         assert ours["mmc"].drop(first).notna().all()
 
@@ -140,9 +148,11 @@ def test_only_metrics_with_inputs_and_fnc_subset() -> None:
     for era in ours.index:
         ids = data["eras"].index[data["eras"] == era]
         scored = data["targets"].loc[ids].dropna().sort_index().index
-        direct = nt.feature_neutral_corr(data["predictions"].loc[scored].to_frame(),
-                                         data["features"].loc[scored, subset],
-                                         data["targets"].loc[scored]).iloc[0]
+        direct = nt.feature_neutral_corr(
+            data["predictions"].loc[scored].to_frame(),
+            data["features"].loc[scored, subset],
+            data["targets"].loc[scored],
+        ).iloc[0]
         assert abs(ours.loc[era, "fnc"] - direct) < TOL
     assert "fnc" not in score(data, fnc_features=[]).columns
 
@@ -159,9 +169,10 @@ def test_tie_kept_rank_equals_numerai_tools_with_nans() -> None:
 
 
 def test_summarize_on_hand_computed_series() -> None:
-    per_era = pd.DataFrame({"corr": [0.1, -0.2, 0.3, -0.1, 0.2],
-                            "mmc": [0.01, np.nan, 0.01, 0.01, -0.01]},
-                           index=pd.Index(["0005", "0001", "0002", "0003", "0004"], name="era"))
+    per_era = pd.DataFrame(
+        {"corr": [0.1, -0.2, 0.3, -0.1, 0.2], "mmc": [0.01, np.nan, 0.01, 0.01, -0.01]},
+        index=pd.Index(["0005", "0001", "0002", "0003", "0004"], name="era"),
+    )
     # sorted by era: corr = [-0.2, 0.3, -0.1, 0.2, 0.1]
     summary = summarize(per_era, recent_eras=2)
     corr = summary["corr"]["all"]
@@ -198,8 +209,7 @@ def test_tiny_tournament_frame_and_oracle_corr(tournament_template: Path) -> Non
     small = json.loads((v / "features.json").read_text())["feature_sets"]["small"]
     bench_path = v / "validation_benchmark_models.parquet"
     bench = main_benchmark_column(pq.read_schema(bench_path).names, version)
-    frame = load_scoring_frame(v / "validation.parquet", v / "meta_model.parquet", bench_path, bench,
-                               features=small)
+    frame = load_scoring_frame(v / "validation.parquet", v / "meta_model.parquet", bench_path, bench, features=small)
     assert list(frame.columns[:5]) == ["era", "data_type", "target", "numerai_meta_model", bench]
     assert frame.index.name == "id" and frame["target"].notna().all()
     assert set(frame["data_type"]) == {"validation"}
@@ -207,11 +217,18 @@ def test_tiny_tournament_frame_and_oracle_corr(tournament_template: Path) -> Non
     keys = list(zip(frame["era"], frame.index))
     assert keys == sorted(keys)
     oracle = pd.read_parquet(tournament_template / "_oracle" / "validation_oracle.parquet")
-    scores = per_era_scores(oracle["oracle"], frame["era"], frame["target"],
-                            frame["numerai_meta_model"], frame[bench], frame[small])
-    reference = per_era_scores(oracle["oracle"], frame["era"], frame["target"],
-                               frame["numerai_meta_model"], frame[bench],
-                               frame[small], engine="numerai_tools")
+    scores = per_era_scores(
+        oracle["oracle"], frame["era"], frame["target"], frame["numerai_meta_model"], frame[bench], frame[small]
+    )
+    reference = per_era_scores(
+        oracle["oracle"],
+        frame["era"],
+        frame["target"],
+        frame["numerai_meta_model"],
+        frame[bench],
+        frame[small],
+        engine="numerai_tools",
+    )
     np.testing.assert_allclose(scores.to_numpy(), reference.to_numpy(), rtol=0, atol=TOL)
     assert summarize(scores)["corr"]["all"]["mean"] > 0
     assert len(scores) == frame["era"].nunique()
@@ -223,8 +240,9 @@ def test_rows_without_target_are_not_scored(tmp_path: Path) -> None:
     base = score(data, fnc_features=[])
     resolved = data["targets"].notna()
     wild = data["predictions"].where(resolved, -1e6)  # absurd predictions on unscored rows
-    again = per_era_scores(wild, data["eras"], data["targets"], data["meta_model"], data["benchmark"],
-                           data["features"], fnc_features=[])
+    again = per_era_scores(
+        wild, data["eras"], data["targets"], data["meta_model"], data["benchmark"], data["features"], fnc_features=[]
+    )
     pd.testing.assert_frame_equal(base, again)
     frame = pd.DataFrame({"era": data["eras"], "data_type": "validation", "target": data["targets"]})
     frame.rename_axis("id").reset_index().to_parquet(tmp_path / "v.parquet")
@@ -245,11 +263,11 @@ def test_exposure_and_fnc_feature_sets_are_separate() -> None:
     data = random_round(seed=5)
     cols = list(data["features"].columns)
     both = score(data, fnc_features=cols[3:], exposure_features=cols[:3])
-    fnc_only = per_era_scores(data["predictions"], data["eras"], data["targets"],
-                              features=data["features"][cols[3:]])
+    fnc_only = per_era_scores(data["predictions"], data["eras"], data["targets"], features=data["features"][cols[3:]])
     np.testing.assert_allclose(both["fnc"], fnc_only["fnc"], atol=TOL)
-    reference = per_era_scores(data["predictions"], data["eras"], data["targets"],
-                               features=data["features"][cols[:3]], fnc_features=[])
+    reference = per_era_scores(
+        data["predictions"], data["eras"], data["targets"], features=data["features"][cols[:3]], fnc_features=[]
+    )
     np.testing.assert_allclose(both["feature_exposure"], reference["feature_exposure"], atol=TOL)
     other = score(data, fnc_features=[], exposure_features=cols[3:])
     assert not np.allclose(both["feature_exposure"], other["feature_exposure"])  # the set matters
@@ -258,7 +276,9 @@ def test_exposure_and_fnc_feature_sets_are_separate() -> None:
 def test_benchmark_coverage_floor_names_the_worst_eras_and_a_missing_column() -> None:
     from numerai_assets.core.evaluation.evaluate import benchmark_coverage
 
-    coverage = pd.DataFrame({"bench": [1.0, 0.5, 0.95, 0.2]}, index=pd.Index(["0001", "0002", "0003", "0004"], name="era"))
+    coverage = pd.DataFrame(
+        {"bench": [1.0, 0.5, 0.95, 0.2]}, index=pd.Index(["0001", "0002", "0003", "0004"], name="era")
+    )
     passed, message, observed = benchmark_coverage(coverage, "bench", 0.9)
     assert not passed and observed["eras_below"] == 2 and observed["min_coverage"] == 0.2
     assert message.endswith("in 2 of 4 eras: 0004 (20.0%), 0002 (50.0%)")

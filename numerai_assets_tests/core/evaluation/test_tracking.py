@@ -1,4 +1,5 @@
 """W&B tracking, for real, in offline mode (no network here; offline is the default without a key)."""
+
 import pandas as pd
 import pytest
 
@@ -25,8 +26,11 @@ def test_offline_run_records_metrics_and_model_artifact_without_secrets(tmp_path
     tracker = Tracker("auto", "numerai_assets_test", tmp_path / "wandb", secrets=(SECRET,))
     per_era = pd.DataFrame({"corr": [0.01, 0.03], "mmc": [0.0, 0.01]}, index=["0575", "0576"])
     run = tracker.log_candidate(
-        model_name="lgbm_small", config={"engine": "lightgbm", "params": {"eta": 0.03}},
-        per_era=per_era, summary={"corr_mean": 0.02}, files={"seed0/model.txt": model},
+        model_name="lgbm_small",
+        config={"engine": "lightgbm", "params": {"eta": 0.03}},
+        per_era=per_era,
+        summary={"corr_mean": 0.02},
+        files={"seed0/model.txt": model},
         manifest=manifest,
     )
     assert run.mode == "offline" and run.artifact == "lgbm_small:candidate"

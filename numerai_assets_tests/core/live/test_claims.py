@@ -1,4 +1,5 @@
 """Claims are taken over only from owners that are provably gone (real processes, real sqlite)."""
+
 import os
 import subprocess
 import sys

@@ -1,4 +1,5 @@
 """Submission gates: each failing gate names what failed and by how much."""
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -17,14 +18,18 @@ GOOD = submission(pd.Series(RNG.random(500)).rank(pct=True).to_numpy() - 0.5 / 5
 
 
 def test_a_good_submission_passes_every_blocking_gate():
-    features = pd.DataFrame(RNG.integers(0, 5, (500, 8)), index=IDS,
-                            columns=[f"feature_{i}" for i in range(8)]).astype("int8")
+    features = pd.DataFrame(RNG.integers(0, 5, (500, 8)), index=IDS, columns=[f"feature_{i}" for i in range(8)]).astype(
+        "int8"
+    )
     preds = GOOD.set_index("id")["prediction"]
     results = [
-        gates.numerai_validation(IDS, GOOD), gates.ids_exactly_once(IDS, GOOD),
-        gates.finite_values(GOOD), gates.values_in_unit_interval(GOOD),
-        gates.std_above_floor(GOOD, 0.01), gates.max_feature_exposure(preds, features, 0.3),
-        gates.benchmark_correlation(preds, (preds + RNG.normal(0, .1, 500)).rename("bench"), 0.1),
+        gates.numerai_validation(IDS, GOOD),
+        gates.ids_exactly_once(IDS, GOOD),
+        gates.finite_values(GOOD),
+        gates.values_in_unit_interval(GOOD),
+        gates.std_above_floor(GOOD, 0.01),
+        gates.max_feature_exposure(preds, features, 0.3),
+        gates.benchmark_correlation(preds, (preds + RNG.normal(0, 0.1, 500)).rename("bench"), 0.1),
         gates.features_match(list(features.columns), list(features.columns)),
     ]
     assert all(r.passed for r in results), [r.message for r in results if not r.passed]
@@ -43,7 +48,8 @@ def test_ids_nan_and_range_failures_say_how_many():
     broken.loc[2, "prediction"] = np.nan
     broken.loc[3, "prediction"] = 1.5
     assert gates.ids_exactly_once(IDS, broken).message == (
-        "1 live ids missing, 1 duplicated, 0 not in the live universe")
+        "1 live ids missing, 1 duplicated, 0 not in the live universe"
+    )
     assert gates.finite_values(broken).message == "1 predictions are NaN or inf"
     assert gates.values_in_unit_interval(broken).message.startswith("1 values outside [0, 1]")
 
@@ -63,8 +69,9 @@ def test_feature_drift_is_a_warning_naming_the_drifted_feature():
     train = RNG.integers(0, 5, (5000, 3)).astype("int8")
     live = train[:1000].copy()
     live[:, 2] = 4  # one feature collapsed to a single value
-    result = gates.feature_drift(["f0", "f1", "f2"], gates.value_histograms(train),
-                                 gates.value_histograms(live), threshold=0.25)
+    result = gates.feature_drift(
+        ["f0", "f1", "f2"], gates.value_histograms(train), gates.value_histograms(live), threshold=0.25
+    )
     assert not result.passed and not result.blocking and result.message.startswith("1 features drifted")
     assert "f2" in result.message
     same = gates.population_stability_index(gates.value_histograms(train), gates.value_histograms(train))
@@ -76,8 +83,9 @@ def test_exposure_is_computed_when_a_live_feature_has_missing_values():
     gate reads them as the fill value 2, as scoring does, instead of failing to compute."""
     riding = pd.Series(RNG.integers(0, 5, 500), index=IDS).astype("float32")
     preds = ((riding + RNG.normal(0, 0.1, 500)).rank(pct=True) - 0.5 / 500).rename("prediction")
-    features = pd.DataFrame({"feature_riding": riding, "feature_other": RNG.integers(0, 5, 500)},
-                            index=IDS).astype("float32")
+    features = pd.DataFrame({"feature_riding": riding, "feature_other": RNG.integers(0, 5, 500)}, index=IDS).astype(
+        "float32"
+    )
     features.iloc[::7, 0] = np.nan
     exposure = gates.max_feature_exposure(preds, features, 0.5)
     assert not exposure.passed and exposure.observed["feature"] == "feature_riding"
@@ -94,13 +102,23 @@ def test_missing_feature_values_count_in_no_drift_bin():
 def test_drift_gate_reads_live_nan_as_missing_not_as_a_value():
     """Live rows whose feature is NaN do not move the live distribution (no int8 cast)."""
     train = gates.value_histograms(np.tile(np.arange(5, dtype=np.int8), 100)[:, None])
-    live = pd.DataFrame({"feature_a": np.r_[np.tile(np.arange(5.0), 20), np.full(400, np.nan)]},
-                        index=[f"n{i:06x}" for i in range(500)], dtype="float32")
+    live = pd.DataFrame(
+        {"feature_a": np.r_[np.tile(np.arange(5.0), 20), np.full(400, np.nan)]},
+        index=[f"n{i:06x}" for i in range(500)],
+        dtype="float32",
+    )
     sub = pd.DataFrame({"id": live.index, "prediction": np.linspace(0.01, 0.99, 500)})
-    thresholds = gates.GateThresholds(std_floor=0.01, exposure_ceiling=0.5, benchmark_corr_floor=0.0,
-                                      psi_threshold=0.25)
-    results = gates.evaluate_submission(live.index.to_series(name="id"), sub, live_features=live,
-                                        benchmark=None, model_features={"m": ["feature_a"]},
-                                        train_counts=(["feature_a"], train), thresholds=thresholds)
+    thresholds = gates.GateThresholds(
+        std_floor=0.01, exposure_ceiling=0.5, benchmark_corr_floor=0.0, psi_threshold=0.25
+    )
+    results = gates.evaluate_submission(
+        live.index.to_series(name="id"),
+        sub,
+        live_features=live,
+        benchmark=None,
+        model_features={"m": ["feature_a"]},
+        train_counts=(["feature_a"], train),
+        thresholds=thresholds,
+    )
     drift = next(r for r in results if r.name == "feature_drift")
     assert drift.passed and drift.observed["max_psi"] == pytest.approx(0.0, abs=1e-9)

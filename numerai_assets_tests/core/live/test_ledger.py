@@ -1,4 +1,5 @@
 """The submission ledger is durable and answers the idempotency questions a re-run asks."""
+
 import sqlite3
 
 import pytest
@@ -41,11 +42,14 @@ def _ledger_with_one_entry(path):
         ledger.begin(1, "s", None, "sha", "/p.csv", dry_run=False, late=False)
 
 
-@pytest.mark.parametrize("damage, what", [
-    (lambda p: p.unlink(), "is missing although it was created before"),
-    (lambda p: p.write_bytes(b""), "is empty"),
-    (lambda p: p.write_bytes(b"garbage" * 500), "file is not a database"),
-])
+@pytest.mark.parametrize(
+    "damage, what",
+    [
+        (lambda p: p.unlink(), "is missing although it was created before"),
+        (lambda p: p.write_bytes(b""), "is empty"),
+        (lambda p: p.write_bytes(b"garbage" * 500), "file is not a database"),
+    ],
+)
 def test_a_damaged_ledger_is_refused_naming_the_file_and_the_fix(tmp_path, damage, what):
     path = tmp_path / "store" / "ledger.sqlite"
     _ledger_with_one_entry(path)
@@ -67,8 +71,10 @@ def test_a_ledger_written_before_deadlines_is_migrated(tmp_path):
     path = tmp_path / "old.sqlite"
     conn = sqlite3.connect(path)
     conn.executescript(SCHEMA.replace(",\n    deadline_at REAL", ""))
-    conn.execute("INSERT INTO submissions (round, slot, sha256, path, status, dry_run, created_at,"
-                 " updated_at) VALUES (3, 's', 'sha', '/p', 'confirmed', 0, 'x', 'x')")
+    conn.execute(
+        "INSERT INTO submissions (round, slot, sha256, path, status, dry_run, created_at,"
+        " updated_at) VALUES (3, 's', 'sha', '/p', 'confirmed', 0, 'x', 'x')"
+    )
     conn.commit()
     conn.close()
     with SubmissionLedger(path) as ledger:

@@ -1,4 +1,5 @@
 """Champion integrity and the gate verdict, on real files: what live inference refuses, and why."""
+
 import hashlib
 import json
 
@@ -16,8 +17,11 @@ def write_seed(folder, name: str, payload: bytes, **manifest_extra) -> dict:
     model.write_bytes(payload)
     sha = hashlib.sha256(payload).hexdigest()
     manifest.write_text(json.dumps({"model": name, "model_sha256": sha, **manifest_extra}))
-    return {"model_key": str(model.relative_to(folder.parent)),
-            "manifest_key": str(manifest.relative_to(folder.parent)), "model_sha256": sha}
+    return {
+        "model_key": str(model.relative_to(folder.parent)),
+        "manifest_key": str(manifest.relative_to(folder.parent)),
+        "model_sha256": sha,
+    }
 
 
 def verify(tmp_path, record, version="v5.2"):
@@ -80,12 +84,22 @@ def test_a_verdict_clears_only_the_file_it_judged_with_blocking_gates_and_contra
     assert "judged sha256 abababababab" in check(good, sha="ef" * 32)
     assert "no gate verdict v.json" in check(None)
     assert "pending" in check(pending_verdict(7, "s"))
-    gated = build_verdict(round_number=7, slot="s", sha256=SHA, live_contract=LIVE_OK,
-                          gates=[GateResult("numerai_validation", False, "bad"), *PASSED])
+    gated = build_verdict(
+        round_number=7,
+        slot="s",
+        sha256=SHA,
+        live_contract=LIVE_OK,
+        gates=[GateResult("numerai_validation", False, "bad"), *PASSED],
+    )
     assert "blocking gates failed" in check(gated) and "numerai_validation" in check(gated)
     assert "feature_drift" not in check(gated)
-    broken_live = build_verdict(round_number=7, slot="s", sha256=SHA, gates=PASSED,
-                                live_contract=live_contract_entry("cd" * 32, False, ["unique_ids: 3 dup"]))
+    broken_live = build_verdict(
+        round_number=7,
+        slot="s",
+        sha256=SHA,
+        gates=PASSED,
+        live_contract=live_contract_entry("cd" * 32, False, ["unique_ids: 3 dup"]),
+    )
     assert "live contract (unique_ids: 3 dup)" in check(broken_live)
     other_round = {**good, "round": 6}
     assert "round 6" in check(other_round)

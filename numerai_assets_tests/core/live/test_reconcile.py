@@ -1,4 +1,5 @@
 """Reconciling the ledger from Numerai's records (real local tournament, real numerapi)."""
+
 import time
 
 from numerai_assets.core.live.claims import Owner
@@ -35,8 +36,7 @@ def test_uncertain_entries_are_settled_only_when_safe(open_server, tmp_path):
     with SubmissionLedger(path) as ledger:
         for round_number, deadline in ((1, time.time() - 1), (2, time.time() + 600), (3, None)):
             entry = ledger.begin(round_number, SLOT, model_id, "sha", "/p.csv", dry_run=False, late=False)
-            ledger.update(entry, "uploaded", remote_filename=f"never-created-{round_number}.csv",
-                          deadline_at=deadline)
+            ledger.update(entry, "uploaded", remote_filename=f"never-created-{round_number}.csv", deadline_at=deadline)
         held = ledger.begin(4, SLOT, model_id, "sha", "/p.csv", dry_run=False, late=False)
         ledger.update(held, "uploaded", remote_filename="in-flight.csv", deadline_at=time.time() - 1)
         ledger.claims.try_claim(4, SLOT, Owner("another-host.example", 7, None, "live"))
@@ -47,4 +47,8 @@ def test_uncertain_entries_are_settled_only_when_safe(open_server, tmp_path):
     assert "may land until" in left[2] and "live runner holds its claim" in left[4]
     with SubmissionLedger(path) as ledger:
         assert {e.round: e.status for e in ledger.entries(slot=SLOT)} == {
-            1: "failed", 2: "uploaded", 3: "failed", 4: "uploaded"}
+            1: "failed",
+            2: "uploaded",
+            3: "failed",
+            4: "uploaded",
+        }

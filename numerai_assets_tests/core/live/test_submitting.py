@@ -1,5 +1,6 @@
 """submit_slot against the real local tournament: an uncertain upload is never called failed
 while its create may still land, and is settled by what Numerai lists."""
+
 import time
 
 import pytest
@@ -52,8 +53,9 @@ def crashed_entry(ledger, client, csv, remote, deadline_at):
 
 
 def submit(client, ledger, csv, log):
-    return submit_slot(client, ledger, slot=SLOT, round_number=1, csv_path=csv, sha256=sha256(csv),
-                       timing=TIMING, log=log)
+    return submit_slot(
+        client, ledger, slot=SLOT, round_number=1, csv_path=csv, sha256=sha256(csv), timing=TIMING, log=log
+    )
 
 
 def test_a_create_landing_before_its_deadline_is_found_not_duplicated(env):
@@ -64,8 +66,13 @@ def test_a_create_landing_before_its_deadline_is_found_not_duplicated(env):
 
     def log(message: str) -> None:  # the late create lands while the runner waits for the deadline
         if "waiting" in message and not landed:
-            args = {"filename": remote, "tournament": TOURNAMENT, "modelId": client.models()[SLOT],
-                    "triggerId": None, "dataDatestamp": None}
+            args = {
+                "filename": remote,
+                "tournament": TOURNAMENT,
+                "modelId": client.models()[SLOT],
+                "triggerId": None,
+                "dataDatestamp": None,
+            }
             landed.append(client._api.raw_query(CREATE_SUBMISSION, args, authorization=True))
 
     outcome = submit(client, ledger, csv, log)

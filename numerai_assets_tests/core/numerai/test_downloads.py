@@ -3,6 +3,7 @@
 A tiny ``http.server`` on 127.0.0.1 stands in for the signed-URL file host, so that the file can be
 rewritten in place (same size, new bytes) between two downloads.
 """
+
 from __future__ import annotations
 
 import hashlib

@@ -1,4 +1,5 @@
 """NumeraiClient (numerapi underneath) against the real local tournament server on 127.0.0.1."""
+
 import hashlib
 import logging
 import time
@@ -19,8 +20,7 @@ from numerai_assets.core.numerai.downloads import sidecar_path
 from numerai_assets.tournament.info import load_tournament_info
 
 PUBLIC, SECRET = "PUB-4d1c9e2a", "SEC-93bb20f7a1"
-FAST = RetryPolicy(timeout_s=2.0, max_attempts=5, budget_s=10.0, backoff_initial_s=0.05,
-                   backoff_max_s=0.2)
+FAST = RetryPolicy(timeout_s=2.0, max_attempts=5, budget_s=10.0, backoff_initial_s=0.05, backoff_max_s=0.2)
 
 
 @pytest.fixture
@@ -30,8 +30,9 @@ def client(open_server) -> NumeraiClient:
 
 def live_predictions_csv(tmp_path, root, round_number, *, constant=False):
     live = pd.read_parquet(root / "rounds" / str(round_number) / load_tournament_info(root).version / "live.parquet")
-    preds = pd.DataFrame({"id": live.index, "prediction": 0.5 if constant else
-                          pd.Series(range(len(live))).rank(pct=True).to_numpy()})
+    preds = pd.DataFrame(
+        {"id": live.index, "prediction": 0.5 if constant else pd.Series(range(len(live))).rank(pct=True).to_numpy()}
+    )
     path = tmp_path / "predictions.csv"
     preds.to_csv(path, index=False)
     return path
@@ -71,8 +72,12 @@ def test_round_details_from_list_rounds(client, open_server):
     assert meta["round_target"] == details.target
     assert isinstance(meta["round_payout_factor"], (float, str))
     missing = client.round_details(number + 1000)  # a round the server does not know
-    assert missing.metadata() == {"round_target": "not given", "round_payout_factor": "not given",
-                                  "round_score_configs": "not given", "round_payout_scores": "not given"}
+    assert missing.metadata() == {
+        "round_target": "not given",
+        "round_payout_factor": "not given",
+        "round_score_configs": "not given",
+        "round_payout_scores": "not given",
+    }
 
 
 def test_download_is_complete_verified_and_not_repeated(dataset_version, client, open_server, tmp_path):
@@ -93,8 +98,7 @@ def test_5xx_burst_is_recovered_by_retries(client, open_server):
 
 
 def test_never_answering_server_fails_within_the_bound(open_server, caplog):
-    policy = RetryPolicy(timeout_s=1.0, max_attempts=100, budget_s=3.0, backoff_initial_s=0.1,
-                         backoff_max_s=0.5)
+    policy = RetryPolicy(timeout_s=1.0, max_attempts=100, budget_s=3.0, backoff_initial_s=0.1, backoff_max_s=0.5)
     client = NumeraiClient(open_server.url, PUBLIC, SECRET, policy=policy)
     open_server.faults.set(graphql_hang=True)
     started = time.monotonic()
@@ -116,8 +120,7 @@ def test_refusals_are_not_retried(dataset_version, client, open_server):
 
 
 def test_truncated_download_leaves_no_file(dataset_version, open_server, tmp_path):
-    client = NumeraiClient(open_server.url, PUBLIC, SECRET,
-                           policy=RetryPolicy(timeout_s=2, max_attempts=1, budget_s=5))
+    client = NumeraiClient(open_server.url, PUBLIC, SECRET, policy=RetryPolicy(timeout_s=2, max_attempts=1, budget_s=5))
     open_server.faults.set(truncate_downloads=1)
     dest = tmp_path / "downloads" / "validation.parquet"
     with pytest.raises(NumeraiUnavailableError, match="validation.parquet"):
@@ -164,8 +167,7 @@ def test_one_403_on_upload_put_asks_for_a_fresh_url_and_submits_once(client, ope
 
 
 def test_invalid_predictions_are_refused_with_numerais_reason(client, open_server, tmp_path):
-    csv = live_predictions_csv(tmp_path, open_server.root,
-                               open_server.current_round().number, constant=True)
+    csv = live_predictions_csv(tmp_path, open_server.root, open_server.current_round().number, constant=True)
     model_id = client.models()["demo_slot_a"]
     with pytest.raises(NumeraiRefusedError, match="standard deviation"):
         client.upload_predictions(csv, model_id)

@@ -1,4 +1,5 @@
 """Walk-forward splits: no training era ever falls inside the embargo of an eval era."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -31,8 +32,9 @@ def test_embargo_property_over_many_configurations() -> None:
         embargo = int(rng.choice([0, 1, 4, 8, 13, 16, 30]))
         window = None if rng.random() < 0.5 else int(rng.integers(1, 50))
         try:
-            folds = walk_forward_splits(eras, n_folds=int(rng.integers(1, 6)), eval_eras=eval_eras,
-                                        embargo=embargo, window=window)
+            folds = walk_forward_splits(
+                eras, n_folds=int(rng.integers(1, 6)), eval_eras=eval_eras, embargo=embargo, window=window
+            )
         except ValueError:
             continue  # too few eras for this configuration
         numbers = era_numbers(eras)

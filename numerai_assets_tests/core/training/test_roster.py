@@ -1,4 +1,5 @@
 """Roster: the packaged roster loads and resolves; every kind of mistake fails naming model and field."""
+
 from __future__ import annotations
 
 import copy
@@ -12,14 +13,22 @@ from numerai_assets.core.training.roster import DEFAULT_ROSTER_PATH, RosterError
 from numerai_assets.tournament.info import load_tournament_info
 
 GOOD = {
-    "name": "m1", "engine": "lightgbm", "slot": "slot_a", "feature_set": "small",
-    "target": "target", "seeds": [0, 1], "num_boost_round": 10, "params": {"learning_rate": 0.1},
+    "name": "m1",
+    "engine": "lightgbm",
+    "slot": "slot_a",
+    "feature_set": "small",
+    "target": "target",
+    "seeds": [0, 1],
+    "num_boost_round": 10,
+    "params": {"learning_rate": 0.1},
 }
 
 
 @pytest.fixture(scope="module")
 def feature_sets(tournament_template: Path) -> FeatureSets:
-    return FeatureSets.from_json_file(tournament_template / load_tournament_info(tournament_template).version / "features.json")
+    return FeatureSets.from_json_file(
+        tournament_template / load_tournament_info(tournament_template).version / "features.json"
+    )
 
 
 def roster_with(**changes) -> dict:
@@ -114,16 +123,24 @@ def test_all_problems_reported_at_once() -> None:
 
 
 def test_without_feature_sets_names_are_not_checked() -> None:
-    roster = parse_roster(roster_with(feature_set="huge", target="target_x_60",
-                                      early_stopping={"eval_eras": 4, "patience": 3, "refit": True}))
+    roster = parse_roster(
+        roster_with(
+            feature_set="huge", target="target_x_60", early_stopping={"eval_eras": 4, "patience": 3, "refit": True}
+        )
+    )
     spec = roster.models[0]
     assert spec.feature_set == "huge" and spec.early_stopping.refit and spec.early_stopping.embargo is None
 
 
 def test_models_must_share_their_seeds_naming_the_models() -> None:
     """The seed dimension is shared: a model's evaluation would wait on seeds it never trains."""
-    doc = {"models": [{**GOOD, "name": "m1"}, {**GOOD, "name": "m2", "slot": "slot_b"},
-                      {**GOOD, "name": "m3", "seeds": [0, 1, 2]}]}
+    doc = {
+        "models": [
+            {**GOOD, "name": "m1"},
+            {**GOOD, "name": "m2", "slot": "slot_b"},
+            {**GOOD, "name": "m3", "seeds": [0, 1, 2]},
+        ]
+    }
     with pytest.raises(RosterError) as err:
         parse_roster(doc, source="r.yaml")
     message = str(err.value)

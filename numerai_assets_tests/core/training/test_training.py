@@ -1,5 +1,6 @@
 """Streaming training on the tiny tournament: signal, determinism, equality with the in-memory
 path, progress lines, manifest contents, era thinning, early stopping, and the batch readers."""
+
 from __future__ import annotations
 
 import re
@@ -33,26 +34,39 @@ THREADS = 1
 def data(tournament_template: Path, dataset_version: str) -> dict:
     v = tournament_template / dataset_version
     fs = FeatureSets.from_json_file(v / "features.json")
-    return {"train": str(v / "train.parquet"), "validation": str(v / "validation.parquet"),
-            "version": dataset_version,
-            "oracle": tournament_template / "_oracle" / "validation_oracle.parquet",
-            "features": list(fs.sets["all"])}
+    return {
+        "train": str(v / "train.parquet"),
+        "validation": str(v / "validation.parquet"),
+        "version": dataset_version,
+        "oracle": tournament_template / "_oracle" / "validation_oracle.parquet",
+        "features": list(fs.sets["all"]),
+    }
 
 
 def make_spec(engine: str, **changes) -> ModelSpec:
     """Shallow trees: with 4,000 rows and a weak planted signal, deep ones only fit noise."""
     params = {"learning_rate": 0.02, "max_depth": 2, "colsample_bytree": 1.0}
     params |= {"num_leaves": 4, "min_data_in_leaf": 200} if engine == "lightgbm" else {"min_child_weight": 50}
-    spec = ModelSpec(name=f"t_{engine}", engine=engine, slot="s", seeds=(0,), num_boost_round=200,
-                     feature_set="all", params=params)
+    spec = ModelSpec(
+        name=f"t_{engine}", engine=engine, slot="s", seeds=(0,), num_boost_round=200, feature_set="all", params=params
+    )
     return replace(spec, **changes)
 
 
 def train(engine: str, data: dict, out: Path, *, log=None, **changes):
     lines: list[str] = []
-    trained = train_model(make_spec(engine, **changes), 0, data["train"], data["features"], out,
-                          log=log or lines.append, progress_every=50, threads=THREADS, batch_rows=700,
-                          dataset_version=data["version"])
+    trained = train_model(
+        make_spec(engine, **changes),
+        0,
+        data["train"],
+        data["features"],
+        out,
+        log=log or lines.append,
+        progress_every=50,
+        threads=THREADS,
+        batch_rows=700,
+        dataset_version=data["version"],
+    )
     return trained, lines
 
 
@@ -81,8 +95,15 @@ def test_same_seed_gives_byte_identical_model(engine: str, data: dict, trained: 
     first = trained[engine][0]
     assert again.model_path.read_bytes() == first.model_path.read_bytes()
     assert again.manifest["model_sha256"] == first.manifest["model_sha256"]
-    other = train_model(make_spec(engine, num_boost_round=20), 1, data["train"], data["features"],
-                        tmp_path / "seed1", log=lambda _: None, threads=THREADS)
+    other = train_model(
+        make_spec(engine, num_boost_round=20),
+        1,
+        data["train"],
+        data["features"],
+        tmp_path / "seed1",
+        log=lambda _: None,
+        threads=THREADS,
+    )
     assert other.model_path.name.endswith("-seed1" + first.model_path.name.split("-seed0")[1])
 
 
@@ -91,8 +112,9 @@ def test_streaming_matches_in_memory_training(engine: str, data: dict, tmp_path:
     spec = make_spec(engine, era_step=3, num_boost_round=60)
     if engine == "lightgbm":  # bins from a 500-row sample of 1,346 rows: ours and LightGBM's differ
         spec = replace(spec, params={**spec.params, "bin_construct_sample_cnt": 500})
-    ours = train_model(spec, 0, data["train"], data["features"], tmp_path, log=lambda _: None,
-                       threads=THREADS, batch_rows=333)  # batches cross era and mask boundaries
+    ours = train_model(
+        spec, 0, data["train"], data["features"], tmp_path, log=lambda _: None, threads=THREADS, batch_rows=333
+    )  # batches cross era and mask boundaries
     frame = pd.read_parquet(data["train"])
     frame = frame[frame["era"].isin(sorted(frame["era"].unique())[::3])]
     X, y = frame[data["features"]], frame["target"].to_numpy()
@@ -135,18 +157,37 @@ def test_manifest(engine: str, data: dict, trained: dict, tmp_path: Path) -> Non
     t = m["training"]
     eras = pd.read_parquet(data["train"], columns=["era"])["era"]
     assert (t["eras_first"], t["eras_last"], t["eras_count"], t["era_step"]) == (
-        eras.min(), eras.max(), eras.nunique(), 1)
+        eras.min(),
+        eras.max(),
+        eras.nunique(),
+        1,
+    )
     assert t["rows"] == len(eras) and t["rounds"] == 200 and t["threads"] == THREADS
     assert m["params"]["seed"] == 0 and m["started_utc"] <= m["finished_utc"]
-    fewer = train_model(make_spec(engine, num_boost_round=5), 0, data["train"], data["features"][:-1],
-                        tmp_path, log=lambda _: None, threads=THREADS, dataset_sha256={"x": "y"})
+    fewer = train_model(
+        make_spec(engine, num_boost_round=5),
+        0,
+        data["train"],
+        data["features"][:-1],
+        tmp_path,
+        log=lambda _: None,
+        threads=THREADS,
+        dataset_sha256={"x": "y"},
+    )
     assert fewer.manifest["features_sha256"] != m["features_sha256"]
     assert set(fewer.manifest["dataset"]["sha256"]) == {"x", "train.parquet"}
 
 
 def test_era_step_keeps_every_kth_era(data: dict, tmp_path: Path) -> None:
-    model = train_model(make_spec("xgboost", era_step=3, num_boost_round=5), 0, data["train"],
-                        data["features"], tmp_path, log=lambda _: None, threads=THREADS)
+    model = train_model(
+        make_spec("xgboost", era_step=3, num_boost_round=5),
+        0,
+        data["train"],
+        data["features"],
+        tmp_path,
+        log=lambda _: None,
+        threads=THREADS,
+    )
     eras = pd.read_parquet(data["train"], columns=["era"])["era"]
     kept = sorted(eras.unique())[::3]
     t = model.manifest["training"]
@@ -158,14 +199,24 @@ def test_era_step_keeps_every_kth_era(data: dict, tmp_path: Path) -> None:
 def test_early_stopping_on_embargoed_last_fold(engine: str, data: dict, tmp_path: Path) -> None:
     es = EarlyStopping(eval_eras=8, patience=5, embargo=None, refit=True)
     lines: list[str] = []
-    model = train_model(make_spec(engine, params={"learning_rate": 0.5, "max_depth": 6}, early_stopping=es,
-                                  num_boost_round=300), 0, data["train"], data["features"], tmp_path,
-                        log=lines.append, threads=THREADS, progress_every=1)
+    model = train_model(
+        make_spec(engine, params={"learning_rate": 0.5, "max_depth": 6}, early_stopping=es, num_boost_round=300),
+        0,
+        data["train"],
+        data["features"],
+        tmp_path,
+        log=lines.append,
+        threads=THREADS,
+        progress_every=1,
+    )
     t = model.manifest["training"]
     split = t["early_stopping"]
     assert split["eval_count"] == 8 and split["embargo"] == 8 and split["refit"]
-    fold = Fold(tuple(f"{i:04d}" for i in range(int(split["train_first"]), int(split["train_last"]) + 1)),
-                tuple(f"{i:04d}" for i in range(int(split["eval_first"]), int(split["eval_last"]) + 1)), 8)
+    fold = Fold(
+        tuple(f"{i:04d}" for i in range(int(split["train_first"]), int(split["train_last"]) + 1)),
+        tuple(f"{i:04d}" for i in range(int(split["eval_first"]), int(split["eval_last"]) + 1)),
+        8,
+    )
     assert embargo_violations(fold) == [] and int(split["eval_first"]) - int(split["train_last"]) > 8
     assert 1 <= t["best_iteration"] < 300 and t["rounds"] == t["best_iteration"]
     assert t["eras_count"] == 40  # refit on every era
@@ -187,8 +238,9 @@ def test_load_model_rejects_tampered_file_and_wrong_features(data: dict, trained
 
 
 @pytest.mark.parametrize("row_group_bytes", [None, 1])  # 1: every row group takes iter_batches
-def test_feature_matrix_streams_exactly_the_selected_rows(data: dict, tmp_path: Path, row_group_bytes,
-                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+def test_feature_matrix_streams_exactly_the_selected_rows(
+    data: dict, tmp_path: Path, row_group_bytes, monkeypatch: pytest.MonkeyPatch
+) -> None:
     if row_group_bytes:
         monkeypatch.setattr(batches, "ROW_GROUP_BYTES", row_group_bytes)
     features = data["features"][:7]
@@ -219,17 +271,22 @@ def test_feature_matrix_streams_exactly_the_selected_rows(data: dict, tmp_path: 
 
 def test_missing_feature_values_read_as_nan_float32_and_int8_files_stay_int8(tmp_path: Path) -> None:
     path = tmp_path / "live.parquet"
-    table = pa.table({"id": ["a", "b", "c"], "feature_x": pa.array([1, None, 4], pa.int8()),
-                      "feature_y": pa.array([0.0, 3.0, float("nan")], pa.float32())})
+    table = pa.table(
+        {
+            "id": ["a", "b", "c"],
+            "feature_x": pa.array([1, None, 4], pa.int8()),
+            "feature_y": pa.array([0.0, 3.0, float("nan")], pa.float32()),
+        }
+    )
     pq.write_table(table, path)
-    (ids, batch), = iter_id_batches(str(path), ["feature_x", "feature_y"])
+    ((ids, batch),) = iter_id_batches(str(path), ["feature_x", "feature_y"])
     assert list(ids) == ["a", "b", "c"] and batch.dtype == np.float32
     np.testing.assert_array_equal(batch, np.array([[1, 0], [np.nan, 3], [4, np.nan]], dtype=np.float32))
     matrix = FeatureMatrix(str(path), ["feature_x", "feature_y"])
     assert matrix.dtype == np.float32 and matrix.nbytes == 3 * 2 * 4  # the memory figure follows
     clean = tmp_path / "clean.parquet"
     pq.write_table(pa.table({"id": ["a"], "feature_x": pa.array([3], pa.int8())}), clean)
-    (_, batch), = iter_id_batches(str(clean), ["feature_x"])
+    ((_, batch),) = iter_id_batches(str(clean), ["feature_x"])
     assert batch.dtype == np.int8  # Numerai's int8 files keep the int8 path and its memory bound
 
 
@@ -240,10 +297,16 @@ def nan_signal_file(path: Path, n_eras: int = 20, per_era: int = 200) -> Path:
     a = rng.integers(0, 5, n).astype(np.float32)
     a[rng.random(n) < 0.3] = np.nan
     target = np.where(np.isnan(a), 1.0, np.where(a == 2, 0.0, 0.5)).astype(np.float32)
-    frame = pd.DataFrame({"era": np.repeat([f"{e:04d}" for e in range(1, n_eras + 1)], per_era),
-                          "data_type": "train", "feature_a": a,
-                          "feature_b": rng.integers(0, 5, n).astype(np.int8), "target": target},
-                         index=pd.Index([f"n{i:06d}" for i in range(n)], name="id"))
+    frame = pd.DataFrame(
+        {
+            "era": np.repeat([f"{e:04d}" for e in range(1, n_eras + 1)], per_era),
+            "data_type": "train",
+            "feature_a": a,
+            "feature_b": rng.integers(0, 5, n).astype(np.int8),
+            "target": target,
+        },
+        index=pd.Index([f"n{i:06d}" for i in range(n)], name="id"),
+    )
     frame.to_parquet(path)
     return path
 
@@ -253,10 +316,12 @@ def test_nan_feature_is_learned_and_predicted_as_missing_not_as_two(engine: str,
     path = nan_signal_file(tmp_path / "train.parquet")
     params = {"learning_rate": 0.2, "max_depth": 3, "colsample_bytree": 1.0}
     params |= {"num_leaves": 8, "min_data_in_leaf": 20} if engine == "lightgbm" else {}
-    spec = ModelSpec(name=f"nan_{engine}", engine=engine, slot="s", seeds=(0,), num_boost_round=40,
-                     feature_set="all", params=params)
-    trained = train_model(spec, 0, path, ["feature_a", "feature_b"], tmp_path / "out",
-                          log=lambda _: None, threads=THREADS)
+    spec = ModelSpec(
+        name=f"nan_{engine}", engine=engine, slot="s", seeds=(0,), num_boost_round=40, feature_set="all", params=params
+    )
+    trained = train_model(
+        spec, 0, path, ["feature_a", "feature_b"], tmp_path / "out", log=lambda _: None, threads=THREADS
+    )
     assert trained.manifest["training"]["feature_dtype"] == "float32"
     preds = predict(load_model(trained.model_path), path)  # the validation / live predict path
     feature_a = pd.read_parquet(path, columns=["feature_a"])["feature_a"].reindex(preds.index)

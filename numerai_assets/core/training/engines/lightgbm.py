@@ -6,6 +6,7 @@ before the rest), then every row is pushed through a Sequence in float32 slices 
 LightGBM's binned dataset. Letting the Sequence sample for itself would keep LightGBM's float64
 copies of the sample (0.53 GB at 20k rows x 2,748 features) alive until every row is pushed.
 """
+
 from __future__ import annotations
 
 import numbers
@@ -79,11 +80,18 @@ def _bin_reference(data: TrainingData, params: dict[str, Any], features: Sequenc
     return reference.construct()
 
 
-def _dataset(data: TrainingData, params: dict[str, Any], features: Sequence[str],
-             reference: lgb.Dataset | None = None) -> lgb.Dataset:
+def _dataset(
+    data: TrainingData, params: dict[str, Any], features: Sequence[str], reference: lgb.Dataset | None = None
+) -> lgb.Dataset:
     reference = reference if reference is not None else _bin_reference(data, params, features)
-    dataset = lgb.Dataset(ParquetSequence(data.matrix), label=data.labels, params=params,
-                          feature_name=list(features), reference=reference, free_raw_data=True)
+    dataset = lgb.Dataset(
+        ParquetSequence(data.matrix),
+        label=data.labels,
+        params=params,
+        feature_name=list(features),
+        reference=reference,
+        free_raw_data=True,
+    )
     return dataset.construct()
 
 
@@ -103,8 +111,16 @@ def _progress_callback(progress: Progress):
     return callback
 
 
-def fit(params: dict[str, Any], train: TrainingData, rounds: int, *, features: Sequence[str],
-        progress: Progress, valid: TrainingData | None = None, patience: int | None = None) -> Fit:
+def fit(
+    params: dict[str, Any],
+    train: TrainingData,
+    rounds: int,
+    *,
+    features: Sequence[str],
+    progress: Progress,
+    valid: TrainingData | None = None,
+    patience: int | None = None,
+) -> Fit:
     started = time.perf_counter()
     dtrain = _dataset(train, params, features)
     dvalid = _dataset(valid, params, features, reference=dtrain) if valid is not None else None
@@ -113,15 +129,19 @@ def fit(params: dict[str, Any], train: TrainingData, rounds: int, *, features: S
     callbacks = [_progress_callback(progress)]
     if dvalid is not None and patience:
         callbacks.append(lgb.early_stopping(patience, first_metric_only=True, verbose=False))
-    booster = lgb.train(params, dtrain, num_boost_round=rounds, callbacks=callbacks,
-                        valid_sets=[dvalid] if dvalid is not None else None,
-                        valid_names=["eval"] if dvalid is not None else None)
+    booster = lgb.train(
+        params,
+        dtrain,
+        num_boost_round=rounds,
+        callbacks=callbacks,
+        valid_sets=[dvalid] if dvalid is not None else None,
+        valid_names=["eval"] if dvalid is not None else None,
+    )
     trained = time.perf_counter()
     best = booster.best_iteration if dvalid is not None and booster.best_iteration > 0 else None
     score = booster.best_score["eval"][next(iter(booster.best_score["eval"]))] if best else None
     booster.free_dataset()  # the binned data: not needed to save or predict
-    return Fit(booster, best or booster.current_iteration(), best, score,
-               built - started, trained - built)
+    return Fit(booster, best or booster.current_iteration(), best, score, built - started, trained - built)
 
 
 def model_bytes(fitted: Fit) -> bytes:
@@ -138,5 +158,4 @@ def load(path: str, threads: int | None = None) -> lgb.Booster:
 
 def predict_batch(booster: lgb.Booster, batch: np.ndarray) -> np.ndarray:
     # float32 keeps NaN, which LightGBM routes as missing (use_missing), as in training
-    return booster.predict(batch.astype(np.float32, copy=False),
-                           num_threads=booster.params.get("num_threads", 0))
+    return booster.predict(batch.astype(np.float32, copy=False), num_threads=booster.params.get("num_threads", 0))

@@ -7,6 +7,7 @@ external-memory variant writes the binned pages to a temporary cache on disk and
 round: 0.98 GB peak on the same data, the same build and train times, identical predictions.
 XGBoost takes the int8 batches as they are, without a float copy.
 """
+
 from __future__ import annotations
 
 import os
@@ -58,20 +59,25 @@ class ParquetIter(xgb.DataIter):
         if batch is None:
             return False
         n = batch.shape[0]
-        input_data(data=batch, label=self.labels[self._offset:self._offset + n],
-                   feature_names=self.matrix.features)
+        input_data(data=batch, label=self.labels[self._offset : self._offset + n], feature_names=self.matrix.features)
         self._offset += n
         return True
 
 
-def _dmatrix(data: TrainingData, params: dict[str, Any], *, cache: str | None = None,
-             ref: xgb.DMatrix | None = None) -> xgb.DMatrix:
+def _dmatrix(
+    data: TrainingData, params: dict[str, Any], *, cache: str | None = None, ref: xgb.DMatrix | None = None
+) -> xgb.DMatrix:
     """External memory when ``cache`` is a path prefix (training data), in memory otherwise (eval)."""
     if cache is not None:
-        return xgb.ExtMemQuantileDMatrix(ParquetIter(data.matrix, data.labels, cache_prefix=cache),
-                                         max_bin=params["max_bin"], nthread=params["nthread"], ref=ref)
-    return xgb.QuantileDMatrix(ParquetIter(data.matrix, data.labels), max_bin=params["max_bin"],
-                               nthread=params["nthread"], ref=ref)
+        return xgb.ExtMemQuantileDMatrix(
+            ParquetIter(data.matrix, data.labels, cache_prefix=cache),
+            max_bin=params["max_bin"],
+            nthread=params["nthread"],
+            ref=ref,
+        )
+    return xgb.QuantileDMatrix(
+        ParquetIter(data.matrix, data.labels), max_bin=params["max_bin"], nthread=params["nthread"], ref=ref
+    )
 
 
 class _ProgressCallback(xgb.callback.TrainingCallback):
@@ -97,8 +103,16 @@ class _ProgressCallback(xgb.callback.TrainingCallback):
         return False
 
 
-def fit(params: dict[str, Any], train: TrainingData, rounds: int, *, features: Sequence[str],
-        progress: Progress, valid: TrainingData | None = None, patience: int | None = None) -> Fit:
+def fit(
+    params: dict[str, Any],
+    train: TrainingData,
+    rounds: int,
+    *,
+    features: Sequence[str],
+    progress: Progress,
+    valid: TrainingData | None = None,
+    patience: int | None = None,
+) -> Fit:
     started = time.perf_counter()
     # The cache holds ~1-1.6 bytes per training cell on disk (under TMPDIR) while this runs.
     with tempfile.TemporaryDirectory(prefix="numerai-xgb-cache-") as cache:
@@ -106,18 +120,22 @@ def fit(params: dict[str, Any], train: TrainingData, rounds: int, *, features: S
         dvalid = _dmatrix(valid, params, ref=dtrain) if valid is not None else None
         built = time.perf_counter()
         progress.started = built
-        booster = xgb.train(params, dtrain, num_boost_round=rounds,
-                            evals=[(dvalid, "eval")] if dvalid is not None else (),
-                            early_stopping_rounds=patience if dvalid is not None else None,
-                            callbacks=[_ProgressCallback(progress, dtrain)], verbose_eval=False)
+        booster = xgb.train(
+            params,
+            dtrain,
+            num_boost_round=rounds,
+            evals=[(dvalid, "eval")] if dvalid is not None else (),
+            early_stopping_rounds=patience if dvalid is not None else None,
+            callbacks=[_ProgressCallback(progress, dtrain)],
+            verbose_eval=False,
+        )
         trained = time.perf_counter()
         del dtrain, dvalid  # release the cache files before the folder goes
     best = score = None
     if valid is not None and patience:
         best, score = booster.best_iteration + 1, float(booster.best_score)
         booster = booster[:best]  # keep the best rounds only, like LightGBM's num_iteration
-    return Fit(booster, best or booster.num_boosted_rounds(), best, score,
-               built - started, trained - built)
+    return Fit(booster, best or booster.num_boosted_rounds(), best, score, built - started, trained - built)
 
 
 def model_bytes(fitted: Fit) -> bytes:
