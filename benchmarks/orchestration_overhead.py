@@ -4,7 +4,8 @@ bare:         python imports core.training.train and calls train_model on the tr
 orchestrated: python materializes the one `trained_model` partition through Dagster (instance in
               DAGSTER_HOME, resources, IO manager, model store, metadata).
 Both are timed as whole processes (interpreter start + imports + work), and inside: the set-up
-(imports, roster / definitions, instance) and the work (the training call / the run). Needs `make demo` first (data in the instance, demo tournament on disk).
+(imports, roster / definitions, instance) and the work (the training call / the run).
+Needs `make demo` first (data in the instance, demo tournament on disk).
 
     .venv/bin/python benchmarks/orchestration_overhead.py --model lgbm_medium --seed 0 --repeat 5
 """
@@ -76,7 +77,7 @@ def main() -> None:
         rows["orchestrated"].append(run(ORCHESTRATED, args.model, args.seed))
     print(f"{args.model} seed {args.seed}, {args.repeat} runs each (median), load {os.getloadavg()[0]:.2f}")
     print(f"{'path':14s} {'process wall s':>15s} {'set-up s':>10s} {'training/run s':>15s}")
-    med = {k: [statistics.median(column) for column in zip(*v)] for k, v in rows.items()}
+    med = {k: [statistics.median(column) for column in zip(*v, strict=False)] for k, v in rows.items()}
     for name, (wall, setup, work) in med.items():
         print(f"{name:14s} {wall:15.2f} {setup:10.2f} {work:15.2f}")
     (bw, _, bx), (ow, _, ox) = med["bare"], med["orchestrated"]

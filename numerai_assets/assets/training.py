@@ -115,7 +115,10 @@ def build_model_assets(roster: Roster, pdef: MultiPartitionsDefinition) -> list[
         model_store.local_path(trained_model.manifest_key)  # the manifest sits beside the model
         predictions = predict(load_model(model_path), validation_data.path)
         eras = read_by_id(validation_data.path, ["era"])["era"]
-        key = f"predictions/validation/{trained_model.model}/seed{trained_model.seed}/{trained_model.model_sha256[:16]}.parquet"
+        key = (
+            f"predictions/validation/{trained_model.model}/seed{trained_model.seed}/"
+            f"{trained_model.model_sha256[:16]}.parquet"
+        )
         with model_store.writing(key) as path:
             write_predictions(path, predictions, eras)
         uri = model_store.uri(key)

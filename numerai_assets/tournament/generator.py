@@ -283,7 +283,7 @@ def _era_corr(ctx: TournamentContext, b: Batch, lo: int, hi: int) -> dict[str, f
     """Per-era numerai CORR of the oracle and the fake models against `target`."""
     preds = pd.DataFrame(
         {"oracle": b.oracle[lo:hi]}
-        | dict(zip(ctx.bench_cols, b.bench[:, lo:hi]))
+        | dict(zip(ctx.bench_cols, b.bench[:, lo:hi], strict=False))
         | {META_COL: b.meta[lo:hi], EXAMPLE_COL: b.example[lo:hi]}
     )
     target = pd.Series(b.targets[0, lo:hi], name="target")

@@ -10,7 +10,6 @@ import os
 import re
 import secrets
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import resources
 from typing import Any
@@ -149,7 +148,9 @@ class GraphQLApi:
         return [self._submission(s, latest) for s in subs]
 
     def _model(self, name: str, model_id: str) -> dict[str, Any]:
-        submissions: Callable[[Any], list[dict[str, Any]]] = lambda _info: self._submissions([model_id])
+        def submissions(_info: Any) -> list[dict[str, Any]]:
+            return self._submissions([model_id])
+
         return {"id": model_id, "name": name, "tournament": TOURNAMENT, "submissions": submissions}
 
     # queries --------------------------------------------------------------------------------

@@ -60,7 +60,7 @@ def feature_names(n: int) -> list[str]:
     codes = rng.permutation(capacity)[:n]
     a, rest = np.divmod(codes, len(_SECOND) * len(_NOUNS))
     b, c = np.divmod(rest, len(_NOUNS))
-    return [f"feature_{_FIRST[i]}_{_SECOND[j]}_{_NOUNS[k]}" for i, j, k in zip(a, b, c)]
+    return [f"feature_{_FIRST[i]}_{_SECOND[j]}_{_NOUNS[k]}" for i, j, k in zip(a, b, c, strict=False)]
 
 
 def group_sizes(n_features: int) -> dict[str, int]:

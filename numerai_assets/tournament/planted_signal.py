@@ -78,17 +78,17 @@ class SignalModel:
         # Drawn for every name (whatever the scale uses) so benchmarks always have a target.
         m = len(ALL_TARGET_NAMES)
         self.target_names = sorted(scale.target_names)
-        self.aux_rho = dict(zip(ALL_TARGET_NAMES, rng.uniform(0.4, 0.95, m)))
-        self.aux_noise_corr = dict(zip(ALL_TARGET_NAMES, rng.uniform(0.4, 0.85, m)))
-        self.aux_snr = dict(zip(ALL_TARGET_NAMES, rng.uniform(0.8, 1.1, m)))
+        self.aux_rho = dict(zip(ALL_TARGET_NAMES, rng.uniform(0.4, 0.95, m), strict=False))
+        self.aux_noise_corr = dict(zip(ALL_TARGET_NAMES, rng.uniform(0.4, 0.85, m), strict=False))
+        self.aux_snr = dict(zip(ALL_TARGET_NAMES, rng.uniform(0.8, 1.1, m), strict=False))
         self.aux_dir = {n: _unit(rng.standard_normal(k)) for n in ALL_TARGET_NAMES}
         self.aux_rho["ender"], self.aux_noise_corr["ender"], self.aux_snr["ender"] = 1.0, 1.0, 1.0
         self.target_columns = ["target"] + sorted(f"target_{n}_{h}" for n in scale.target_names for h in (20, 60))
         aux = self.target_columns[1:]
-        self.nan_rate = dict(zip(aux, rng.uniform(0.0, 0.03, len(aux))))
+        self.nan_rate = dict(zip(aux, rng.uniform(0.0, 0.03, len(aux)), strict=False))
         late_start = rng.integers(1, max(2, int(0.08 * scale.n_train_eras)), len(aux))
         has_late = rng.random(len(aux)) < 0.3
-        self.nan_before = {c: int(s) if h else 0 for c, s, h in zip(aux, late_start, has_late)}
+        self.nan_before = {c: int(s) if h else 0 for c, s, h in zip(aux, late_start, has_late, strict=False)}
         self.nan_before["target_ender_20"] = 0
         self.nan_rate["target_ender_20"] = 0.0
 
@@ -165,7 +165,7 @@ class SignalModel:
         out[0] = main
         col = {name: i for i, name in enumerate(self.target_columns)}
         oracle = (0.25 * ndtr(a * latent[:, None] - cuts[None, :]).sum(axis=1)).astype(np.float32)
-        for lat, name in zip(latents[1:], names):
+        for lat, name in zip(latents[1:], names, strict=False):
             r = self.aux_noise_corr[name]
             e20 = r * eps + math.sqrt(1 - r**2) * rng.standard_normal(n, dtype=np.float32)
             e60 = 0.6 * e20 + 0.8 * rng.standard_normal(n, dtype=np.float32)

@@ -220,11 +220,11 @@ def test_a_model_file_swapped_under_the_champion_is_refused(platform, open_round
     targets = [store.local_path(champion[k]) for k in ("model_key", "manifest_key")]
     backups = [t.read_bytes() for t in targets]
     try:
-        for key, target in zip(("model_key", "manifest_key"), targets):
+        for key, target in zip(("model_key", "manifest_key"), targets, strict=False):
             shutil.copyfile(store.local_path(other[key]), target)
         result = platform.run_round(open_round)
     finally:
-        for target, data in zip(targets, backups):
+        for target, data in zip(targets, backups, strict=False):
             target.write_bytes(data)
     assert not result.success
     message = failures(result)

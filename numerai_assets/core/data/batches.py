@@ -108,7 +108,9 @@ def _column_values(col: pa.Array | pa.ChunkedArray, dtype: np.dtype, name: str =
 
 
 def record_batch_values(
-    batch: pa.RecordBatch | pa.Table, columns: Sequence[str], dtype: np.dtype = np.dtype(np.int8)
+    batch: pa.RecordBatch | pa.Table,
+    columns: Sequence[str],
+    dtype: np.dtype = np.dtype(np.int8),  # noqa: B008 (np.dtype is immutable)
 ) -> np.ndarray:
     """A C-contiguous (rows, features) ``dtype`` array from ``columns`` of an Arrow batch or table."""
     stacked = np.stack([_column_values(batch.column(c), dtype, c) for c in columns], axis=0)

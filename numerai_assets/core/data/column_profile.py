@@ -209,7 +209,11 @@ def _id_stats(chunks: list[pa.Array]) -> IdStats:
     dup = pc.greater(counts, 1)
     duplicated = vc.filter(dup)
     examples = tuple(
-        zip(duplicated.field(0)[:DUPLICATE_EXAMPLES].to_pylist(), duplicated.field(1)[:DUPLICATE_EXAMPLES].to_pylist())
+        zip(
+            duplicated.field(0)[:DUPLICATE_EXAMPLES].to_pylist(),
+            duplicated.field(1)[:DUPLICATE_EXAMPLES].to_pylist(),
+            strict=False,
+        )
     )
     return IdStats(nulls, len(vc), len(ids) - nulls - len(vc), len(duplicated), examples)
 
@@ -265,7 +269,7 @@ def profile_parquet(path: str | Path, *, main_target: str = "target", batch_rows
         batches += 1
     numeric_pos = {col: k for k, col in enumerate(numeric)}
     records = []
-    for i, (name, t, role) in enumerate(zip(names, types, roles)):
+    for i, (name, t, role) in enumerate(zip(names, types, roles, strict=False)):
         rec = {
             "column": name,
             "role": role,
@@ -298,7 +302,7 @@ def profile_parquet(path: str | Path, *, main_target: str = "target", batch_rows
         batch_rows=batch_rows,
         seconds=time.perf_counter() - start,
         main_target=main_target,
-        schema={n: str(t) for n, t in zip(names, types)},
+        schema={n: str(t) for n, t in zip(names, types, strict=False)},
         columns=columns,
         ids=_id_stats(id_chunks) if has["id"] else None,
         eras=eras.result() if eras is not None else None,

@@ -201,7 +201,8 @@ class _Contract:
         exp, schema = self.expected, self.p.schema
         actual = [dtype_class(schema.get(c)) for c in exp]
         actual = [
-            FEATURE_DTYPE if e == FEATURE_DTYPE and a in ("int8", "float") else a for e, a in zip(exp.values(), actual)
+            FEATURE_DTYPE if e == FEATURE_DTYPE and a in ("int8", "float") else a
+            for e, a in zip(exp.values(), actual, strict=False)
         ]
         frame = pd.DataFrame({"column": list(exp), "expected": list(exp.values()), "actual": actual})
 

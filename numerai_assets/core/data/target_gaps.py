@@ -24,7 +24,7 @@ def decode(arr: pa.Array) -> pa.Array:
 
 def merge_counts(into: dict, value_counts: pa.StructArray) -> None:
     """Add a ``pc.value_counts`` result into ``into`` (null counted under ``"<null>"``)."""
-    for value, count in zip(value_counts.field(0).to_pylist(), value_counts.field(1).to_pylist()):
+    for value, count in zip(value_counts.field(0).to_pylist(), value_counts.field(1).to_pylist(), strict=False):
         key = "<null>" if value is None else value
         into[key] = into.get(key, 0) + count
 

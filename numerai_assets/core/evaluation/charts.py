@@ -46,7 +46,7 @@ def cumulative_scores_png(
         fig = Figure(figsize=(width / DPI, height * len(shown) / DPI), dpi=DPI)
         FigureCanvasAgg(fig)
         axes = fig.subplots(len(shown), 1, squeeze=False)[:, 0]
-        for ax, metric in zip(axes, shown):
+        for ax, metric in zip(axes, shown, strict=False):
             lines = [(name, df[metric], {}) for name, df in per_era_by_model.items() if metric in df.columns]
             if metric == "corr" and oracle is not None:
                 lines.append(("oracle", oracle, {"linestyle": "--", "color": "black"}))

@@ -4,7 +4,8 @@ A claim is one row per (round, slot) holding its owner (host, pid, process start
 token) and a heartbeat the owner refreshes from a thread while it holds the claim. Another
 runner takes a claim over only when its owner is provably gone:
 
-* same host (hostname and pid namespace): the pid is not running, is a zombie, or runs with another start time (pid reuse),
+* same host (hostname and pid namespace): the pid is not running, is a zombie, or runs with another start time
+  (pid reuse),
   or it is this very process and the token is not one it still holds;
 * another host: the heartbeat is older than the lease (which must exceed the client's request
   timeout plus a margin, so a slow but live owner is never taken over).

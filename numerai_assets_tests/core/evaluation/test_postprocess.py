@@ -32,7 +32,7 @@ def test_rank_per_era_is_numerai_tools_tie_kept_rank(era_data: dict) -> None:
     preds = era_data["seeds"]["seed_0"]
     ranked = rank_per_era(preds, era_data["eras"])
     assert ranked.index.equals(preds.index) and ((ranked > 0) & (ranked < 1)).all()
-    for era, ids in preds.groupby(era_data["eras"]).groups.items():
+    for _era, ids in preds.groupby(era_data["eras"]).groups.items():
         expected = nt.tie_kept_rank(preds.loc[ids].sort_index())
         pd.testing.assert_series_equal(ranked.loc[expected.index], expected, check_names=False)
 

@@ -214,7 +214,7 @@ def test_tiny_tournament_frame_and_oracle_corr(tournament_template: Path) -> Non
     assert frame.index.name == "id" and frame["target"].notna().all()
     assert set(frame["data_type"]) == {"validation"}
     assert (frame[small].dtypes == np.int8).all()
-    keys = list(zip(frame["era"], frame.index))
+    keys = list(zip(frame["era"], frame.index, strict=False))
     assert keys == sorted(keys)
     oracle = pd.read_parquet(tournament_template / "_oracle" / "validation_oracle.parquet")
     scores = per_era_scores(

@@ -74,5 +74,5 @@ def test_same_size_changed_file_is_downloaded_again(host: FileHost, tmp_path: Pa
     changed = download_to(host.url, dest, timeout_s=5)
     assert changed.downloaded and dest.read_bytes() == b"B" * 1000
     assert changed.sha256 == hashlib.sha256(host.body).hexdigest()
-    assert '"sha256": "%s"' % changed.sha256 in sidecar_path(dest).read_text()
+    assert f'"sha256": "{changed.sha256}"' in sidecar_path(dest).read_text()
     assert list(dest.parent.glob("*.tmp")) == []  # no temporary file left behind

@@ -264,7 +264,7 @@ def test_feature_matrix_streams_exactly_the_selected_rows(
     assert rows.passes == 2
     with pytest.raises(IndexError):
         rows.take(0, len(expected) + 1)
-    ids, values = zip(*iter_id_batches(str(path), features, batch_rows=300))
+    ids, values = zip(*iter_id_batches(str(path), features, batch_rows=300), strict=False)
     assert list(np.concatenate(ids)) == list(frame.index)
     np.testing.assert_array_equal(np.concatenate(values), frame[features].to_numpy())
 
