@@ -45,7 +45,8 @@ def sweep_orphans(root: str | Path, older_than_s: float) -> list[Path]:
     Only names made by :func:`temp_name` and untouched for ``older_than_s`` seconds go, so a
     writer still at work keeps its temp. Returns what was removed.
     """
-    root, removed = Path(root), []
+    root = Path(root)
+    removed: list[Path] = []
     if not root.is_dir():
         return removed
     cutoff = time.time() - older_than_s

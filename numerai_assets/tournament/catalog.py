@@ -80,8 +80,9 @@ class Catalog:
         if self._fixed_version:
             return self._fixed_version
         version = self._read_info().get("version")
-        valid = isinstance(version, str) and _VERSION_RE.match(version)
-        return version if valid else DEFAULT_VERSION
+        if isinstance(version, str) and _VERSION_RE.match(version):
+            return version
+        return DEFAULT_VERSION
 
     def versions(self) -> list[str]:
         """Every version served, oldest first."""

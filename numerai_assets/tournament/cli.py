@@ -44,8 +44,10 @@ def _admin(url: str, method: str, path: str, payload: dict[str, Any] | None = No
         raise SystemExit(f"cannot reach the tournament at {url}: {exc.reason}") from None
 
 
-def _print(obj: Any) -> None:
+def _print(obj: Any) -> int:
+    """Prints ``obj`` as JSON; returns 0, the exit status of the commands that only print."""
     print(json.dumps(obj, indent=2, default=str))
+    return 0
 
 
 def _parse_value(text: str) -> Any:
@@ -184,35 +186,30 @@ def build_parser() -> argparse.ArgumentParser:
     op.add_argument("--staking-window-s", type=float)
     op.set_defaults(func=cmd_open_round)
     with_url("close-round", "close the open round").set_defaults(
-        func=lambda a: _print(_admin(a.url, "POST", "rounds/close", {})) or 0
+        func=lambda a: _print(_admin(a.url, "POST", "rounds/close", {}))
     )
     with_url("advance", "close the open round and open the next").set_defaults(
-        func=lambda a: _print(_admin(a.url, "POST", "rounds/advance", {})) or 0
+        func=lambda a: _print(_admin(a.url, "POST", "rounds/advance", {}))
     )
     with_url("current-round", "show the open round").set_defaults(
-        func=lambda a: _print(_admin(a.url, "GET", "rounds/current")) or 0
+        func=lambda a: _print(_admin(a.url, "GET", "rounds/current"))
     )
     subs = with_url("submissions", "list recorded submissions (JSON)")
     subs.add_argument("--round", type=int)
     subs.set_defaults(
-        func=lambda a: (
-            _print(_admin(a.url, "GET", "submissions" + ("" if a.round is None else f"?round={a.round}"))) or 0
-        )
+        func=lambda a: _print(_admin(a.url, "GET", "submissions" + ("" if a.round is None else f"?round={a.round}")))
     )
     rep = with_url("republish", "replace a served file by same-size, different content")
     rep.add_argument("--filename", required=True, help="e.g. v5.3/train.parquet")
     rep.add_argument("--round", type=int, help="round of a live file (default: the latest)")
     rep.set_defaults(
-        func=lambda a: (
-            _print(
-                _admin(
-                    a.url,
-                    "POST",
-                    "datasets/republish",
-                    {"filename": a.filename, **({} if a.round is None else {"round": a.round})},
-                )
+        func=lambda a: _print(
+            _admin(
+                a.url,
+                "POST",
+                "datasets/republish",
+                {"filename": a.filename, **({} if a.round is None else {"round": a.round})},
             )
-            or 0
         )
     )
     faults = with_url("faults", "show or set fault switches")

@@ -77,7 +77,7 @@ class GraphQLApi:
             operation_name=body.get("operationName"),
             field_resolver=_resolve,
         )
-        return result.formatted
+        return dict(result.formatted)
 
     # helpers --------------------------------------------------------------------------------
 

@@ -202,7 +202,7 @@ class Handler(BaseHTTPRequestHandler):
         rng = self.headers.get("Range")
         if rng and self.headers.get("If-Range", etag) == etag:
             parsed = _parse_range(rng, size)
-            if parsed == "unsatisfiable":
+            if isinstance(parsed, str):  # "unsatisfiable"
                 self._reply(416, headers={**headers, "Content-Range": f"bytes */{size}"})
                 return
             if parsed is not None:

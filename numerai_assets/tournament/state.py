@@ -345,7 +345,7 @@ class TournamentState:
         return sub
 
     def submissions(self, model_ids: Iterable[str] | None = None, round_number: int | None = None) -> list[Submission]:
-        sql, params = "SELECT * FROM submissions WHERE 1=1", []
+        sql, params = "SELECT * FROM submissions WHERE 1=1", list[object]()
         if model_ids is not None:
             ids = list(model_ids)
             sql += f" AND model_id IN ({','.join('?' * len(ids))})"

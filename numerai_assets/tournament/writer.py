@@ -13,6 +13,7 @@ import threading
 import uuid
 from pathlib import Path
 from types import TracebackType
+from typing import Self
 
 import numpy as np
 import pandas as pd
@@ -126,7 +127,7 @@ class _AtomicWriter:
         """Write one batch (a row group for parquet) from arrays in schema order."""
         self._writer.write_table(pa.Table.from_arrays(columns, schema=self.schema))
 
-    def __enter__(self) -> _AtomicWriter:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(

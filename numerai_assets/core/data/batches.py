@@ -273,4 +273,6 @@ def iter_id_batches(
     """(ids, features) batches of a whole file: the one reader behind every prediction."""
     if ID_COLUMN not in pq.read_schema(path).names:
         raise ValueError(f"{path}: no {ID_COLUMN!r} column")
-    yield from FeatureMatrix(path, features, batch_rows=batch_rows)._read(with_ids=True)
+    for ids, values in FeatureMatrix(path, features, batch_rows=batch_rows)._read(with_ids=True):
+        assert ids is not None  # with_ids=True
+        yield ids, values

@@ -335,7 +335,9 @@ class _Contract:
         order_frame = pd.DataFrame({"column": [_ORDER], "violations": [eras.order_violations if eras else 0]})
 
         def describe(subjects: list[str]) -> tuple[str, dict]:
-            bad, obs, msgs = [s for s in subjects if s not in (_ORDER, _DISTINCT)], {}, []
+            bad = [s for s in subjects if s not in (_ORDER, _DISTINCT)]
+            obs: dict[str, Any] = {}
+            msgs: list[str] = []
             if bad:
                 obs["malformed"] = {s: counts[s] for s in bad}
                 msgs.append(
@@ -388,6 +390,7 @@ class _Contract:
         frame = pd.DataFrame({"column": ["id"], "duplicate_rows": [ids.duplicate_rows if ids else 0]})
 
         def describe(subjects: list[str]) -> tuple[str, dict]:
+            assert ids is not None  # only called for duplicates, which only id stats report
             examples = ", ".join(f"{i!r} ({n}x)" for i, n in ids.examples)
             return (
                 f"id: {ids.duplicate_rows:,} duplicate rows ({ids.duplicated_ids:,} ids repeated), e.g. {examples}",

@@ -11,6 +11,7 @@ import base64
 import io
 import math
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 import matplotlib
 import pandas as pd
@@ -47,7 +48,9 @@ def cumulative_scores_png(
         FigureCanvasAgg(fig)
         axes = fig.subplots(len(shown), 1, squeeze=False)[:, 0]
         for ax, metric in zip(axes, shown, strict=False):
-            lines = [(name, df[metric], {}) for name, df in per_era_by_model.items() if metric in df.columns]
+            lines: list[tuple[str, pd.Series, dict[str, Any]]] = [
+                (name, df[metric], {}) for name, df in per_era_by_model.items() if metric in df.columns
+            ]
             if metric == "corr" and oracle is not None:
                 lines.append(("oracle", oracle, {"linestyle": "--", "color": "black"}))
             for name, scores, style in lines:

@@ -25,7 +25,7 @@ class PromotionDecision:
 def corr_stat(summary: Mapping, stat: str) -> float:
     """A CORR figure of either summary form (see ``scoring.summary_stat``); NaN when absent."""
     value = summary_stat(summary, "corr", stat)
-    return float("nan") if value is None else float(value)
+    return float("nan") if value is None else float(value)  # type: ignore[arg-type]  # summaries hold numbers
 
 
 def decide_promotion(

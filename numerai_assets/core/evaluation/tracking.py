@@ -102,7 +102,7 @@ class Tracker:
         run = wandb.init(
             project=self.project,
             entity=self.entity,
-            mode=self.mode,
+            mode=self.mode,  # type: ignore[arg-type]  # resolve_mode admits only the modes wandb knows
             dir=str(self.directory),
             name=f"{model_name}-candidate",
             job_type="candidate",

@@ -144,7 +144,7 @@ class SubmissionLedger:
         return [LedgerEntry(**{**dict(r), "dry_run": bool(r["dry_run"]), "late": bool(r["late"])}) for r in rows]
 
     def entries(self, round_number: int | None = None, slot: str | None = None) -> list[LedgerEntry]:
-        sql, params = "SELECT * FROM submissions WHERE 1=1", []
+        sql, params = "SELECT * FROM submissions WHERE 1=1", list[object]()
         if round_number is not None:
             sql, params = sql + " AND round = ?", [*params, round_number]
         if slot is not None:
@@ -190,7 +190,8 @@ class SubmissionLedger:
                 " created_at, updated_at) VALUES (?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?)",
                 (round_number, slot, model_id, sha256, path, int(dry_run), int(late), now, now),
             )
-            return int(cur.lastrowid)
+            assert cur.lastrowid is not None  # set by every INSERT
+            return cur.lastrowid
 
     def update(self, entry_id: int, status: str, **fields: str | float | None) -> None:
         allowed = {"remote_filename", "submission_id", "detail", "deadline_at"}

@@ -240,8 +240,8 @@ class NumeraiClient:
         r = raw[0]
         return RoundInfo(
             number=int(r["number"]),
-            open_time=numerapi_utils.parse_datetime_string(r["openTime"]),
-            close_staking_time=numerapi_utils.parse_datetime_string(r["closeStakingTime"]),
+            open_time=_required_time(r, "openTime"),
+            close_staking_time=_required_time(r, "closeStakingTime"),
             close_time=numerapi_utils.parse_datetime_string(r.get("closeTime")),
         )
 
@@ -411,3 +411,11 @@ class NumeraiClient:
                 f"submission {submission_id} for {csv_path.name} was created but is not listed for model {model_id}"
             )
         return UploadReceipt(submission_id, model_id, remote_name, digest)
+
+
+def _required_time(round_: dict, key: str) -> datetime:
+    """A time every open round has; a round without it is a malformed answer, named here."""
+    value = numerapi_utils.parse_datetime_string(round_[key])
+    if value is None:
+        raise ValueError(f"round {round_.get('number')}: Numerai answered no {key!r}")
+    return value

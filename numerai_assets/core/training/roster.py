@@ -208,8 +208,10 @@ def _parse_model(entry: Any, errors: list[str], feature_sets: FeatureSets | None
             errors.append(
                 f"field 'target': unknown target {target!r}; features.json lists {len(feature_sets.targets)} targets"
             )
-    if len(errors) > start:
+    required = (name, engine, slot, target, seeds, rounds, era_step, feature_set)
+    if len(errors) > start or any(v is None for v in required):  # a None always came with its error
         return None
+    assert name and engine and slot and target and seeds and rounds and era_step and feature_set  # for mypy
     return ModelSpec(
         name=name,
         engine=engine,
@@ -294,4 +296,5 @@ def _early_stopping(value: Any, errors: list[str]) -> EarlyStopping | None:
     errors.extend(f"field 'early_stopping': {e.removeprefix('field ')}" for e in sub)
     if len(errors) > start:
         return None
+    assert eval_eras is not None and patience is not None  # _int appends an error whenever it returns None
     return EarlyStopping(eval_eras=eval_eras, patience=patience, embargo=embargo, refit=refit)

@@ -36,12 +36,14 @@ PREDICTION_COLUMN = "prediction"
 def _engine(name: str) -> ModuleType:
     """Engine modules import lazily: importing lightgbm/xgboost costs ~1.7 s each."""
     if name == "lightgbm":
-        from numerai_assets.core.training.engines import lightgbm as module
-    elif name == "xgboost":
-        from numerai_assets.core.training.engines import xgboost as module
-    else:
-        raise ValueError(f"unknown engine {name!r}")
-    return module
+        from numerai_assets.core.training.engines import lightgbm
+
+        return lightgbm
+    if name == "xgboost":
+        from numerai_assets.core.training.engines import xgboost
+
+        return xgboost
+    raise ValueError(f"unknown engine {name!r}")
 
 
 def default_threads() -> int:
@@ -153,7 +155,9 @@ def train_model(
         "rounds": fitted.rounds,
         "best_iteration": fits[0].best_iteration,
         "best_score": fits[0].best_score,
-        "early_stopping": None if fold is None else {**fold.summary(), "patience": es.patience, "refit": es.refit},
+        "early_stopping": None
+        if fold is None or es is None
+        else {**fold.summary(), "patience": es.patience, "refit": es.refit},
         "build_seconds": round(sum(f.build_seconds for f in fits), 3),
         "train_seconds": round(sum(f.train_seconds for f in fits), 3),
         "threads": threads,

@@ -58,7 +58,7 @@ class ParquetSequence(lgb.Sequence):
     def __len__(self) -> int:
         return self._n
 
-    def __getitem__(self, idx: int | slice) -> np.ndarray:
+    def __getitem__(self, idx: int | slice) -> np.ndarray:  # type: ignore[override]  # lightgbm passes int or slice only
         if isinstance(idx, numbers.Integral):
             i = int(idx) + (self._n if idx < 0 else 0)
             return self.rows.take(i, i + 1)[0].astype(np.float64)
@@ -100,7 +100,8 @@ def _progress_callback(progress: Progress):
         iteration = env.iteration - env.begin_iteration + 1
         if not progress.due(iteration):
             return
-        results = env.evaluation_result_list or env.model.eval_train()
+        # CVBooster in the stub union has no eval_train(feval); the model here is a Booster
+        results = env.evaluation_result_list or env.model.eval_train()  # type: ignore[call-arg]
         if results:
             data, metric, value = results[0][:3]
             progress.report(iteration, f"{'train' if data == 'training' else data}_{metric}", value)
@@ -158,4 +159,6 @@ def load(path: str, threads: int | None = None) -> lgb.Booster:
 
 def predict_batch(booster: lgb.Booster, batch: np.ndarray) -> np.ndarray:
     # float32 keeps NaN, which LightGBM routes as missing (use_missing), as in training
-    return booster.predict(batch.astype(np.float32, copy=False), num_threads=booster.params.get("num_threads", 0))
+    return np.asarray(
+        booster.predict(batch.astype(np.float32, copy=False), num_threads=booster.params.get("num_threads", 0))
+    )

@@ -14,7 +14,7 @@ import os
 import re
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import numpy as np
@@ -46,13 +46,13 @@ class ParquetIter(xgb.DataIter):
     def __init__(self, matrix: FeatureMatrix, labels: np.ndarray, cache_prefix: str | None = None):
         super().__init__(cache_prefix=cache_prefix, release_data=True)
         self.matrix, self.labels = matrix, labels
-        self._stream = None
+        self._stream: Iterator[np.ndarray] | None = None
         self._offset = 0
 
     def reset(self) -> None:
         self._stream, self._offset = None, 0
 
-    def next(self, input_data) -> bool:  # type: ignore[override]
+    def next(self, input_data) -> bool:
         if self._stream is None:
             self._stream = self.matrix.batches()
         batch = next(self._stream, None)
