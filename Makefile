@@ -9,7 +9,7 @@ export GX_ANALYTICS_ENABLED := false
 export WANDB_SILENT := true
 export OMP_WAIT_POLICY ?= PASSIVE
 
-.PHONY: install demo test ui tournament validate benchmark-contracts clean
+.PHONY: install demo lint test ui tournament validate benchmark-contracts clean
 
 $(VENV)/.installed: setup.py pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -23,8 +23,16 @@ install: $(VENV)/.installed
 demo: install
 	$(PY) -m numerai_assets demo
 
-## The test suite.
-test: install
+LINTED := numerai_assets numerai_assets_tests benchmarks
+
+## ruff (lint, then format check) and mypy (paths and strictness in pyproject.toml).
+lint: install
+	$(VENV)/bin/ruff check $(LINTED)
+	$(VENV)/bin/ruff format --check $(LINTED)
+	$(VENV)/bin/mypy
+
+## The lint checks, then the test suite.
+test: lint
 	$(PY) -m pytest numerai_assets_tests
 
 ## Dagster UI + daemon on 127.0.0.1:3000 with the local tournament on 127.0.0.1:8765.
