@@ -43,22 +43,17 @@ def test_fnc_uses_fncv3_features_when_features_json_has_them():
     older = FeatureSets({"all": tuple(cols), "small": tuple(cols[:2])})
     assert fnc_feature_set(older) == ("small", cols[:2])  # the name goes into the metadata
     frame, bench, seeds = frame_and_seeds()
-    result = evaluate_model(
-        "m",
-        seeds,
-        frame,
-        benchmarks=bench,
-        benchmark_column="v53_lgbm_ender20",
-        features=cols[:2],
-        fnc_features=cols[2:],
-    )
-    other = evaluate_model(
-        "m",
-        seeds,
-        frame,
-        benchmarks=bench,
-        benchmark_column="v53_lgbm_ender20",
-        features=cols[:2],
-        fnc_features=cols[:2],
-    )
+
+    def evaluate(fnc_features: list[str]):
+        return evaluate_model(
+            "m",
+            seeds,
+            frame,
+            benchmarks=bench,
+            benchmark_column="v53_lgbm_ender20",
+            features=cols[:2],
+            fnc_features=fnc_features,
+        )
+
+    result, other = evaluate(cols[2:]), evaluate(cols[:2])
     assert not np.allclose(result.per_era[ENSEMBLE]["fnc"], other.per_era[ENSEMBLE]["fnc"])
