@@ -49,6 +49,12 @@ def test_graph_snapshot():
     by_name = {k.to_user_string(): k for k in graph.get_all_asset_keys()}
     slots = load_roster().slots
     assert set(by_name) == ASSETS | {f"{s}/{a}" for s in slots for a in ("live_predictions", "submission")}
+    groups = {name: graph.get(key).group_name for name, key in by_name.items()}
+    assert {n: g for n, g in groups.items() if g == "evaluation"} == {
+        "benchmark_alignment": "evaluation",
+        "model_evaluation": "evaluation",
+        "champion": "evaluation",  # beside the evaluation that promotes it (issue 10)
+    }
     live = graph.get(by_name["live_data"])
     assert live.partitions_def.name == "rounds"
     assert {d.to_user_string() for d in live.parent_keys} == {"feature_sets"}

@@ -10,7 +10,7 @@ import json
 from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from dagster import (
     AssetCheckResult,
@@ -27,27 +27,22 @@ from dagster import (
     asset,
 )
 
+from numerai_assets.assets.metadata import readable
 from numerai_assets.core.artifacts import ChampionRecord, EvaluationRef, ModelRef, PredictionsRef
-from numerai_assets.core.data.dataset import DatasetFile, FeatureSets, read_by_id, write_by_id
-from numerai_assets.core.training.roster import Roster
+from numerai_assets.core.data.dataset import DatasetFile, FeatureSets, write_by_id
+from numerai_assets.core.training.roster import ModelSpec, Roster
 from numerai_assets.partitions import MODEL_DIM
 from numerai_assets.resources.model_store import ModelStore
 from numerai_assets.resources.numerai import NumeraiResource
 from numerai_assets.resources.policy import EvaluationPolicy
 from numerai_assets.resources.tracking import WandbTrackingResource
 
+if TYPE_CHECKING:  # heavy at definitions load (pandas, numerai-tools): imported inside the steps
+    from numerai_assets.core.evaluation.candidate import CandidateFiles, ScoredCandidate, ScoringSettings
+    from numerai_assets.core.evaluation.promotion import PromotionDecision
+    from numerai_assets.core.evaluation.tracking import TrackedRun
+
 GROUP = "evaluation"
-HEADLINE = (
-    "corr_mean",
-    "corr_sharpe",
-    "corr_max_drawdown",
-    "corr_hit_rate",
-    "corr_recent_mean",
-    "mmc_mean",
-    "bmc_mean",
-    "fnc_mean",
-    "feature_exposure_mean",
-)
 
 
 @asset(
@@ -70,66 +65,52 @@ def benchmark_alignment(
     policy: EvaluationPolicy,
 ) -> Iterator[Output[PredictionsRef] | AssetCheckResult]:
     """Numerai's benchmark predictions aligned to our scored validation ids and eras."""
-    from numerai_assets.core.data.versions import main_benchmark_column
-    from numerai_assets.core.evaluation.evaluate import align_benchmarks, benchmark_coverage
+    from numerai_assets.core.evaluation.evaluate import align_benchmarks
+    from numerai_assets.core.evaluation.report import coverage_table
 
     aligned, coverage = align_benchmarks(validation_data.path, validation_benchmark_models.path)
     key = f"alignment/validation_benchmarks_{validation_benchmark_models.sha256[:16]}.parquet"
     with model_store.writing(key) as path:
         write_by_id(path, aligned)
     model_store.write_json(key + ".coverage.json", {c: coverage[c].to_dict() for c in coverage})
-    worst = coverage.min()
-    table = "| benchmark | min era coverage | mean coverage |\n|---|---|---|\n" + "\n".join(
-        f"| {c} | {worst[c]:.3f} | {coverage[c].mean():.3f} |" for c in coverage.columns
-    )
     context.log.info(f"aligned {len(coverage.columns)} benchmarks over {len(coverage)} eras")
-    yield Output(
-        PredictionsRef("benchmarks", key, len(aligned)),
-        metadata={
-            "coverage": MetadataValue.md(table),
-            "eras": len(coverage),
-            "min_coverage": float(worst.min()),
-            "rows": len(aligned),
-        },
-    )
+    metadata = {
+        "coverage": MetadataValue.md(coverage_table(coverage)),
+        "eras": len(coverage),
+        "min_coverage": float(coverage.min().min()),
+        "rows": len(aligned),
+    }
+    yield Output(PredictionsRef("benchmarks", key, len(aligned)), metadata=readable(metadata))
+    yield _coverage_check(coverage, validation_benchmark_models, policy)
+
+
+def _coverage_check(coverage: Any, benchmarks: DatasetFile, policy: EvaluationPolicy) -> AssetCheckResult:
+    """Whether the BMC reference column covers our ids; the result names the file and version."""
+    from numerai_assets.core.data.versions import main_benchmark_column
+    from numerai_assets.core.evaluation.evaluate import benchmark_coverage
+
     try:
-        column = main_benchmark_column(coverage.columns, validation_benchmark_models.version, policy.benchmark_column)
+        column = main_benchmark_column(coverage.columns, benchmarks.version, policy.benchmark_column)
         passed, message, observed = benchmark_coverage(coverage, column, policy.min_benchmark_coverage)
     except ValueError as exc:  # no such column for this version: the check says which exist
-        passed, message, observed = False, str(exc), {"version": validation_benchmark_models.version}
-    yield AssetCheckResult(
+        passed, message, observed = False, str(exc), {}
+    return AssetCheckResult(
         check_name="benchmark_coverage",
         passed=passed,
         severity=AssetCheckSeverity.ERROR,
-        description=message,
-        metadata=observed,
+        description=f"{benchmarks.name} ({benchmarks.version}): {message}",
+        metadata=readable({"file": benchmarks.name, "version": benchmarks.version, **observed}),
     )
-
-
-def promotion_gate_result(decision, previous: Mapping | None) -> AssetCheckResult:
-    compared = {k: v for k, v in decision.compared.items() if v is not None}
-    return AssetCheckResult(
-        check_name="promotion_gate",
-        passed=decision.promote,
-        severity=AssetCheckSeverity.ERROR,
-        description=("promote: " if decision.promote else "keep the current champion: ") + decision.reason,
-        metadata={
-            "decision": "promote" if decision.promote else "keep champion",
-            "reason": decision.reason,
-            "compared": MetadataValue.json(compared),
-            "has_champion": previous is not None,
-        },
-    )
-
-
-def _per_partition(loaded: Any) -> list:
-    """The upstream seeds' values: Dagster hands a dict for several partitions, the value for one."""
-    return list(loaded.values()) if isinstance(loaded, dict) else [loaded]
 
 
 def build_evaluation_assets(
     roster: Roster, model_seed_pdef: MultiPartitionsDefinition, model_pdef: StaticPartitionsDefinition
 ) -> list[AssetsDefinition]:
+    """``model_evaluation`` and ``champion``, partitioned by model (``model_seed_pdef`` is upstream's)."""
+    return [_model_evaluation_asset(roster, model_pdef), _champion_asset(roster, model_pdef)]
+
+
+def _model_evaluation_asset(roster: Roster, model_pdef: StaticPartitionsDefinition) -> AssetsDefinition:
     @asset(
         group_name=GROUP,
         partitions_def=model_pdef,
@@ -161,121 +142,209 @@ def build_evaluation_assets(
         tracking: WandbTrackingResource,
     ) -> Iterator[Output[EvaluationRef] | AssetCheckResult]:
         """The candidate: seeds ranked per era and averaged, scored like Numerai scores."""
-        from numerai_assets.core.data.versions import main_benchmark_column
-        from numerai_assets.core.evaluation import charts, scoring
-        from numerai_assets.core.evaluation import evaluate as evaluation
-        from numerai_assets.core.evaluation.promotion import decide_promotion
-        from numerai_assets.core.training.cv import scoring_embargo_for_target
+        from numerai_assets.core.evaluation.candidate import check_seeds, score_candidate
 
         spec = roster.get(context.partition_key)
         seeds: dict[int, PredictionsRef] = {p.seed: p for p in _per_partition(validation_predictions)}
-        models: dict[int, ModelRef] = {m.seed: m for m in _per_partition(trained_model)}
-        if sorted(seeds) != sorted(spec.seeds):
-            raise ValueError(f"{spec.name}: predictions for seeds {sorted(seeds)}, roster lists {list(spec.seeds)}")
-        exposure_features = feature_sets.resolve(policy.exposure_feature_set)
-        fnc_set, fnc_features = evaluation.fnc_feature_set(
-            feature_sets, policy.fnc_feature_set, policy.exposure_feature_set
+        models: dict[int, ModelRef] = dict(sorted((m.seed, m) for m in _per_partition(trained_model)))
+        check_seeds(spec.name, list(seeds), spec.seeds)
+        files = _candidate_files(validation_data, meta_model, benchmark_alignment, seeds, model_store, numerai)
+        manifests = [model_store.read_json(m.manifest_key) for m in models.values()]
+        scored = score_candidate(
+            spec.name, spec.target, files, manifests, feature_sets, validation_data.version, _settings(policy)
         )
-        # the benchmarks come aligned from their own file, not joined onto the frame a second time
-        frame = scoring.load_scoring_frame(
-            validation_data.path,
-            meta_model.path,
-            None,
-            None,
-            target=spec.target,
-            features=list(dict.fromkeys(exposure_features + fnc_features)),
-        )
-        benchmarks = read_by_id(model_store.local_path(benchmark_alignment.key))
-        benchmark_column = main_benchmark_column(benchmarks.columns, validation_data.version, policy.benchmark_column)
-        oracle = evaluation.read_oracle(numerai.oracle_path())
-        last_train_era = max(model_store.read_json(m.manifest_key)["training"]["eras_last"] for m in models.values())
-        embargo = policy.embargo_eras if policy.embargo_eras is not None else scoring_embargo_for_target(spec.target)
-        result = evaluation.evaluate_model(
-            spec.name,
-            {f"seed{s}": evaluation.read_predictions(model_store.local_path(p.key)) for s, p in sorted(seeds.items())},
-            frame,
-            benchmarks=benchmarks,
-            benchmark_column=benchmark_column,
-            features=exposure_features,
-            fnc_features=fnc_features,
-            oracle=oracle,
-            recent_eras=policy.recent_eras,
-            target=spec.target,
-            last_train_era=last_train_era,
-            embargo=embargo,
-        )
-        headline = result.headline
-        stamp = "-".join(m.model_sha256[:8] for _, m in sorted(models.items()))
-        folder = f"evaluation/{spec.name}/{stamp}"
-        with model_store.writing(f"{folder}/ensemble.parquet") as path:
-            evaluation.write_predictions(path, result.ensemble, frame["era"])
-        with model_store.writing(f"{folder}/per_era.parquet") as path:
-            result.per_era[evaluation.ENSEMBLE].to_parquet(path)
-        tracked = tracking.get_tracker(secrets=(numerai.public_id, numerai.secret_key)).log_candidate(
-            model_name=spec.name,
-            config={
-                "engine": spec.engine,
-                "params": spec.params,
-                "seeds": list(spec.seeds),
-                "feature_set": spec.feature_set,
-                "target": spec.target,
-                "num_boost_round": spec.num_boost_round,
-                "dataset_version": validation_data.version,
-            },
-            per_era=result.per_era[evaluation.ENSEMBLE],
-            summary=headline,
-            files={f"seed{s}/{Path(m.model_key).name}": model_store.local_path(m.model_key) for s, m in models.items()}
-            | {
-                f"seed{s}/{Path(m.manifest_key).name}": model_store.local_path(m.manifest_key)
-                for s, m in models.items()
-            },
-            manifest={"model": spec.name, "seeds": {str(s): m.model_sha256 for s, m in models.items()}},
-        )
+        folder = f"evaluation/{spec.name}/" + "-".join(m.model_sha256[:8] for m in models.values())
+        chart_key = _store_candidate(model_store, folder, scored)
+        tracked = _track_candidate(tracking, numerai, spec, models, scored, model_store, validation_data.version)
         ref = EvaluationRef(
             spec.name,
-            tuple(m for _, m in sorted(models.items())),
+            tuple(models.values()),
             f"{folder}/ensemble.parquet",
             f"{folder}/per_era.parquet",
-            headline,
+            scored.result.headline,
             tracked.artifact,
         )
-        by_row = {
-            "ensemble": result.summaries["ensemble"],
-            **{k: v for k, v in result.summaries.items() if k != "ensemble"},
-        }
-        chart = charts.cumulative_scores_png(
-            result.per_era, oracle=None if result.oracle_per_era is None else result.oracle_per_era["corr"]
-        )
-        bench_table = "| benchmark | mean per-era Spearman with ensemble |\n|---|---|\n" + "\n".join(
-            f"| {c} | {v:.3f} |" for c, v in result.benchmark_corr.items()
-        )
-        metadata = {k: float(headline[k]) for k in HEADLINE if k in headline}
-        if result.oracle_summary is not None:
-            metadata["oracle_corr_mean"] = float(result.oracle_summary["corr"]["all"]["mean"])
-        metadata |= {
-            "metrics": MetadataValue.md(charts.metrics_table_markdown(by_row, result.oracle_summary)),
-            "benchmark_correlation": MetadataValue.md(bench_table),
-            "cumulative_scores": MetadataValue.md(charts.png_markdown(chart, f"{spec.name} cumulative scores")),
-            "tracking": tracked.mode if tracked.run_dir is None else f"{tracked.mode}: {tracked.run_dir}",
-            "dataset_version": validation_data.version,
-            "benchmark_column": benchmark_column,
-            "fnc_feature_set": fnc_set,
-            "last_train_era": last_train_era,
-            "embargo_eras": embargo,
-            "skipped_eras": _era_span(result.skipped_eras),
-            "scored_eras": int(result.per_era[evaluation.ENSEMBLE].shape[0]),
-        }
-        yield Output(ref, metadata=metadata)
-        previous = model_store.read_json(ChampionRecord.key(spec.name))
-        decision = decide_promotion(
-            headline,
-            previous["headline"] if previous else None,
-            min_sharpe=policy.min_sharpe,
-            max_regression=policy.max_regression,
-        )
-        yield promotion_gate_result(decision, previous)
+        yield Output(ref, metadata=_evaluation_metadata(roster, spec.name, scored, tracked, model_store, chart_key))
+        yield _promotion_gate(spec.name, ref.headline, model_store, policy)
 
-    @asset(group_name="champions", partitions_def=model_pdef, kinds={"json"})
+    return model_evaluation
+
+
+def _per_partition(loaded: Any) -> list:
+    """The upstream seeds' values: Dagster hands a dict for several partitions, the value for one."""
+    return list(loaded.values()) if isinstance(loaded, dict) else [loaded]
+
+
+def _settings(policy: EvaluationPolicy) -> "ScoringSettings":
+    """The policy resource's scoring knobs as the plain values the core takes."""
+    from numerai_assets.core.evaluation.candidate import ScoringSettings
+
+    return ScoringSettings(
+        exposure_feature_set=policy.exposure_feature_set,
+        fnc_feature_set=policy.fnc_feature_set,
+        benchmark_column=policy.benchmark_column,
+        embargo_eras=policy.embargo_eras,
+        recent_eras=policy.recent_eras,
+    )
+
+
+def _candidate_files(
+    validation_data: DatasetFile,
+    meta_model: DatasetFile,
+    benchmark_alignment: PredictionsRef,
+    seeds: Mapping[int, PredictionsRef],
+    model_store: ModelStore,
+    numerai: NumeraiResource,
+) -> "CandidateFiles":
+    """Local paths of everything the candidate is scored from."""
+    from numerai_assets.core.evaluation.candidate import CandidateFiles
+
+    return CandidateFiles(
+        validation=validation_data.path,
+        meta_model=meta_model.path,
+        benchmarks=model_store.local_path(benchmark_alignment.key),
+        oracle=numerai.oracle_path(),
+        seed_predictions={f"seed{s}": model_store.local_path(p.key) for s, p in sorted(seeds.items())},
+    )
+
+
+def _store_candidate(model_store: ModelStore, folder: str, scored: "ScoredCandidate") -> str:
+    """Ensemble predictions, per-era scores (full precision) and the chart; returns the chart's key."""
+    from numerai_assets.core.evaluation.evaluate import ENSEMBLE, write_predictions
+    from numerai_assets.core.evaluation.report import scores_chart
+
+    with model_store.writing(f"{folder}/ensemble.parquet") as path:
+        write_predictions(path, scored.result.ensemble, scored.eras)
+    with model_store.writing(f"{folder}/per_era.parquet") as path:
+        scored.result.per_era[ENSEMBLE].to_parquet(path)
+    with model_store.writing(f"{folder}/per_era.png") as path:
+        path.write_bytes(scores_chart(scored.result))
+    return f"{folder}/per_era.png"
+
+
+def _track_candidate(
+    tracking: WandbTrackingResource,
+    numerai: NumeraiResource,
+    spec: ModelSpec,
+    models: Mapping[int, ModelRef],
+    scored: "ScoredCandidate",
+    model_store: ModelStore,
+    dataset_version: str,
+) -> "TrackedRun":
+    """The candidate's W&B run: config, per-era scores, headline and its model files."""
+    from numerai_assets.core.evaluation.evaluate import ENSEMBLE
+
+    files = {
+        f"seed{s}/{Path(key).name}": model_store.local_path(key)
+        for s, m in models.items()
+        for key in (m.model_key, m.manifest_key)
+    }
+    return tracking.get_tracker(secrets=(numerai.public_id, numerai.secret_key)).log_candidate(
+        model_name=spec.name,
+        config={
+            "engine": spec.engine,
+            "params": spec.params,
+            "seeds": list(spec.seeds),
+            "feature_set": spec.feature_set,
+            "target": spec.target,
+            "num_boost_round": spec.num_boost_round,
+            "dataset_version": dataset_version,
+        },
+        per_era=scored.result.per_era[ENSEMBLE],
+        summary=scored.result.headline,
+        files=files,
+        manifest={"model": spec.name, "seeds": {str(s): m.model_sha256 for s, m in models.items()}},
+    )
+
+
+def _evaluation_metadata(
+    roster: Roster,
+    model: str,
+    scored: "ScoredCandidate",
+    tracked: "TrackedRun",
+    model_store: ModelStore,
+    chart_key: str,
+) -> dict[str, Any]:
+    """What the asset's Overview shows: rounded headline figures, the comparison with every
+    champion, the per-seed and benchmark tables, the chart inline and as a stored file."""
+    from numerai_assets.core.evaluation import report
+    from numerai_assets.core.evaluation.charts import png_markdown
+    from numerai_assets.core.evaluation.evaluate import ENSEMBLE
+
+    result = scored.result
+    comparison = [(f"{model} (candidate)", result.headline), *_champion_columns(roster, model_store)]
+    chart = model_store.local_path(chart_key)
+    return readable(
+        report.headline_figures(result.headline)
+        | report.oracle_corr_mean(result)
+        | {
+            "comparison": MetadataValue.md(report.comparison_table(comparison)),
+            "cumulative_scores": MetadataValue.md(
+                png_markdown(chart.read_bytes(), f"{model} per-era and cumulative scores")
+            ),
+            "chart_file": MetadataValue.path(str(chart)),
+            "metrics": MetadataValue.md(report.metrics_table(result)),
+            "benchmark_correlation": MetadataValue.md(report.benchmark_table(result.benchmark_corr)),
+            "tracking": tracked.mode if tracked.run_dir is None else f"{tracked.mode}: {tracked.run_dir}",
+            "dataset_version": scored.dataset_version,
+            "benchmark_column": scored.benchmark_column,
+            "fnc_feature_set": scored.fnc_feature_set,
+            "last_train_era": scored.last_train_era,
+            "embargo_eras": scored.embargo,
+            "skipped_eras": report.era_span(result.skipped_eras),
+            "scored_eras": int(result.per_era[ENSEMBLE].shape[0]),
+        }
+    )
+
+
+def _champion_columns(roster: Roster, model_store: ModelStore, promoted: str | None = None) -> list:
+    """``(label, headline)`` of every roster model's current champion (None: it has none yet)."""
+    columns = []
+    for name in roster.names:
+        record = model_store.read_json(ChampionRecord.key(name))
+        label = f"{name} (champion{', promoted in this run' if name == promoted else ''})"
+        columns.append((label if record else f"{name} (no champion)", record["headline"] if record else None))
+    return columns
+
+
+def _promotion_gate(
+    model: str, headline: Mapping[str, float], model_store: ModelStore, policy: EvaluationPolicy
+) -> AssetCheckResult:
+    """The blocking check: the candidate against the floors and the current champion."""
+    from numerai_assets.core.evaluation.promotion import decide_promotion
+
+    previous = model_store.read_json(ChampionRecord.key(model))
+    decision = decide_promotion(
+        headline,
+        previous["headline"] if previous else None,
+        min_sharpe=policy.min_sharpe,
+        max_regression=policy.max_regression,
+    )
+    return promotion_gate_result(model, decision, previous)
+
+
+def promotion_gate_result(model: str, decision: "PromotionDecision", previous: Mapping | None) -> AssetCheckResult:
+    """The check result names the model it judged, the verdict and the figures compared."""
+    from numerai_assets.core.evaluation.report import promotion_description
+
+    compared = {k: v for k, v in decision.compared.items() if v is not None}
+    return AssetCheckResult(
+        check_name="promotion_gate",
+        passed=decision.promote,
+        severity=AssetCheckSeverity.ERROR,
+        description=promotion_description(model, decision),
+        metadata={
+            "model": model,
+            "decision": "promote" if decision.promote else "keep champion",
+            "reason": decision.reason,
+            "compared": MetadataValue.json(readable(compared)),
+            "has_champion": previous is not None,
+        },
+    )
+
+
+def _champion_asset(roster: Roster, model_pdef: StaticPartitionsDefinition) -> AssetsDefinition:
+    @asset(group_name=GROUP, partitions_def=model_pdef, kinds={"json"})
     def champion(
         context: AssetExecutionContext,
         model_evaluation: EvaluationRef,
@@ -283,43 +352,40 @@ def build_evaluation_assets(
         tracking: WandbTrackingResource,
     ) -> Output[ChampionRecord]:
         """The model live rounds use; replaced only by a candidate that passed the promotion gate."""
+        from numerai_assets.core.evaluation.report import comparison_table
+
         previous = model_store.read_json(ChampionRecord.key(model_evaluation.model))
-        versions = {model_store.read_json(m.manifest_key)["dataset"]["version"] for m in model_evaluation.seeds}
-        if len(versions) != 1:
-            raise ValueError(f"{model_evaluation.model}: seeds trained on different dataset versions {versions}")
-        record = ChampionRecord(
-            model=model_evaluation.model,
-            seeds=tuple(vars(m) for m in model_evaluation.seeds),
-            headline=model_evaluation.headline,
-            promoted_at=datetime.now(UTC).isoformat(timespec="seconds"),
-            reason="passed the promotion gate",
-            run_id=context.run_id,
-            dataset_version=versions.pop(),
-            extra={
-                "tracked_artifact": model_evaluation.tracked_artifact,
-                "ensemble_key": model_evaluation.ensemble_key,
-            },
-        )
+        record = champion_record(model_evaluation, model_store, context.run_id)
         uri = model_store.write_json(ChampionRecord.key(record.model), json.loads(json.dumps(vars(record))))
-        prod = tracking.get_tracker().promote(record.model)
         before = previous["headline"].get("corr_mean") if previous else None
-        return Output(
-            record,
-            metadata={
-                "decision": "promoted",
-                "record": uri,
-                "wandb_prod_alias": prod,
-                "corr_mean": float(record.headline.get("corr_mean", float("nan"))),
-                "previous_corr_mean": float("nan") if before is None else float(before),
-                "seeds": len(record.seeds),
-                "dataset_version": record.dataset_version,
-            },
-        )
+        comparison = _champion_columns(roster, model_store, promoted=record.model)
+        metadata = {
+            "decision": "promoted",
+            "record": uri,
+            "wandb_prod_alias": tracking.get_tracker().promote(record.model),
+            "corr_mean": float(record.headline.get("corr_mean", float("nan"))),
+            "previous_corr_mean": float("nan") if before is None else float(before),
+            "seeds": len(record.seeds),
+            "dataset_version": record.dataset_version,
+            "comparison": MetadataValue.md(comparison_table(comparison)),
+        }
+        return Output(record, metadata=readable(metadata))
 
-    return [model_evaluation, champion]
+    return champion
 
 
-def _era_span(eras) -> str:
-    """``0575..0578 (4 eras)`` for metadata; ``none`` when empty."""
-    eras = sorted(eras)
-    return "none" if not eras else f"{eras[0]}..{eras[-1]} ({len(eras)} eras)"
+def champion_record(evaluation: EvaluationRef, model_store: ModelStore, run_id: str) -> ChampionRecord:
+    """The record live inference trusts: the candidate's seeds, figures and single dataset version."""
+    versions = {model_store.read_json(m.manifest_key)["dataset"]["version"] for m in evaluation.seeds}
+    if len(versions) != 1:
+        raise ValueError(f"{evaluation.model}: seeds trained on different dataset versions {versions}")
+    return ChampionRecord(
+        model=evaluation.model,
+        seeds=tuple(vars(m) for m in evaluation.seeds),
+        headline=evaluation.headline,
+        promoted_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        reason="passed the promotion gate",
+        run_id=run_id,
+        dataset_version=versions.pop(),
+        extra={"tracked_artifact": evaluation.tracked_artifact, "ensemble_key": evaluation.ensemble_key},
+    )

@@ -5,7 +5,13 @@ The roster backfill is what the UI launches (one run per model x seed partition)
 """
 
 import json
+import math
+from pathlib import Path
 
+import pandas as pd
+import pytest
+
+from numerai_assets.assets.metadata import readable_number
 from numerai_assets.core.artifacts import ChampionRecord
 
 
@@ -43,3 +49,43 @@ def test_a_regressing_candidate_does_not_replace_the_champion(platform):
         assert json.loads(path.read_text()) == champion  # the previous champion stays
     finally:
         path.write_text(original)
+
+
+def floats_in(metadata) -> dict[str, float]:
+    """Every float a metadata entry shows, the ones inside JSON entries too."""
+    out = {}
+    for key, entry in metadata.items():
+        value = entry.value
+        for name, v in value.items() if isinstance(value, dict) else [(key, value)]:
+            if isinstance(v, float) and math.isfinite(v):
+                out[f"{key}.{name}" if isinstance(value, dict) else key] = v
+    return out
+
+
+def test_evaluation_figures_are_rounded_for_reading_and_stored_at_full_precision(platform):
+    """The Overview shows 4 significant digits, a table of every roster model with the champion
+    marked, the chart file; the gate names the model; the stored record and parquet keep every digit."""
+    model, *others = platform.roster.names
+    for name in others:  # every model has a champion to compare with
+        assert platform.run("evaluation_job", name).success
+    result = platform.run("evaluation_job", model)
+    assert result.success
+    evaluation = result.asset_materializations_for_node("model_evaluation")[0].metadata
+    [champion] = result.asset_materializations_for_node("champion")
+    [gate] = result.get_asset_check_evaluations()
+    shown = floats_in(evaluation) | floats_in(champion.metadata) | floats_in(gate.metadata)
+    assert "corr_mean" in shown and "compared.candidate_corr_mean" in shown
+    assert {k: v for k, v in shown.items() if readable_number(v) != v} == {}
+    assert gate.description.startswith(f"promotion of {model}: promote — ") and gate.metadata["model"].value == model
+
+    record = json.loads((platform.settings.store_dir / ChampionRecord.key(model)).read_text())
+    stored = pd.read_parquet(platform.settings.store_dir / result.output_for_node("model_evaluation").per_era_key)
+    assert record["headline"]["corr_mean"] == pytest.approx(stored["corr"].mean(), rel=1e-12, abs=0)
+    assert readable_number(record["headline"]["corr_mean"]) == evaluation["corr_mean"].value
+    assert record["headline"]["corr_mean"] != evaluation["corr_mean"].value  # the stored one keeps its digits
+
+    header = champion.metadata["comparison"].value.splitlines()[0]
+    assert f"{model} (champion, promoted in this run)" in header
+    assert all(f"{name} (champion)" in header for name in others)
+    assert f"| {model} (candidate) |" in evaluation["comparison"].value.splitlines()[0]
+    assert Path(evaluation["chart_file"].value).read_bytes().startswith(b"\x89PNG")

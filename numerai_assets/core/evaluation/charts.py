@@ -30,43 +30,76 @@ def cumulative_scores_png(
     per_era_by_model: Mapping[str, pd.DataFrame],
     metrics: Sequence[str] = ("corr", "mmc", "bmc"),
     oracle: pd.Series | None = None,
+    bars: str | None = None,
 ) -> bytes:
-    """One panel per metric with the cumulative per-era score of every model; the oracle's
-    per-era CORR (``oracle``, index era) as a dashed line on the CORR panel. Metrics no model has
-    are left out. 900 x 300 px per panel at 80 dpi, 64-colour palette (three panels measured
-    24-30 KB); same inputs give the same bytes."""
-    shown = [m for m in metrics if any(m in df.columns for df in per_era_by_model.values())]
-    if not shown:
-        shown = ["corr"]
-    series = [df.index for df in per_era_by_model.values()]
-    if oracle is not None:
-        series.append(oracle.index)
-    eras = pd.Index(sorted(set().union(*series), key=str)) if series else pd.Index([])
-    width, height = PANEL_PX
+    """:func:`scores_figure` as a PNG: 900 x 300 px per panel at 80 dpi, 64-colour palette (three
+    panels measured 24-30 KB); same inputs give the same bytes."""
     with matplotlib.rc_context(matplotlib.rcParamsDefault):
-        fig = Figure(figsize=(width / DPI, height * len(shown) / DPI), dpi=DPI)
-        FigureCanvasAgg(fig)
-        axes = fig.subplots(len(shown), 1, squeeze=False)[:, 0]
-        for ax, metric in zip(axes, shown, strict=False):
-            lines: list[tuple[str, pd.Series, dict[str, Any]]] = [
-                (name, df[metric], {}) for name, df in per_era_by_model.items() if metric in df.columns
-            ]
-            if metric == "corr" and oracle is not None:
-                lines.append(("oracle", oracle, {"linestyle": "--", "color": "black"}))
-            for name, scores, style in lines:
-                cumulative = scores.sort_index().fillna(0.0).cumsum()
-                ax.plot(eras.get_indexer(cumulative.index), cumulative.to_numpy(), label=name, linewidth=1.2, **style)
-            ax.axhline(0.0, color="grey", linewidth=0.6)
-            ax.set_title(f"cumulative {TITLES.get(metric, metric)}", fontsize=10)
-            ticks = list(range(0, len(eras), max(1, math.ceil(len(eras) / 12))))
-            ax.set_xticks(ticks, [str(eras[i]) for i in ticks], fontsize=7)
-            ax.tick_params(axis="y", labelsize=7)
-            if lines:
-                ax.legend(fontsize=7, loc="upper left")
-        fig.tight_layout()
+        fig = scores_figure(per_era_by_model, metrics, oracle, bars)
         rendered = io.BytesIO()
         fig.savefig(rendered, format="png", dpi=DPI, metadata={"Software": None})
     return _quantize(rendered.getvalue())
+
+
+def scores_figure(
+    per_era_by_model: Mapping[str, pd.DataFrame],
+    metrics: Sequence[str] = ("corr", "mmc", "bmc"),
+    oracle: pd.Series | None = None,
+    bars: str | None = None,
+) -> Figure:
+    """One panel per metric: the cumulative per-era score of every model as lines, the per-era
+    scores of ``bars`` (default: the first model) as bars on the right axis, and the oracle's
+    per-era CORR (``oracle``, index era) as a dashed line on the CORR panel. Metrics no model has
+    are left out."""
+    shown = [m for m in metrics if any(m in df.columns for df in per_era_by_model.values())] or ["corr"]
+    eras = _all_eras([df.index for df in per_era_by_model.values()] + ([] if oracle is None else [oracle.index]))
+    barred = bars if bars is not None else next(iter(per_era_by_model), None)
+    width, height = PANEL_PX
+    fig = Figure(figsize=(width / DPI, height * len(shown) / DPI), dpi=DPI)
+    FigureCanvasAgg(fig)
+    for ax, metric in zip(fig.subplots(len(shown), 1, squeeze=False)[:, 0], shown, strict=True):
+        lines: list[tuple[str, pd.Series, dict[str, Any]]] = [
+            (name, df[metric], {}) for name, df in per_era_by_model.items() if metric in df.columns
+        ]
+        if metric == "corr" and oracle is not None:
+            lines.append(("oracle", oracle, {"linestyle": "--", "color": "black"}))
+        if barred is not None and metric in per_era_by_model.get(barred, pd.DataFrame()).columns:
+            _per_era_bars(ax, eras, per_era_by_model[barred][metric], barred)
+        _cumulative_lines(ax, eras, lines)
+        ax.set_title(f"{TITLES.get(metric, metric)}: cumulative (lines), per era (bars, right axis)", fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def _all_eras(indexes: Sequence[pd.Index]) -> pd.Index:
+    """Every era of every series, in era order: the shared x axis."""
+    return pd.Index(sorted(set().union(*indexes), key=str)) if indexes else pd.Index([])
+
+
+def _cumulative_lines(ax: Any, eras: pd.Index, lines: Sequence[tuple[str, pd.Series, dict[str, Any]]]) -> None:
+    """Cumulative sums over eras (NaN eras add 0), a zero line, era ticks and a legend."""
+    for name, scores, style in lines:
+        cumulative = scores.sort_index().fillna(0.0).cumsum()
+        ax.plot(eras.get_indexer(cumulative.index), cumulative.to_numpy(), label=name, linewidth=1.2, **style)
+    ax.axhline(0.0, color="grey", linewidth=0.6)
+    ticks = list(range(0, len(eras), max(1, math.ceil(len(eras) / 12))))
+    ax.set_xticks(ticks, [str(eras[i]) for i in ticks], fontsize=7)
+    ax.tick_params(axis="y", labelsize=7)
+    if lines:
+        ax.legend(fontsize=7, loc="upper left")
+
+
+def _per_era_bars(ax: Any, eras: pd.Index, scores: pd.Series, name: str) -> None:
+    """Per-era scores as bars (green up, red down) on a right-hand axis, drawn under the lines."""
+    values = scores.sort_index().dropna()
+    bar_axis = ax.twinx()
+    colors = ["#5aa469" if v >= 0 else "#d35d6e" for v in values.to_numpy()]
+    bar_axis.bar(eras.get_indexer(values.index), values.to_numpy(), width=0.8, color=colors, alpha=0.5, label=name)
+    bar_axis.axhline(0.0, color="grey", linewidth=0.4)
+    bar_axis.tick_params(axis="y", labelsize=7)
+    bar_axis.set_ylabel(f"{name} per era", fontsize=7)
+    ax.set_zorder(bar_axis.get_zorder() + 1)  # the lines in front of the bars
+    ax.patch.set_visible(False)
 
 
 def _quantize(png: bytes, colors: int = 64) -> bytes:

@@ -51,3 +51,20 @@ def test_metrics_table_markdown() -> None:
     lgbm = summaries["lgbm"]["corr"]["all"]
     assert f"{lgbm['mean']:.4f}" in lines[2] and f"{lgbm['sharpe']:.4f}" in lines[2]
     assert " - |" in lines[3]  # corr_only has no MMC
+
+
+def test_each_panel_shows_per_era_bars_of_the_named_model_beside_the_cumulative_lines() -> None:
+    from matplotlib.container import BarContainer
+
+    from numerai_assets.core.evaluation.charts import scores_figure
+
+    models = {"seed0": per_era(0), "ensemble": per_era(1)}
+    fig = scores_figure(models, bars="ensemble")
+    panels = [ax for ax in fig.axes if not ax.containers]  # the line axes; bars sit on their twins
+    bar_axes = [ax for ax in fig.axes if ax.containers]
+    assert len(panels) == len(bar_axes) == 3
+    for metric, ax in zip(("corr", "mmc", "bmc"), bar_axes, strict=True):
+        [bars] = [c for c in ax.containers if isinstance(c, BarContainer)]
+        heights = [patch.get_height() for patch in bars.patches]
+        np.testing.assert_allclose(heights, models["ensemble"][metric].to_numpy())
+    assert {line.get_label() for line in panels[0].get_lines()} >= {"seed0", "ensemble"}
