@@ -5,7 +5,6 @@ import subprocess
 import sys
 from collections import defaultdict
 
-from numerai_assets.checks.data_contracts import CONTRACT_KINDS
 from numerai_assets.core.data.contracts import checks_for_kind
 from numerai_assets.core.live.gates import GATE_NAMES
 from numerai_assets.core.training.roster import load_roster
@@ -27,6 +26,16 @@ ASSETS = {
     "validation_predictions",
     "model_evaluation",
     "champion",
+}
+
+# dataset asset -> contract kind, pinned here (the code reads core.data.files.DATASET_FILES)
+CONTRACT_KINDS = {
+    "train_data": "train",
+    "validation_data": "validation",
+    "train_benchmark_models": "benchmark_models",
+    "validation_benchmark_models": "benchmark_models",
+    "meta_model": "meta_model",
+    "validation_example_preds": "example_preds",
 }
 
 

@@ -16,6 +16,7 @@ from dagster import (
     asset,
 )
 
+from numerai_assets.assets.metadata import readable
 from numerai_assets.checks.data_contracts import (
     contract_check_results,
     contract_check_specs,
@@ -29,28 +30,12 @@ from numerai_assets.core.data.dataset import (
     describe_parquet,
     readability_check,
 )
+from numerai_assets.core.data.files import DATASET_FILES, LIVE_BENCHMARKS_FILE, LIVE_FILE, DatasetFileSpec
 from numerai_assets.partitions import rounds_partitions
 from numerai_assets.resources.numerai import NumeraiResource
 from numerai_assets.resources.store import LocalDataStore
 
 GROUP = "data"
-
-# asset name -> (Numerai file name, why a user cares)
-DATASET_FILES: dict[str, tuple[str, str]] = {
-    "features_metadata": ("features.json", "Feature sets, groups and target names of the version."),
-    "train_data": ("train.parquet", "Training eras: int8 features and targets."),
-    "validation_data": ("validation.parquet", "Validation eras, including rows not yet resolved."),
-    "train_benchmark_models": ("train_benchmark_models.parquet", "Numerai's benchmark predictions on train."),
-    "validation_benchmark_models": (
-        "validation_benchmark_models.parquet",
-        "Numerai's benchmark predictions on validation.",
-    ),
-    "meta_model": ("meta_model.parquet", "The stake-weighted meta model on validation (for MMC)."),
-    "validation_example_preds": (
-        "validation_example_preds.parquet",
-        "Numerai's example model predictions on validation.",
-    ),
-}
 
 
 def fetch_dataset_file(
@@ -90,18 +75,20 @@ def fetch_dataset_file(
     )
 
 
-def build_dataset_asset(asset_name: str, filename: str, description: str) -> AssetsDefinition:
-    @asset(name=asset_name, group_name=GROUP, description=description, kinds={"parquet"})
+def build_dataset_asset(spec: DatasetFileSpec) -> AssetsDefinition:
+    """One unpartitioned file of the table in ``core.data.files`` as an asset."""
+
+    @asset(name=spec.asset, group_name=GROUP, description=spec.description, kinds={"parquet"})
     def _dataset(
         context: AssetExecutionContext, numerai: NumeraiResource, store: LocalDataStore
     ) -> Output[DatasetFile]:
-        handle = fetch_dataset_file(context, numerai, store, filename)
-        return Output(handle, metadata=handle.metadata())
+        handle = fetch_dataset_file(context, numerai, store, spec.filename)
+        return Output(handle, metadata=readable(handle.metadata()))
 
     return _dataset
 
 
-dataset_assets = [build_dataset_asset(name, f, d) for name, (f, d) in DATASET_FILES.items()]
+dataset_assets = [build_dataset_asset(spec) for spec in DATASET_FILES]
 
 
 @asset(group_name=GROUP, kinds={"json"})
@@ -137,7 +124,7 @@ def train_feature_distribution(train_data: DatasetFile, feature_sets: FeatureSet
     group_name=GROUP,
     partitions_def=rounds_partitions,
     kinds={"parquet"},
-    check_specs=contract_check_specs("live_data", "live"),
+    check_specs=contract_check_specs(LIVE_FILE.asset, "live"),
 )
 def live_data(
     context: AssetExecutionContext,
@@ -151,12 +138,12 @@ def live_data(
     the predictions.
     """
     round_number = int(context.partition_key)
-    live = fetch_dataset_file(context, numerai, store, "live.parquet", round_number)
-    benchmarks = fetch_dataset_file(context, numerai, store, "live_benchmark_models.parquet", round_number)
+    live = fetch_dataset_file(context, numerai, store, LIVE_FILE.filename, round_number)
+    benchmarks = fetch_dataset_file(context, numerai, store, LIVE_BENCHMARKS_FILE, round_number)
     details = numerai.get_client(logger=context.log).round_details(round_number)
     result = run_live_contract(live, feature_sets)
     yield Output(
         LiveRoundData(round_number=round_number, live=live, benchmark_models=benchmarks),
-        metadata={**live.metadata(), "benchmark_models_sha256": benchmarks.sha256, **details.metadata()},
+        metadata=readable({**live.metadata(), "benchmark_models_sha256": benchmarks.sha256, **details.metadata()}),
     )
-    yield from contract_check_results(result, "live_data")
+    yield from contract_check_results(result, LIVE_FILE.asset, subject=f"{live.name} of round {round_number}")

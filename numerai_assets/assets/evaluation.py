@@ -110,23 +110,20 @@ def build_evaluation_assets(
     return [_model_evaluation_asset(roster, model_pdef), _champion_asset(roster, model_pdef)]
 
 
+PROMOTION_GATE = AssetCheckSpec(
+    "promotion_gate", asset="model_evaluation", blocking=True, description="mean CORR > 0, Sharpe floor, no regression"
+)
+
+
 def _model_evaluation_asset(roster: Roster, model_pdef: StaticPartitionsDefinition) -> AssetsDefinition:
+    by_model = MultiToSingleDimensionPartitionMapping(partition_dimension_name=MODEL_DIM)  # all seeds of the model
+
     @asset(
         group_name=GROUP,
         partitions_def=model_pdef,
         kinds={"wandb"},
-        ins={
-            name: AssetIn(partition_mapping=MultiToSingleDimensionPartitionMapping(partition_dimension_name=MODEL_DIM))
-            for name in ("validation_predictions", "trained_model")
-        },
-        check_specs=[
-            AssetCheckSpec(
-                "promotion_gate",
-                asset="model_evaluation",
-                blocking=True,
-                description="mean CORR > 0, Sharpe floor, no regression",
-            )
-        ],
+        ins={name: AssetIn(partition_mapping=by_model) for name in ("validation_predictions", "trained_model")},
+        check_specs=[PROMOTION_GATE],
     )
     def model_evaluation(
         context: AssetExecutionContext,

@@ -6,6 +6,7 @@ All are blocking: a file that breaks its contract stops whatever depends on it i
 """
 
 from collections.abc import Iterator, Sequence
+from typing import Any
 
 from dagster import (
     AssetCheckExecutionContext,
@@ -19,23 +20,16 @@ from dagster import (
     multi_asset_check,
 )
 
-from numerai_assets.core.data.contracts import ContractResult, check_dataset, checks_for_kind
+from numerai_assets.assets.metadata import readable
+from numerai_assets.core.data.contracts import ContractFailure, ContractResult, check_dataset, checks_for_kind
 from numerai_assets.core.data.dataset import MAIN_TARGET, DatasetFile, FeatureSets
-
-# dataset asset -> contract kind
-CONTRACT_KINDS: dict[str, str] = {
-    "train_data": "train",
-    "validation_data": "validation",
-    "train_benchmark_models": "benchmark_models",
-    "validation_benchmark_models": "benchmark_models",
-    "meta_model": "meta_model",
-    "validation_example_preds": "example_preds",
-}
+from numerai_assets.core.data.files import DatasetFileSpec, contracted_files
 
 
 def contract_check_specs(
     asset_key: AssetKey | str, kind: str, additional_deps: Sequence[str] = ()
 ) -> list[AssetCheckSpec]:
+    """One blocking check spec per named check of the contract ``kind``."""
     key = AssetKey.from_coercible(asset_key)
     return [
         AssetCheckSpec(
@@ -49,27 +43,34 @@ def contract_check_specs(
     ]
 
 
-def contract_check_results(result: ContractResult, asset_key: AssetKey | str) -> Iterator[AssetCheckResult]:
-    """One result per named check; a failure names the columns and values that broke it."""
+def contract_check_results(
+    result: ContractResult, asset_key: AssetKey | str, subject: str
+) -> Iterator[AssetCheckResult]:
+    """One result per named check; its description names ``subject`` (the file, and the round of a
+    live file) and, on failure, the columns and values that broke it."""
     key = AssetKey.from_coercible(asset_key)
     failures = {f.check: f for f in result.failures}
     for name in result.checks_run:
         failure = failures.get(name)
-        metadata = {"rows": result.rows, "contract_seconds": round(result.seconds, 3)}
-        metadata.update(
-            {k: MetadataValue.json(v) if isinstance(v, dict) else v for k, v in result.notes.items()}
-        )  # e.g. the unresolved validation eras
-        if failure is not None:
-            metadata["failure"] = MetadataValue.text(failure.message)
-            metadata["columns"] = MetadataValue.json(list(failure.columns)[:50])
         yield AssetCheckResult(
             asset_key=key,
             check_name=name,
             passed=failure is None,
             severity=AssetCheckSeverity.ERROR,
-            description=failure.message if failure else f"{name}: passed",
-            metadata=metadata,
+            description=f"{subject}: {failure.message if failure else f'{name} passed'}",
+            metadata=_result_metadata(result, subject, failure),
         )
+
+
+def _result_metadata(result: ContractResult, subject: str, failure: ContractFailure | None) -> dict[str, Any]:
+    """Rows, timing and the conventions the file uses (e.g. its unresolved eras), rounded for
+    reading; a failure adds its message and the columns concerned."""
+    metadata: dict[str, Any] = {"file": subject, "rows": result.rows, "contract_seconds": result.seconds}
+    metadata.update({k: MetadataValue.json(v) if isinstance(v, dict) else v for k, v in result.notes.items()})
+    if failure is not None:
+        metadata["failure"] = MetadataValue.text(failure.message)
+        metadata["columns"] = MetadataValue.json(list(failure.columns)[:50])
+    return readable(metadata)
 
 
 def run_contract(
@@ -96,20 +97,24 @@ def run_live_contract(live: DatasetFile, sets: FeatureSets) -> ContractResult:
     return result
 
 
-def build_contract_checks(asset_name: str, kind: str) -> AssetChecksDefinition:
+def build_contract_checks(spec: DatasetFileSpec) -> AssetChecksDefinition:
+    """The contract of one file of the table in ``core.data.files``: one profile, a result per check."""
+    assert spec.contract is not None, spec  # contracted_files() holds only files with a contract
+    kind = spec.contract
+
     @multi_asset_check(
-        name=f"{asset_name}_contract",
-        specs=contract_check_specs(asset_name, kind, additional_deps=["feature_sets"]),
-        ins={"dataset": AssetIn(asset_name), "sets": AssetIn("feature_sets")},
+        name=f"{spec.asset}_contract",
+        specs=contract_check_specs(spec.asset, kind, additional_deps=["feature_sets"]),
+        ins={"dataset": AssetIn(spec.asset), "sets": AssetIn("feature_sets")},
     )
     def _contract(
         context: AssetCheckExecutionContext, dataset: DatasetFile, sets: FeatureSets
     ) -> Iterator[AssetCheckResult]:
         result = run_contract(dataset, kind, sets)
-        context.log.info(f"{asset_name}: contract over {result.rows:,} rows in {result.seconds:.2f} s")
-        yield from contract_check_results(result, asset_name)
+        context.log.info(f"{spec.asset}: contract over {result.rows:,} rows in {result.seconds:.2f} s")
+        yield from contract_check_results(result, spec.asset, subject=f"{dataset.name} ({dataset.version})")
 
     return _contract
 
 
-dataset_contract_checks = [build_contract_checks(a, k) for a, k in CONTRACT_KINDS.items()]
+dataset_contract_checks = [build_contract_checks(spec) for spec in contracted_files()]

@@ -64,6 +64,9 @@ def test_data_job_materializes_every_dataset_with_metadata_and_passing_contracts
             "era_format_and_order",
             "main_target_present",
         }
+        train_checks = [c for c in checks if c.asset_key.to_user_string() == "train_data"]
+        assert all(c.description.startswith(f"train.parquet ({dataset_version}): ") for c in train_checks)
+        assert all(c.metadata["file"].value == f"train.parquet ({dataset_version})" for c in train_checks)
 
 
 def test_live_data_per_round_passes_its_contract(defs, open_server):
@@ -89,6 +92,7 @@ def test_live_data_missing_a_feature_fails_the_named_check(dataset_version, defs
         failed = {c.check_name: c for c in result.get_asset_check_evaluations() if not c.passed}
         assert "live_covers_required_features" in failed
         assert dropped in failed["live_covers_required_features"].description
+        assert failed["live_covers_required_features"].description.startswith(f"live.parquet of round {round_number}: ")
 
 
 def test_benchmark_missing_an_era_fails_the_coverage_check(dataset_version, defs, open_server):
@@ -102,6 +106,7 @@ def test_benchmark_missing_an_era_fails_the_coverage_check(dataset_version, defs
     (check,) = [c for c in result.get_asset_check_evaluations() if c.check_name == "benchmark_coverage"]
     assert not check.passed
     assert "in 1 of" in check.description and f"{era} (0.0%)" in check.description
+    assert check.description.startswith(f"validation_benchmark_models.parquet ({dataset_version}): ")
     others = [c for c in result.get_asset_check_evaluations() if c.check_name != "benchmark_coverage"]
     assert others and all(c.passed for c in others)
 
