@@ -3,6 +3,7 @@
 import dagster as dg
 
 from numerai_assets.cli import _summarize
+from numerai_assets.core.data.dataset import DEFAULT_VERSION
 
 
 @dg.asset(check_specs=[dg.AssetCheckSpec("rows_positive", asset="scored")])
@@ -73,7 +74,7 @@ def run_numerai_mode(server, tmp_path, dataset_version: str | None) -> None:
     (tmp_path / "run_output.txt").write_text(output)  # kept for a failing run's post-mortem
     assert proc.returncode == 0, output[-6000:]
     round_number = open_server.current_round().number
-    assert f"{open_server.url}: dataset {dataset_version or 'v5.3'}, round {round_number} open" in proc.stdout
+    assert f"{open_server.url}: dataset {dataset_version or DEFAULT_VERSION}, round {round_number} open" in proc.stdout
     assert "main job succeeded" in proc.stdout and secret not in output
     landed = AdminClient(open_server.url).submissions(round_number)
     assert sorted(s["modelName"] for s in landed) == ["demo_slot_a", "demo_slot_b"]
@@ -84,12 +85,12 @@ def test_run_in_numerai_mode_against_the_server_the_url_names(open_server, datas
 
 
 def test_run_in_numerai_mode_on_v53_data_with_every_default(tmp_path):
-    """A v5.3 server (v53_* benchmark columns), nothing pinned: the default version and the
-    derived benchmark column carry the whole main job."""
+    """A server of the default dataset version (v5.3 today: v53_* benchmark columns), nothing
+    pinned: the default version and the derived benchmark column carry the whole main job."""
     from numerai_assets.tournament.generator import generate_tournament
     from numerai_assets.tournament.server import TournamentServer
 
-    generate_tournament(tmp_path / "tournament", scale="tiny", seed=0, version="v5.3")
+    generate_tournament(tmp_path / "tournament", scale="tiny", seed=0, version=DEFAULT_VERSION)
     with TournamentServer(tmp_path / "tournament") as server:
         server.open_round()
         run_numerai_mode(server, tmp_path, None)

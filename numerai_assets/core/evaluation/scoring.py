@@ -31,7 +31,6 @@ from numerai_tools import scoring as nt
 from numerai_assets.core.data.batches import MISSING_FEATURE_VALUE
 from numerai_assets.core.evaluation import scoring_fast as fast
 
-METRICS = ("corr", "mmc", "bmc", "fnc", "feature_exposure")
 META_MODEL_COLUMN = "numerai_meta_model"
 MIN_OVERLAP = 1 - nt.DEFAULT_MAX_FILTERED_INDEX_RATIO  # 0.8
 Engine = Literal["vectorized", "numerai_tools"]
