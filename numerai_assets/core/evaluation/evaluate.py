@@ -126,6 +126,43 @@ def evaluate_model(
     Eras up to ``embargo`` eras after ``last_train_era`` are left out (their targets overlap
     training's).
     """
+    frame, skipped = _after_embargo(model, frame, last_train_era, embargo)
+    eras, targets = frame["era"], frame[target]
+    meta = frame.get(scoring.META_MODEL_COLUMN)
+    bench = benchmarks[benchmark_column].reindex(frame.index)
+    seeds = _seed_frame(model, seed_predictions, frame.index)
+    ensemble = postprocess.ensemble(seeds, eras)
+    all_features = list(dict.fromkeys([*features, *(fnc_features or ())]))
+    per_era = {
+        ENSEMBLE: scoring.per_era_scores(
+            ensemble,
+            eras,
+            targets,
+            meta,
+            bench,
+            frame[all_features] if all_features else None,
+            fnc_features=fnc_features,
+            exposure_features=list(features) or None,
+        )
+    }
+    per_era |= {name: scoring.per_era_scores(seeds[name], eras, targets, meta, bench) for name in seeds.columns}
+    oracle_per_era = None if oracle is None else scoring.per_era_scores(oracle.reindex(frame.index), eras, targets)
+    return ModelEvaluation(
+        model,
+        ensemble,
+        per_era,
+        {name: scoring.summarize(df, recent_eras) for name, df in per_era.items()},
+        _benchmark_corr(ensemble, benchmarks, frame),
+        oracle_per_era,
+        None if oracle_per_era is None else scoring.summarize(oracle_per_era, recent_eras),
+        tuple(skipped),
+    )
+
+
+def _after_embargo(
+    model: str, frame: pd.DataFrame, last_train_era: str | None, embargo: int
+) -> tuple[pd.DataFrame, list[str]]:
+    """The rows left to score once the eras overlapping training are dropped, and those eras."""
     skipped: list[str] = []
     if last_train_era is not None:
         skipped = cv.embargoed_eras(frame["era"].unique().tolist(), last_train_era, embargo)
@@ -135,40 +172,22 @@ def evaluate_model(
             f"{model}: no validation era left to score after skipping {len(skipped)} "
             f"eras up to {embargo} after the last training era {last_train_era}"
         )
-    eras, targets = frame["era"], frame[target]
-    meta = frame.get(scoring.META_MODEL_COLUMN)
-    bench = benchmarks[benchmark_column].reindex(frame.index)
-    seeds = pd.DataFrame({k: v.reindex(frame.index) for k, v in seed_predictions.items()})
+    return frame, skipped
+
+
+def _seed_frame(model: str, seed_predictions: Mapping[str, pd.Series], index: pd.Index) -> pd.DataFrame:
+    """One column per seed on the scored rows; a seed missing any of them fails naming the counts."""
+    seeds = pd.DataFrame({k: v.reindex(index) for k, v in seed_predictions.items()})
     missing = seeds.isna().sum()
     if missing.any():
         raise ValueError(f"{model}: seeds lack predictions for scored rows: {missing[missing > 0].to_dict()}")
-    ensemble = postprocess.ensemble(seeds, eras)
-    all_features = list(dict.fromkeys([*features, *(fnc_features or ())]))
-    feats = frame[all_features] if all_features else None
-    per_era = {
-        ENSEMBLE: scoring.per_era_scores(
-            ensemble,
-            eras,
-            targets,
-            meta,
-            bench,
-            feats,
-            fnc_features=fnc_features,
-            exposure_features=list(features) or None,
-        )
-    }
-    for name in seeds.columns:
-        per_era[name] = scoring.per_era_scores(seeds[name], eras, targets, meta, bench)
-    summaries = {name: scoring.summarize(df, recent_eras) for name, df in per_era.items()}
-    bench_cols = [c for c in benchmarks.columns if c != "era"]
-    benchmark_corr = {c: _per_era_spearman(ensemble, benchmarks[c].reindex(frame.index), eras) for c in bench_cols}
-    oracle_per_era = oracle_summary = None
-    if oracle is not None:
-        oracle_per_era = scoring.per_era_scores(oracle.reindex(frame.index), eras, targets)
-        oracle_summary = scoring.summarize(oracle_per_era, recent_eras)
-    return ModelEvaluation(
-        model, ensemble, per_era, summaries, benchmark_corr, oracle_per_era, oracle_summary, tuple(skipped)
-    )
+    return seeds
+
+
+def _benchmark_corr(ensemble: pd.Series, benchmarks: pd.DataFrame, frame: pd.DataFrame) -> dict[str, float]:
+    """Mean per-era Spearman of the ensemble with every benchmark column."""
+    columns = [c for c in benchmarks.columns if c != "era"]
+    return {c: _per_era_spearman(ensemble, benchmarks[c].reindex(frame.index), frame["era"]) for c in columns}
 
 
 def write_predictions(path: Path, predictions: pd.Series, eras: pd.Series) -> Path:

@@ -47,35 +47,52 @@ def decide_promotion(
         "champion_corr_mean": None,
         "regression_floor": None,
     }
+    failures = _floor_failures(mean, sharpe, min_sharpe)
+    if champion is not None:
+        failures += _regression_failures(mean, corr_stat(champion, "mean"), max_regression, compared)
+    if failures:
+        return PromotionDecision(False, "not promoted: " + "; ".join(failures), compared)
+    return PromotionDecision(True, _promoted_reason(mean, sharpe, min_sharpe, max_regression, compared), compared)
+
+
+def _floor_failures(mean: float, sharpe: float, min_sharpe: float) -> list[str]:
+    """Is the candidate worth submitting on its own? (NaN fails.)"""
     failures = []
     if not mean > 0:
         failures.append(f"mean CORR {mean:.4f} is not > 0")
     if not sharpe >= min_sharpe:
         failures.append(f"CORR Sharpe {sharpe:.3f} < floor {min_sharpe:.3f}")
-    if champion is not None:
-        champion_mean = corr_stat(champion, "mean")
-        compared["champion_corr_mean"] = champion_mean
-        if math.isnan(champion_mean):
-            failures.append("champion has no mean CORR to compare against")
-        else:
-            floor = champion_mean - max_regression
-            compared["regression_floor"] = floor
-            if not mean >= floor:
-                failures.append(
-                    f"mean CORR {mean:.4f} regresses below champion {champion_mean:.4f} - "
-                    f"tolerance {max_regression:.4f} = {floor:.4f}"
-                )
-    if failures:
-        return PromotionDecision(False, "not promoted: " + "; ".join(failures), compared)
-    if champion is None:
-        reason = (
-            f"promoted: first candidate, mean CORR {mean:.4f} > 0 and Sharpe {sharpe:.3f}"
-            f" >= {min_sharpe:.3f}; no champion to compare against"
+    return failures
+
+
+def _regression_failures(
+    mean: float, champion_mean: float, max_regression: float, compared: dict[str, float | None]
+) -> list[str]:
+    """Is the candidate a step back from the champion? Records the figures in ``compared``."""
+    compared["champion_corr_mean"] = champion_mean
+    if math.isnan(champion_mean):
+        return ["champion has no mean CORR to compare against"]
+    floor = champion_mean - max_regression
+    compared["regression_floor"] = floor
+    if mean >= floor:
+        return []
+    return [
+        f"mean CORR {mean:.4f} regresses below champion {champion_mean:.4f} - "
+        f"tolerance {max_regression:.4f} = {floor:.4f}"
+    ]
+
+
+def _promoted_reason(
+    mean: float, sharpe: float, min_sharpe: float, max_regression: float, compared: Mapping[str, float | None]
+) -> str:
+    """The figures that let the candidate through, and the champion it beat (if any)."""
+    passed = f"mean CORR {mean:.4f} > 0"
+    if compared["champion_corr_mean"] is None:
+        return (
+            f"promoted: first candidate, {passed} and Sharpe {sharpe:.3f} >= {min_sharpe:.3f}; "
+            "no champion to compare against"
         )
-    else:
-        reason = (
-            f"promoted: mean CORR {mean:.4f} > 0, Sharpe {sharpe:.3f} >= {min_sharpe:.3f},"
-            f" and {mean:.4f} >= champion {compared['champion_corr_mean']:.4f} - "
-            f"{max_regression:.4f}"
-        )
-    return PromotionDecision(True, reason, compared)
+    return (
+        f"promoted: {passed}, Sharpe {sharpe:.3f} >= {min_sharpe:.3f}, and {mean:.4f} >= champion "
+        f"{compared['champion_corr_mean']:.4f} - {max_regression:.4f}"
+    )
