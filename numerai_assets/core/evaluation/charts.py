@@ -63,9 +63,9 @@ def scores_figure(
         ]
         if metric == "corr" and oracle is not None:
             lines.append(("oracle", oracle, {"linestyle": "--", "color": "black"}))
-        if barred is not None and metric in per_era_by_model.get(barred, pd.DataFrame()).columns:
-            _per_era_bars(ax, eras, per_era_by_model[barred][metric], barred)
         _cumulative_lines(ax, eras, lines)
+        if barred is not None and metric in per_era_by_model.get(barred, pd.DataFrame()).columns:
+            _align_zero(ax, _per_era_bars(ax, eras, per_era_by_model[barred][metric], barred))
         ax.set_title(f"{TITLES.get(metric, metric)}: cumulative (lines), per era (bars, right axis)", fontsize=10)
     fig.tight_layout()
     return fig
@@ -89,7 +89,7 @@ def _cumulative_lines(ax: Any, eras: pd.Index, lines: Sequence[tuple[str, pd.Ser
         ax.legend(fontsize=7, loc="upper left")
 
 
-def _per_era_bars(ax: Any, eras: pd.Index, scores: pd.Series, name: str) -> None:
+def _per_era_bars(ax: Any, eras: pd.Index, scores: pd.Series, name: str) -> Any:
     """Per-era scores as bars (green up, red down) on a right-hand axis, drawn under the lines."""
     values = scores.sort_index().dropna()
     bar_axis = ax.twinx()
@@ -100,6 +100,16 @@ def _per_era_bars(ax: Any, eras: pd.Index, scores: pd.Series, name: str) -> None
     bar_axis.set_ylabel(f"{name} per era", fontsize=7)
     ax.set_zorder(bar_axis.get_zorder() + 1)  # the lines in front of the bars
     ax.patch.set_visible(False)
+    return bar_axis
+
+
+def _align_zero(left: Any, right: Any) -> None:
+    """Both y axes put zero at the same height, so a bar above zero reads as a gain on both."""
+    limits = [(min(lo, 0.0), max(hi, 0.0)) for lo, hi in (left.get_ylim(), right.get_ylim())]
+    below = max(-lo / (hi - lo) if hi > lo else 0.0 for lo, hi in limits)  # share of the axis under 0
+    for axis, (lo, hi) in zip((left, right), limits, strict=True):
+        height = max(hi / (1 - below) if below < 1 else 0.0, -lo / below if below > 0 else 0.0) or 1.0
+        axis.set_ylim(-below * height, (1 - below) * height)
 
 
 def _quantize(png: bytes, colors: int = 64) -> bytes:

@@ -7,6 +7,7 @@ import io
 
 import numpy as np
 import pandas as pd
+import pytest
 from PIL import Image
 
 from numerai_assets.core.evaluation.charts import cumulative_scores_png, metrics_table_markdown, png_markdown
@@ -68,3 +69,6 @@ def test_each_panel_shows_per_era_bars_of_the_named_model_beside_the_cumulative_
         heights = [patch.get_height() for patch in bars.patches]
         np.testing.assert_allclose(heights, models["ensemble"][metric].to_numpy())
     assert {line.get_label() for line in panels[0].get_lines()} >= {"seed0", "ensemble"}
+    for lines, bars_axis in zip(panels, bar_axes, strict=True):  # zero at one height on both axes
+        below = [-lo / (hi - lo) for lo, hi in (lines.get_ylim(), bars_axis.get_ylim())]
+        assert below[0] == pytest.approx(below[1])
