@@ -299,7 +299,7 @@ def _champion_columns(roster: Roster, model_store: ModelStore, promoted: str | N
     columns = []
     for name in roster.names:
         record = model_store.read_json(ChampionRecord.key(name))
-        label = f"{name} (champion{', promoted in this run' if name == promoted else ''})"
+        label = f"{name} ({'new champion' if name == promoted else 'champion'})"
         columns.append((label if record else f"{name} (no champion)", record["headline"] if record else None))
     return columns
 
