@@ -1,13 +1,19 @@
 """Build the model-upload pickle of a slot from its verified champion seed files.
 
 The pickle is ``runtime.make_predict(spec)`` with ``runtime`` pickled by value and ``spec`` plain
-data: the model bytes are embedded (no paths), so the upload is self-contained. The same inputs
-give the same bytes (the sha256 is the upload ledger's identity).
+data: the model bytes are embedded (no paths), so the upload is self-contained. It is written by
+``pickler.py`` run with the TARGET image's interpreter (the sandbox venv's), because by-value code
+is bytecode of the Python that pickled it. The same inputs give the same bytes (the sha256 is the
+upload ledger's identity).
 """
 
 from __future__ import annotations
 
 import hashlib
+import pickle
+import subprocess
+import sys
+import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -59,20 +65,22 @@ def slot_spec(
     }
 
 
-def pickle_bytes(spec: dict) -> bytes:
-    """cloudpickle of ``make_predict(spec)``, the runtime module by value (not installed there)."""
-    import cloudpickle
+def pickle_bytes(spec: dict, python: str | Path = sys.executable) -> bytes:
+    """cloudpickle of ``make_predict(spec)`` made by interpreter ``python`` (with cloudpickle)."""
+    with tempfile.TemporaryDirectory(prefix="numerai-pickle-") as tmp:
+        spec_path, out_path = Path(tmp) / "spec.pkl", Path(tmp) / "model.pkl"
+        spec_path.write_bytes(pickle.dumps(spec, protocol=4))
+        script = Path(__file__).with_name("pickler.py")
+        cmd = [str(python), "-I", str(script), str(spec_path), runtime.__file__, str(out_path)]
+        done = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+        if done.returncode != 0:
+            raise RuntimeError(f"pickling with {python} failed ({done.returncode}): {done.stderr[-2000:]}")
+        return out_path.read_bytes()
 
-    cloudpickle.register_pickle_by_value(runtime)
-    try:
-        return cloudpickle.dumps(runtime.make_predict(spec), protocol=5)
-    finally:
-        cloudpickle.unregister_pickle_by_value(runtime)
 
-
-def build_pickle(path: str | Path, spec: dict) -> BuiltPickle:
-    """Write the pickle atomically; returns its sha256 and size."""
-    data = pickle_bytes(spec)
+def build_pickle(path: str | Path, spec: dict, python: str | Path = sys.executable) -> BuiltPickle:
+    """Write the pickle (made by ``python``, the target image's interpreter) atomically."""
+    data = pickle_bytes(spec, python)
     write_bytes_atomic(path, data)
     return BuiltPickle(
         Path(path),

@@ -65,3 +65,11 @@ def live_round(tournament_template: Path, dataset_version: str, tmp_path_factory
         "benchmark": folder / "live_benchmark_models.parquet",
         "small": list(feature_sets.sets["small"]),
     }
+
+
+@pytest.fixture(scope="session")
+def sandbox_env():
+    """The image's venv (see sandbox_env.py): real Python 3.12 and Numerai's pinned libraries."""
+    from numerai_assets_tests.core.compute.sandbox_env import shared_env
+
+    return shared_env()
