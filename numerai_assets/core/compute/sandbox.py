@@ -67,6 +67,14 @@ class SandboxRun:
     predictions_path: Path
 
 
+def default_sandbox_root() -> Path:
+    """``$NUMERAI_ASSETS_SANDBOX_CACHE``, else ``$NUMERAI_ASSETS_HOME/sandboxes`` (the home's default)."""
+    cache = os.environ.get("NUMERAI_ASSETS_SANDBOX_CACHE")
+    if cache:
+        return Path(cache)
+    return Path(os.environ.get("NUMERAI_ASSETS_HOME") or Path.cwd() / ".numerai_assets").resolve() / "sandboxes"
+
+
 def find_interpreter(python: str, pyenv_root: Path | None = None) -> Path:
     """The newest CPython ``python`` (e.g. "3.12") under pyenv, else ``python3.12`` on PATH."""
     root = pyenv_root or Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv"))
