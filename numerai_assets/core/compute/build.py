@@ -23,6 +23,19 @@ from numerai_assets.core.compute import runtime
 
 
 @dataclass(frozen=True)
+class ComputePickleRef:
+    """The handle ``<slot>/compute_pickle`` passes to its upload (files live in the model store)."""
+
+    slot: str
+    key: str  # model-store key of the pickle
+    sha256: str
+    size_bytes: int
+    data_version: str
+    docker_image: str
+    proof_key: str  # model-store key of the proof record (verdicts, peak memory, seconds)
+
+
+@dataclass(frozen=True)
 class BuiltPickle:
     path: Path
     sha256: str

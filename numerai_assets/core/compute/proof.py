@@ -8,6 +8,7 @@ predictions for the same file within ``TOLERANCE``. Each failed verdict says why
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,6 +20,9 @@ from numerai_assets.core.compute.sandbox import Limits, SandboxEnv, SandboxRun, 
 TOLERANCE = 1e-6  # absolute, on predictions that are per-era ranks in (0, 1)
 CHECKS = ("loads_in_image", "within_limits", "valid_submission", "equals_live_path")
 _PAST_LOAD = ("predict", "validate", "done")
+# How an address-space limit shows: Python's MemoryError, a native allocator's message, or a
+# shared library that cannot be mapped while importing.
+_OUT_OF_MEMORY = re.compile(r"MemoryError|Cannot allocate memory|bad_alloc|failed to map segment|out of memory", re.I)
 
 
 @dataclass(frozen=True)
@@ -104,8 +108,8 @@ def _over_limits(run: SandboxRun, limits: Limits) -> list[str]:
     if run.timed_out:
         over.append(f"killed at the {limits.timeout_s:.0f} s time limit")
     error = run.result.get("error", "")
-    if error.startswith("MemoryError") or run.peak_mb > limits.memory_mb:
-        over.append(f"out of memory at the {limits.memory_mb} MB limit ({error.split(':')[0] or 'peak'})")
+    if _OUT_OF_MEMORY.search(error + "\n" + run.stderr_tail) or run.peak_mb > limits.memory_mb:
+        over.append(f"out of memory at the {limits.memory_mb} MB limit ({error[:200] or 'peak'})")
     elif not run.result and not run.timed_out:
         over.append(f"died without a result (exit code {run.returncode}): {run.stderr_tail[-300:]}")
     return over

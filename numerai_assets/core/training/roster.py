@@ -111,6 +111,11 @@ class Roster:
     def slots_in_mode(self, mode: str) -> dict[str, list[str]]:
         return {s: m for s, m in self.slots.items() if self.slot_config(s).mode == mode}
 
+    def only_mode(self, mode: str) -> Roster:
+        """The roster restricted to the models of slots in ``mode`` (the round run's submit slots)."""
+        keep = tuple(m for m in self.models if self.slot_config(m.slot).mode == mode)
+        return Roster(keep, self.source, {s: c for s, c in self.slot_configs.items() if c.mode == mode})
+
     @property
     def names(self) -> list[str]:
         return [m.name for m in self.models]

@@ -49,6 +49,17 @@ def test_demo_ensemble_is_proven(sandbox_env, champions: dict, live_round: dict,
     print(f"\ndemo ensemble in {sandbox_env.base_interpreter}: {meta['seconds']} s, peak {meta['peak_mb']} MB")
 
 
+def test_demo_ensemble_over_a_small_memory_limit_is_stopped(
+    sandbox_env, champions: dict, live_round: dict, expected, tmp_path: Path
+) -> None:
+    built = build_pickle(tmp_path / "slot.pkl", slot_spec(champions), sandbox_env.python)
+    limits = Limits(memory_mb=400)
+    proof = prove_pickle(sandbox_env, built.path, live_round["live"], None, expected, tmp_path / "run", limits)
+    verdicts = _verdicts(proof)
+    assert not verdicts["within_limits"].passed, proof.run
+    assert "out of memory at the 400 MB limit" in verdicts["within_limits"].reason
+
+
 HOG = """
 import numpy as np
 def predict(live_features, live_benchmark_models):
