@@ -124,4 +124,13 @@ def test_a_pickle_over_the_memory_limit_is_stopped_and_never_uploaded(platform: 
     assert checks["pickle_within_limits"].passed is False
     assert "out of memory at the 400 MB limit" in checks["pickle_within_limits"].metadata["reason"].value
     assert "demo_slot_b/compute_upload" not in _materialized(result)
+    # the verdict travels with the file: the upload run on its own re-reads the stored proof
+    alone = defs.resolve_job_def("compute_job").execute_in_process(
+        instance=platform.instance,
+        raise_on_error=False,
+        asset_selection=[dg.AssetKey(["demo_slot_b", "compute_upload"])],
+    )
+    assert not alone.success
+    [failure] = [e for e in alone.all_events if e.event_type_value == "STEP_FAILURE"]
+    assert "refusing to upload slot demo_slot_b's pickle" in failure.event_specific_data.error.message
     assert len(platform.server.compute.pickles([platform.server.models["demo_slot_b"]])) == before

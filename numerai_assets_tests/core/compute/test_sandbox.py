@@ -43,7 +43,10 @@ def test_demo_ensemble_is_proven(sandbox_env, champions: dict, live_round: dict,
     assert proof.passed, proof.failures()
     meta = proof.metadata()
     assert meta["sandbox_python"].startswith(sandbox_env.image.python + ".")
-    assert "3.12" in meta["sandbox_interpreter"] and meta["network_isolation"] == "unshare --net"
+    assert (
+        f"Python {sandbox_env.image.python}." in meta["sandbox_interpreter"]
+        and meta["network_isolation"] == "unshare --net"
+    )
     assert 0 < meta["peak_mb"] < 4096 and 0 < meta["seconds"] < 600
     assert meta["max_abs_diff"] <= TOLERANCE
     print(f"\ndemo ensemble in {sandbox_env.base_interpreter}: {meta['seconds']} s, peak {meta['peak_mb']} MB")
