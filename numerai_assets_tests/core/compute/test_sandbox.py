@@ -4,6 +4,7 @@ network, return bad output or need a missing module are stopped, each verdict sa
 
 from __future__ import annotations
 
+import os
 import socket
 import subprocess
 from pathlib import Path
@@ -13,7 +14,7 @@ import pytest
 
 from numerai_assets.core.compute.build import build_pickle, slot_spec
 from numerai_assets.core.compute.proof import TOLERANCE, prove_pickle
-from numerai_assets.core.compute.sandbox import Limits, SandboxError, find_interpreter
+from numerai_assets.core.compute.sandbox import Limits, SandboxError, find_interpreter, network_isolation
 from numerai_assets.core.live.predict import predict_slot
 
 
@@ -151,3 +152,11 @@ def test_missing_interpreter_fails_clearly(tmp_path: Path, monkeypatch: pytest.M
     monkeypatch.setenv("PATH", str(tmp_path))
     with pytest.raises(SandboxError, match=r"needs Python 3\.99, but no interpreter was found under .*versions"):
         find_interpreter("3.99", pyenv_root=tmp_path)
+
+
+def test_no_network_isolation_without_root_fails_clearly(monkeypatch: pytest.MonkeyPatch) -> None:
+    """(os.geteuid is patched: the suite runs as root, and the refusal must name the cause.)"""
+    monkeypatch.setattr(os, "geteuid", lambda: 1000)
+    with pytest.raises(SandboxError, match=r"no network isolation: 'unshare --net' needs root .*euid 1000"):
+        network_isolation(Limits())
+    assert network_isolation(Limits(network=True)) == []  # only by explicit choice

@@ -111,3 +111,22 @@ def test_unknown_image_or_version_names_the_slot_and_choices(compute_server: Tou
                 docker_image="Python 2.7",
             )
         assert ledger.uploads() == []
+
+
+def test_an_image_without_pins_fails_its_run_visibly(compute_server: TournamentServer, tmp_path: Path) -> None:
+    """Numerai lists images for Pythons we hold no pins for: the run fails, saying so, no guess."""
+    (tmp_path / "any.pkl").write_bytes(b"not run")
+    with UploadLedger(tmp_path / "u.sqlite") as ledger:
+        upload_pickle(
+            _client(compute_server),
+            ledger,
+            slot="demo_slot_a",
+            pickle_path=tmp_path / "any.pkl",
+            sha256="any",
+            data_version=compute_server.catalog.version,
+            docker_image="Python 3.10",
+        )
+    round_ = compute_server.open_round(staking_window_s=3600)
+    [run] = compute_server.compute.runs([compute_server.models["demo_slot_a"]], round_.number)
+    assert run["status"] == "failed"
+    assert "image Python 3.10" in run["reason"] and "only ['3.11', '3.12'] have pinned requirements" in run["reason"]
