@@ -10,10 +10,11 @@ from numerai_assets.core.data.dataset import FeatureSets
 from numerai_assets.core.training.roster import ModelSpec
 
 
-def _train(engine: str, seed: int, root: Path, version: str, out: Path) -> Path:
+def train_tiny(engine: str, seed: int, root: Path, version: str, out: Path, feature_set: str = "medium") -> Path:
+    """One real seed: 20 shallow rounds (seconds)."""
     from numerai_assets.core.training.train import train_model
 
-    features = list(FeatureSets.from_json_file(root / version / "features.json").sets["medium"])
+    features = list(FeatureSets.from_json_file(root / version / "features.json").sets[feature_set])
     params = {"learning_rate": 0.05, "max_depth": 2, "colsample_bytree": 1.0}
     params |= {"num_leaves": 4, "min_data_in_leaf": 100} if engine == "lightgbm" else {"min_child_weight": 20}
     spec = ModelSpec(
@@ -22,7 +23,7 @@ def _train(engine: str, seed: int, root: Path, version: str, out: Path) -> Path:
         slot="s",
         seeds=(seed,),
         num_boost_round=20,
-        feature_set="medium",
+        feature_set=feature_set,
         params=params,
     )
     trained = train_model(
@@ -43,8 +44,8 @@ def champions(tournament_template: Path, dataset_version: str, tmp_path_factory:
     """{model: [seed model files]}: two LightGBM seeds and one XGBoost seed, 20 rounds each."""
     out = tmp_path_factory.mktemp("compute_models")
     return {
-        "c_lightgbm": [_train("lightgbm", s, tournament_template, dataset_version, out / f"l{s}") for s in (0, 1)],
-        "c_xgboost": [_train("xgboost", 0, tournament_template, dataset_version, out / "x0")],
+        "c_lightgbm": [train_tiny("lightgbm", s, tournament_template, dataset_version, out / f"l{s}") for s in (0, 1)],
+        "c_xgboost": [train_tiny("xgboost", 0, tournament_template, dataset_version, out / "x0")],
     }
 
 

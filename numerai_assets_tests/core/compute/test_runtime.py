@@ -83,3 +83,27 @@ def test_runtime_imports_nothing_from_the_package() -> None:
     source = Path(runtime.__file__).read_text()
     assert "numerai_assets" not in source.split('"""', 2)[2]
     assert "numerai_assets.core.compute.runtime" in sys.modules
+
+
+def test_pickle_equals_live_path_with_missing_feature_values(
+    profile_template, dataset_version: str, tmp_path: Path
+) -> None:
+    """The feature_nan profile: NaN features are missing values to both engines, in both paths."""
+    import shutil
+
+    from numerai_assets.tournament.generator import generate_live_round
+    from numerai_assets_tests.core.compute.conftest import train_tiny
+
+    root = tmp_path / "t"
+    shutil.copytree(profile_template("feature_nan"), root)
+    live = generate_live_round(root, 1) / "live.parquet"
+    frame = pd.read_parquet(live)
+    assert frame.filter(like="feature_").isna().any().any()
+    models = {
+        engine: [train_tiny(engine, 0, root, dataset_version, tmp_path / engine, feature_set="all")]
+        for engine in ("lightgbm", "xgboost")
+    }
+    built = build_pickle(tmp_path / "nan.pkl", slot_spec(models))
+    ours = predict_slot(models, live).predictions
+    theirs = cloudpickle.loads(built.path.read_bytes())(frame, None)["prediction"]
+    np.testing.assert_allclose(theirs.to_numpy(), ours.reindex(frame.index).to_numpy(), atol=TOLERANCE)
