@@ -21,6 +21,7 @@ setup(
         "pyarrow>=18,<27",
         "numpy>=1.26,<3",
         "numerapi==3.1.1",
+        "cloudpickle>=3.1,<4",
         "numerai-tools==0.7.2",
         "wandb>=0.30,<0.32",
         "great-expectations>=1.24,<1.25",

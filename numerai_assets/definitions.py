@@ -15,6 +15,7 @@ from dagster import (
     multiprocess_executor,
 )
 
+from numerai_assets.assets.compute import build_compute_assets
 from numerai_assets.assets.data import (
     dataset_assets,
     feature_sets,
@@ -28,6 +29,7 @@ from numerai_assets.checks.data_contracts import dataset_contract_checks
 from numerai_assets.core.data.dataset import FeatureSets
 from numerai_assets.core.training.roster import Roster, load_roster
 from numerai_assets.partitions import model_partitions, model_seed_partitions, rounds_partitions
+from numerai_assets.resources.compute import ComputeResource
 from numerai_assets.resources.model_store import LocalModelStore
 from numerai_assets.resources.numerai import NumeraiResource
 from numerai_assets.resources.policy import EvaluationPolicy, GatePolicy
@@ -66,6 +68,7 @@ def build_resources(settings: Settings) -> dict[str, object]:
             dry_run=settings.dry_run,
             late_policy=settings.late_policy,
         ),
+        "compute": ComputeResource(),  # sandboxes under $NUMERAI_ASSETS_HOME/sandboxes (or the cache env)
         "tracking": WandbTrackingResource(
             mode=settings.tracking_mode,
             directory=str(settings.home / "wandb"),
@@ -92,14 +95,20 @@ def stored_feature_sets(settings: Settings) -> FeatureSets | None:
 
 
 def build_definitions(
-    settings: Settings, roster: Roster | None = None, policy: EvaluationPolicy | None = None
+    settings: Settings,
+    roster: Roster | None = None,
+    policy: EvaluationPolicy | None = None,
+    compute: ComputeResource | None = None,
 ) -> Definitions:
     roster = roster or load_roster(settings.roster_path, feature_sets=stored_feature_sets(settings))
     resources = build_resources(settings) | ({"policy": policy} if policy is not None else {})
+    resources |= {"compute": compute} if compute is not None else {}
     model_seed_pdef, model_pdef = model_seed_partitions(roster), model_partitions(roster)
     model_assets = build_model_assets(roster, model_seed_pdef)
     evaluation_assets = build_evaluation_assets(roster, model_seed_pdef, model_pdef)
-    slot_assets = build_slot_assets(roster)
+    # compute-mode slots are run by Numerai from the uploaded pickle: no round-run assets
+    slot_assets = build_slot_assets(roster.only_mode("submit"))
+    compute_assets = build_compute_assets(roster, settings.dataset_version)
     data_job = define_asset_job(
         "data_job",
         selection=(AssetSelection.groups("data") - AssetSelection.assets(live_data))
@@ -127,6 +136,12 @@ def build_definitions(
         # one process: the round is latency-bound, and step subprocesses cost ~2 s each here
         executor_def=in_process_executor,
     )
+    compute_job = define_asset_job(
+        "compute_job",
+        selection=AssetSelection.assets(*compute_assets),
+        description="Per compute-mode slot: build the pickle from the champions, prove it in the image's "
+        "sandbox (blocking checks), upload it once.",
+    )
     return Definitions(
         assets=[
             *dataset_assets,
@@ -137,10 +152,11 @@ def build_definitions(
             *model_assets,
             *evaluation_assets,
             *slot_assets,
+            *compute_assets,
         ],
         asset_checks=dataset_contract_checks,
-        jobs=[data_job, training_job, evaluation_job, live_round_job],
-        sensors=[build_round_open_sensor(live_round_job, settings, list(roster.slots))],
+        jobs=[data_job, training_job, evaluation_job, live_round_job, compute_job],
+        sensors=[build_round_open_sensor(live_round_job, settings, list(roster.slots_in_mode("submit")))],
         resources=resources,
         # Two cores: two steps at a time; each step subprocess pays the import cost once.
         executor=multiprocess_executor.configured({"max_concurrent": 2}),

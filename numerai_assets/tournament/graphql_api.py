@@ -19,8 +19,9 @@ from graphql import GraphQLError, build_schema, graphql_sync
 from numerai_tools.submissions import validate_submission_numerai
 
 from numerai_assets.tournament.catalog import Catalog
+from numerai_assets.tournament.compute import TournamentCompute
 from numerai_assets.tournament.round_configs import payout_factor, score_configs
-from numerai_assets.tournament.state import Round, Submission, TournamentState, parse_iso, utcnow
+from numerai_assets.tournament.state import Round, Submission, TournamentState, Upload, parse_iso, utcnow
 
 TOURNAMENT = 8  # Numerai Classic
 NOT_OPEN = "Current round not open for submissions"
@@ -62,6 +63,7 @@ class GraphQLApi:
         self.catalog = catalog
         self.models = models  # name -> id
         self.uploads_dir = uploads_dir
+        self.compute: TournamentCompute | None = None  # model uploads; set by the server
 
     def execute(self, body: dict[str, Any], ctx: RequestContext) -> dict[str, Any]:
         query = body.get("query")
@@ -232,6 +234,67 @@ class GraphQLApi:
         if sub is None or sub.model_id not in self.models.values():
             raise GraphQLError(f"submission {id} not found")
         return {"filename": sub.filename, "url": f"{info.context.base_url}/submissions/{sub.id}"}
+
+    # model uploads (Numerai Compute; see compute.py) ------------------------------------------
+
+    def _compute(self, info: Any) -> TournamentCompute:
+        self._auth(info)
+        if self.compute is None:
+            raise GraphQLError("model uploads are not enabled on this server")
+        return self.compute
+
+    def computePickleUploadAuth(self, info: Any, filename: str, modelId: str | None = None) -> dict[str, str]:  # noqa: N802,N803
+        self._compute(info)
+        if not filename.endswith(".pkl"):
+            raise GraphQLError(f"model upload {filename!r}: the file name must end with .pkl")
+        return self.submission_upload_auth(info, filename, TOURNAMENT, modelId)
+
+    def computePickleDataVersions(self, info: Any) -> list[dict[str, str]]:  # noqa: N802
+        return self._compute(info).data_versions()
+
+    def computePickleDockerImages(self, info: Any) -> list[dict[str, str]]:  # noqa: N802
+        return self._compute(info).docker_images()
+
+    def computePickles(self, info: Any, modelId: str | None = None) -> list[dict[str, Any]]:  # noqa: N802,N803
+        compute = self._compute(info)
+        return compute.pickles(list(self.models.values()) if modelId is None else [self._model_id(modelId)])
+
+    def computePickleRuns(  # noqa: N802
+        self,
+        info: Any,
+        modelId: str | None = None,  # noqa: N803
+        round: int | None = None,  # noqa: A002
+    ) -> list[dict[str, Any]]:
+        compute = self._compute(info)
+        return compute.runs(list(self.models.values()) if modelId is None else [self._model_id(modelId)], round)
+
+    def createComputePickleUpload(  # noqa: N802
+        self,
+        info: Any,
+        filename: str,
+        tournament: int,
+        modelId: str | None = None,  # noqa: N803
+        dataVersionId: str | None = None,  # noqa: N803
+        dockerImageId: str | None = None,  # noqa: N803
+    ) -> dict[str, str]:
+        compute = self._compute(info)
+        self._tournament(tournament)
+        upload = self.state.get_upload(filename=filename)
+        if upload is None:
+            raise GraphQLError(f"no upload {filename!r}: call computePickleUploadAuth first")
+        if modelId is not None and self._model_id(modelId) != upload.model_id:
+            raise GraphQLError(f"upload {filename!r} was authorized for another model")
+        try:
+            return {"id": compute.create(upload, dataVersionId, dockerImageId)}
+        except ValueError as exc:
+            raise GraphQLError(str(exc)) from None
+
+    def submit_computed(self, round_number: int, upload: Upload) -> str:
+        """A round-open pickle run's output, checked as an uploaded CSV is, recorded as a submission."""
+        assert upload.path is not None  # the run wrote it
+        self._validate(round_number, upload.path)
+        name = self.state.model_name(upload.model_id) or upload.model_id
+        return self.state.add_submission(round_number, upload, name, late=False).id
 
     # mutations ------------------------------------------------------------------------------
 

@@ -18,6 +18,7 @@ from http.server import ThreadingHTTPServer
 from pathlib import Path
 from types import TracebackType
 
+from numerai_assets.core.compute.sandbox import Limits
 from numerai_assets.tournament.admin_api import AdminApi
 from numerai_assets.tournament.calendar import (
     RoundWindow,
@@ -28,6 +29,7 @@ from numerai_assets.tournament.calendar import (
     window_opened_at,
 )
 from numerai_assets.tournament.catalog import Catalog
+from numerai_assets.tournament.compute import TournamentCompute
 from numerai_assets.tournament.faults import Faults
 from numerai_assets.tournament.graphql_api import GraphQLApi
 from numerai_assets.tournament.http_handler import Handler
@@ -101,6 +103,8 @@ class TournamentServer:
         live_round_fn: LiveRoundFn | None = None,
         clock: ScaledClock | None = None,
         late_submissions: bool = True,
+        compute_sandbox_root: Path | None = None,
+        compute_limits: Limits | None = None,
     ) -> None:
         if not is_loopback(host) and not allow_remote:
             raise ValueError(f"refusing to bind {host!r}: not loopback (pass allow_remote=True)")
@@ -116,6 +120,10 @@ class TournamentServer:
         self.uploads_dir = self.root / "_uploads"
         self.uploads_dir.mkdir(exist_ok=True)
         self.api = GraphQLApi(self.state, self.catalog, self.models, str(self.uploads_dir))
+        self.compute = TournamentCompute(
+            self.state, self.catalog, self.root, sandbox_root=compute_sandbox_root, limits=compute_limits
+        )
+        self.api.compute = self.compute
         self.admin = AdminApi(self)
         self.stopped = threading.Event()
         self._live_round_fn = live_round_fn or _default_live_round
@@ -227,6 +235,8 @@ class TournamentServer:
             number = self.state.next_round_number(number, window)
             self._live_round_fn(self.root, number)
             rnd = self.state.open_round(number, window=window)
+            # like Numerai: every model's latest uploaded pickle runs at round open
+            self.compute.run_round(rnd.number, self.api.submit_computed)
         logger.info("round %d open (staking closes %s)", rnd.number, rnd.close_staking_time)
         return rnd
 

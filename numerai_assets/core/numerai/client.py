@@ -412,6 +412,26 @@ class NumeraiClient:
             )
         return UploadReceipt(submission_id, model_id, remote_name, digest)
 
+    # -- model uploads (Numerai Compute) ----------------------------------------------------
+    def model_upload_options(self) -> tuple[dict[str, str], dict[str, str]]:
+        """({data version name: id}, {docker image name: id}) as numerapi lists them."""
+        versions = self._call("list model-upload data versions", self._api.model_upload_data_versions)
+        images = self._call("list model-upload docker images", self._api.model_upload_docker_images)
+        return versions, images
+
+    def model_upload(self, pickle_path: Path, model_id: str, data_version_id: str, docker_image_id: str) -> str:
+        """numerapi's ``model_upload`` (auth, PUT, create); returns the upload id. A transport
+        failure may repeat the whole upload: the same pickle uploaded twice is harmless (the
+        latest runs), and the caller's ledger keeps a proven one from being uploaded again."""
+        return str(
+            self._call(
+                f"model upload {Path(pickle_path).name}",
+                lambda: self._api.model_upload(
+                    str(pickle_path), model_id=model_id, data_version=data_version_id, docker_image=docker_image_id
+                ),
+            )
+        )
+
 
 def _required_time(round_: dict, key: str) -> datetime:
     """A time every open round has; a round without it is a malformed answer, named here."""

@@ -32,6 +32,8 @@ _MODEL_KEYS = {
     "slot",
 }
 _EARLY_STOPPING_KEYS = {"eval_eras", "patience", "embargo", "refit"}
+SLOT_MODES = ("submit", "compute")  # submit: our round run uploads; compute: Numerai runs our pickle
+_SLOT_KEYS = {"mode", "docker_image", "data_version"}
 # Round counts and seeds have their own roster fields; the same knob in two places would be ambiguous.
 _RESERVED_PARAMS = {
     "n_estimators",
@@ -88,9 +90,31 @@ class ModelSpec:
 
 
 @dataclass(frozen=True)
+class SlotConfig:
+    """How a slot reaches Numerai. ``compute``: a pickle built from its champions is proven in the
+    ``docker_image``'s sandbox and uploaded (``data_version`` None: the configured dataset version)."""
+
+    mode: str = "submit"
+    docker_image: str | None = None
+    data_version: str | None = None
+
+
+@dataclass(frozen=True)
 class Roster:
     models: tuple[ModelSpec, ...]
     source: str = ""
+    slot_configs: dict[str, SlotConfig] = field(default_factory=dict)
+
+    def slot_config(self, slot: str) -> SlotConfig:
+        return self.slot_configs.get(slot, SlotConfig())
+
+    def slots_in_mode(self, mode: str) -> dict[str, list[str]]:
+        return {s: m for s, m in self.slots.items() if self.slot_config(s).mode == mode}
+
+    def only_mode(self, mode: str) -> Roster:
+        """The roster restricted to the models of slots in ``mode`` (the round run's submit slots)."""
+        keep = tuple(m for m in self.models if self.slot_config(m.slot).mode == mode)
+        return Roster(keep, self.source, {s: c for s, c in self.slot_configs.items() if c.mode == mode})
 
     @property
     def names(self) -> list[str]:
@@ -131,9 +155,9 @@ def parse_roster(raw: Any, *, source: str = "<roster>", feature_sets: FeatureSet
     errors: list[str] = []
     if not isinstance(raw, Mapping):
         raise RosterError(f"roster {source}: expected a mapping with a 'models' list")
-    unknown = sorted(set(raw) - {"models"})
+    unknown = sorted(set(raw) - {"models", "slots"})
     if unknown:
-        errors.append(f"unknown top-level key(s) {unknown}; expected only 'models'")
+        errors.append(f"unknown top-level key(s) {unknown}; expected 'models' and optionally 'slots'")
     entries = raw.get("models")
     if not isinstance(entries, list) or not entries:
         errors.append("'models' must be a non-empty list")
@@ -153,9 +177,42 @@ def parse_roster(raw: Any, *, source: str = "<roster>", feature_sets: FeatureSet
             seen.add(spec.name)
             models.append(spec)
     errors.extend(_seed_mismatch(models))
+    slot_configs = _slot_configs(raw.get("slots"), {m.slot for m in models}, errors)
     if errors:
         raise RosterError(f"roster {source}:\n  " + "\n  ".join(errors))
-    return Roster(models=tuple(models), source=source)
+    return Roster(models=tuple(models), source=source, slot_configs=slot_configs)
+
+
+def _slot_configs(value: Any, used: set[str], errors: list[str]) -> dict[str, SlotConfig]:
+    """``slots: {name: {mode, docker_image, data_version}}``; absent slots are ``submit``."""
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        errors.append(f"'slots': expected a mapping of slot names to settings, got {value!r}")
+        return {}
+    out = {}
+    for slot, entry in value.items():
+        label = f"slot {slot!r}"
+        if slot not in used:
+            errors.append(f"{label}: no model submits to it (models name slots {sorted(used)})")
+        if not isinstance(entry, Mapping):
+            errors.append(f"{label}: expected a mapping with 'mode', got {entry!r}")
+            continue
+        start = len(errors)
+        unknown = sorted(set(entry) - _SLOT_KEYS)
+        if unknown:
+            errors.append(f"{label}: unknown field(s) {unknown}; known: {sorted(_SLOT_KEYS)}")
+        mode = entry.get("mode", "submit")
+        if mode not in SLOT_MODES:
+            errors.append(f"{label}: field 'mode': {mode!r} is not one of {list(SLOT_MODES)}")
+        for key in ("docker_image", "data_version"):
+            if entry.get(key) is not None and (not isinstance(entry[key], str) or not entry[key].strip()):
+                errors.append(f"{label}: field {key!r}: expected a non-empty string, got {entry[key]!r}")
+        if mode == "compute" and entry.get("docker_image") is None:
+            errors.append(f"{label}: field 'docker_image': required in compute mode (e.g. 'Python 3.12')")
+        if len(errors) == start:
+            out[str(slot)] = SlotConfig(mode, entry.get("docker_image"), entry.get("data_version"))
+    return out
 
 
 def _seed_mismatch(models: Sequence[ModelSpec]) -> list[str]:
