@@ -28,22 +28,25 @@ import time
 from pathlib import Path
 
 from numerai_assets.core.data.dataset import DEFAULT_VERSION
+from numerai_assets.core.training.engines import NAMES
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-ENGINES = {"lightgbm": "lgbm_medium", "xgboost": "xgb_medium"}  # roster models whose params are used
 EVAL_ROWS = 10_000
 GB = 1e9
 
 
 def _spec(args: argparse.Namespace):
+    """The packaged roster's first model of this engine, at the benchmark's features and rounds."""
     from dataclasses import replace
 
     from numerai_assets.core.training.roster import load_roster
 
-    return replace(
-        load_roster().get(ENGINES[args.engine]), feature_set=args.features, num_boost_round=args.rounds, era_step=1
-    )
+    roster = load_roster()
+    spec = next((m for m in roster.models if m.engine == args.engine), None)
+    if spec is None:
+        raise SystemExit(f"no {args.engine} model in roster {roster.source} to take parameters from")
+    return replace(spec, feature_set=args.features, num_boost_round=args.rounds, era_step=1)
 
 
 # ----------------------------------------------------------------------------- child processes
@@ -168,7 +171,7 @@ def main() -> None:
     ap.add_argument("--era-step", type=int, default=1, help="then keep every k-th era (Numerai's [::4])")
     ap.add_argument("--features", default="medium", help="feature set name from features.json")
     ap.add_argument("--rounds", type=int, default=50)
-    ap.add_argument("--engines", default="lightgbm,xgboost")
+    ap.add_argument("--engines", default=",".join(NAMES), help="comma-separated; default: every registered engine")
     ap.add_argument("--paths", default="naive,ours", help="which paths to run: naive,ours")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--json", help="also write the results here")

@@ -43,7 +43,7 @@ def seed_spec(roster: Roster, pdef: MultiPartitionsDefinition, partition_key) ->
 
 
 def build_model_assets(roster: Roster, pdef: MultiPartitionsDefinition) -> list[AssetsDefinition]:
-    @asset(group_name=GROUP, partitions_def=pdef, kinds={"lightgbm", "xgboost"}, pool="training")
+    @asset(group_name=GROUP, partitions_def=pdef, kinds={m.engine for m in roster.models}, pool="training")
     def trained_model(
         context: AssetExecutionContext,
         config: TrainingConfig,

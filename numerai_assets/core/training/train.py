@@ -25,7 +25,7 @@ import pandas as pd
 from numerai_assets.core.atomic import write_bytes_atomic
 from numerai_assets.core.data.batches import EraIndex, FeatureMatrix, iter_id_batches
 from numerai_assets.core.data.dataset import DEFAULT_VERSION, DatasetFile
-from numerai_assets.core.training import cv
+from numerai_assets.core.training import cv, engines
 from numerai_assets.core.training import manifest as mf
 from numerai_assets.core.training.base import Progress, TrainingData
 from numerai_assets.core.training.roster import ModelSpec
@@ -33,17 +33,9 @@ from numerai_assets.core.training.roster import ModelSpec
 PREDICTION_COLUMN = "prediction"
 
 
-def _engine(name: str) -> ModuleType:
-    """Engine modules import lazily: importing lightgbm/xgboost costs ~1.7 s each."""
-    if name == "lightgbm":
-        from numerai_assets.core.training.engines import lightgbm
-
-        return lightgbm
-    if name == "xgboost":
-        from numerai_assets.core.training.engines import xgboost
-
-        return xgboost
-    raise ValueError(f"unknown engine {name!r}")
+def _engine(name: str, where: str) -> ModuleType:
+    """The engine module from the registry (imported on first use); ``where`` names the model or file."""
+    return engines.load(name, where=where)
 
 
 def default_threads() -> int:
@@ -52,7 +44,7 @@ def default_threads() -> int:
 
 def engine_params(spec: ModelSpec, seed: int, threads: int | None = None) -> dict[str, Any]:
     """The exact parameters ``train_model`` passes to the engine (also for in-memory comparisons)."""
-    return _engine(spec.engine).engine_params(spec, seed, threads or default_threads())
+    return _engine(spec.engine, f"model {spec.name!r}").engine_params(spec, seed, threads or default_threads())
 
 
 def model_path_for(out_dir: str | Path, spec: ModelSpec, seed: int) -> Path:
@@ -91,7 +83,7 @@ def train_model(
     features = list(features)
     if not features:
         raise ValueError(f"{spec.name}: empty feature list")
-    engine = _engine(spec.engine)
+    engine = _engine(spec.engine, f"model {spec.name!r}")
     threads = threads or default_threads()
     params = engine.engine_params(spec, seed, threads)
     index = EraIndex.load(path, spec.target)
@@ -230,7 +222,7 @@ class Predictor:
     manifest: dict[str, Any] = field(default_factory=dict)
 
     def predict_batch(self, batch: np.ndarray) -> np.ndarray:
-        return _engine(self.engine).predict_batch(self.booster, batch)
+        return _engine(self.engine, f"model {self.manifest.get('model')!r}").predict_batch(self.booster, batch)
 
 
 def load_model(model_path: str | Path, *, threads: int | None = None, verify: bool = True) -> Predictor:
@@ -238,10 +230,8 @@ def load_model(model_path: str | Path, *, threads: int | None = None, verify: bo
     manifest = mf.read_manifest(model_path)
     if verify and mf.file_sha256(model_path) != manifest["model_sha256"]:
         raise ValueError(f"{model_path}: file does not match the sha256 in its manifest")
-    engine = _engine(manifest["engine"])
-    booster = engine.load(
-        str(model_path), threads or manifest["params"].get("num_threads") or manifest["params"].get("nthread")
-    )
+    info = engines.info(manifest["engine"], where=f"model file {model_path}")
+    booster = info.load().load(str(model_path), threads or manifest["params"].get(info.threads))
     return Predictor(manifest["engine"], booster, list(manifest["features"]), manifest)
 
 
