@@ -60,6 +60,7 @@ REGISTRY: dict[str, EngineInfo] = {
     for e in (
         EngineInfo("lightgbm", ".lgb.txt", threads="num_threads", seeds=("seed",)),
         EngineInfo("xgboost", ".xgb.ubj", threads="nthread", seeds=("seed",)),
+        EngineInfo("catboost", ".cbm", threads="thread_count", seeds=("random_seed",), rounds=("iterations",)),
     )
 }
 NAMES: tuple[str, ...] = tuple(REGISTRY)
