@@ -1,11 +1,14 @@
 """Training memory, naive vs ours, side by side: peak RSS and time, each run in its own process.
 
-naive: ``pd.read_parquet`` -> ``lgb.Dataset(frame)`` / ``xgb.DMatrix(frame.to_numpy())`` -> train.
+naive: ``pd.read_parquet`` -> ``lgb.Dataset(frame)`` / ``xgb.DMatrix(frame.to_numpy())`` /
+       ``catboost.Pool(frame)`` -> train.
 ours:  ``numerai_assets.core.training.train.train_model`` (int8 batches -> ``lgb.Sequence`` /
-       ``QuantileDMatrix(DataIter)``), the code path the platform runs.
+       ``ExtMemQuantileDMatrix(DataIter)`` / a text file quantized by ``catboost.utils.quantize``),
+       the code path the platform runs. ``--engines`` defaults to every registered engine.
 Both get the same rows and exactly the same engine parameters (``engine_params``: the roster model of
-that engine, ``--rounds`` trees, seed 0), so their predictions on a fixed sample of validation rows
-must agree; the table prints the largest difference. Target: peak <= 1.5 x int8 bytes + 0.5 GB.
+that engine, or for an engine the roster does not use its first model's learning_rate and max_depth;
+``--rounds`` trees, seed 0), so their predictions on a fixed sample of validation rows must agree;
+the table prints the largest difference. Target: peak <= 1.5 x int8 bytes + 0.5 GB.
 
 ``--rows N`` / ``--eras K`` / ``--era-step S`` train on the first N rows (whole eras) / the first K
 eras / every S-th era only; the subset is written once to a temporary parquet file (row groups of
@@ -28,88 +31,125 @@ import time
 from pathlib import Path
 
 from numerai_assets.core.data.dataset import DEFAULT_VERSION
+from numerai_assets.core.training.engines import NAMES
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-ENGINES = {"lightgbm": "lgbm_medium", "xgboost": "xgb_medium"}  # roster models whose params are used
 EVAL_ROWS = 10_000
 GB = 1e9
 
 
+PORTABLE_PARAMS = ("learning_rate", "max_depth")  # names every registered engine reads the same way
+
+
 def _spec(args: argparse.Namespace):
+    """The packaged roster's first model of this engine at the benchmark's features and rounds; for an
+    engine the roster does not use, the first model's shape with only the portable params."""
     from dataclasses import replace
 
     from numerai_assets.core.training.roster import load_roster
 
-    return replace(
-        load_roster().get(ENGINES[args.engine]), feature_set=args.features, num_boost_round=args.rounds, era_step=1
-    )
+    roster = load_roster()
+    spec = next((m for m in roster.models if m.engine == args.engine), None)
+    if spec is None:
+        first = roster.models[0]
+        params = {k: v for k, v in first.params.items() if k in PORTABLE_PARAMS}
+        spec = replace(first, name=f"{args.engine}_bench", engine=args.engine, params=params)
+    return replace(spec, feature_set=args.features, num_boost_round=args.rounds, era_step=1)
 
 
 # ----------------------------------------------------------------------------- child processes
+def _ours(args: argparse.Namespace, spec, features: list[str]) -> tuple[dict, int | None, object]:
+    """train_model + predict: the code path the platform runs."""
+    from numerai_assets.core.training.train import peak_rss_bytes, predict, train_model
+
+    with tempfile.TemporaryDirectory() as out:
+        trained = train_model(
+            spec,
+            0,
+            args.data,
+            features,
+            out,
+            threads=args.threads,
+            progress_every=max(1, args.rounds // 3),
+            log=lambda s: print(s, file=sys.stderr),
+            dataset_sha256={Path(args.data).name: "not-hashed-in-benchmark"},
+        )
+        t = trained.manifest["training"]
+        peak = peak_rss_bytes()
+        preds = predict(trained.model_path, args.eval, features).to_numpy()
+    figures = {"rows": t["rows"], "load_s": 0.0, "build_s": t["build_seconds"], "train_s": t["train_seconds"]}
+    return figures, peak, preds
+
+
+def _naive_lightgbm(params: dict, X, y, rounds: int, threads: int):
+    import lightgbm as lgb
+
+    data = lgb.Dataset(X, label=y, params=params).construct()
+    return (
+        data,
+        lambda: lgb.train(params, data, num_boost_round=rounds),
+        lambda booster, sample: booster.predict(sample),
+    )
+
+
+def _naive_xgboost(params: dict, X, y, rounds: int, threads: int):
+    import xgboost as xgb
+
+    data = xgb.DMatrix(X.to_numpy(), label=y.to_numpy(), nthread=threads)
+    return (
+        data,
+        lambda: xgb.train(params, data, num_boost_round=rounds),
+        lambda booster, sample: booster.predict(xgb.DMatrix(sample.to_numpy())),
+    )
+
+
+def _naive_catboost(params: dict, X, y, rounds: int, threads: int):
+    import catboost as cb
+
+    from numerai_assets.core.training.engines.catboost import QUANTIZE_PARAMS
+
+    data = cb.Pool(X, label=y, thread_count=threads)
+    fit_params = {k: v for k, v in params.items() if k not in QUANTIZE_PARAMS} | {"iterations": rounds}
+    return data, lambda: cb.CatBoost(fit_params).fit(data), lambda booster, sample: booster.predict(sample)
+
+
+NAIVE = {"lightgbm": _naive_lightgbm, "xgboost": _naive_xgboost, "catboost": _naive_catboost}
+
+
+def _naive(args: argparse.Namespace, spec, features: list[str], params: dict) -> tuple[dict, int | None, object]:
+    """pandas full-frame load, the engine's own in-memory dataset, fit."""
+    import pandas as pd
+
+    from numerai_assets.core.training.train import peak_rss_bytes
+
+    start = time.perf_counter()
+    frame = pd.read_parquet(args.data, columns=[*features, spec.target])
+    frame = frame[frame[spec.target].notna()]
+    load_s, t0 = time.perf_counter() - start, time.perf_counter()
+    _data, train, predict = NAIVE[args.engine](params, frame[features], frame[spec.target], args.rounds, args.threads)
+    build_s, t0 = time.perf_counter() - t0, time.perf_counter()
+    booster = train()
+    train_s = time.perf_counter() - t0
+    peak = peak_rss_bytes()
+    preds = predict(booster, pd.read_parquet(args.eval, columns=features))
+    return {"rows": len(frame), "load_s": load_s, "build_s": build_s, "train_s": train_s}, peak, preds
+
+
 def child(args: argparse.Namespace) -> dict:
     import numpy as np
 
-    from numerai_assets.core.training.train import engine_params, peak_rss_bytes, predict, train_model
+    from numerai_assets.core.training.train import engine_params, peak_rss_bytes
 
     spec, features = _spec(args), json.loads(Path(args.features_file).read_text())
     params = engine_params(spec, 0, args.threads)
-    start = time.perf_counter()
-    rss_start = peak_rss_bytes()
+    start, rss_start = time.perf_counter(), peak_rss_bytes()
     if args.path_kind == "ours":
-        with tempfile.TemporaryDirectory() as out:
-            trained = train_model(
-                spec,
-                0,
-                args.data,
-                features,
-                out,
-                threads=args.threads,
-                progress_every=max(1, args.rounds // 3),
-                log=lambda s: print(s, file=sys.stderr),
-                dataset_sha256={Path(args.data).name: "not-hashed-in-benchmark"},
-            )
-            t = trained.manifest["training"]
-            peak = peak_rss_bytes()
-            preds = predict(trained.model_path, args.eval, features).to_numpy()
-        load_s, build_s, train_s, rows = 0.0, t["build_seconds"], t["train_seconds"], t["rows"]
+        figures, peak, preds = _ours(args, spec, features)
     else:
-        import pandas as pd
-
-        frame = pd.read_parquet(args.data, columns=[*features, spec.target])
-        frame = frame[frame[spec.target].notna()]
-        load_s, rows = time.perf_counter() - start, len(frame)
-        t0 = time.perf_counter()
-        if args.engine == "lightgbm":
-            import lightgbm as lgb
-
-            data = lgb.Dataset(frame[features], label=frame[spec.target], params=params).construct()
-            build_s = time.perf_counter() - t0
-            t0 = time.perf_counter()
-            booster = lgb.train(params, data, num_boost_round=args.rounds)
-        else:
-            import xgboost as xgb
-
-            data = xgb.DMatrix(frame[features].to_numpy(), label=frame[spec.target].to_numpy(), nthread=args.threads)
-            build_s = time.perf_counter() - t0
-            t0 = time.perf_counter()
-            booster = xgb.train(params, data, num_boost_round=args.rounds)
-        train_s = time.perf_counter() - t0
-        peak = peak_rss_bytes()
-        sample = pd.read_parquet(args.eval, columns=features)
-        preds = (
-            booster.predict(sample) if args.engine == "lightgbm" else booster.predict(xgb.DMatrix(sample.to_numpy()))
-        )
+        figures, peak, preds = _naive(args, spec, features, params)
     np.save(args.preds_out, np.asarray(preds, dtype=np.float64))
-    return {
-        "rows": rows,
-        "load_s": load_s,
-        "build_s": build_s,
-        "train_s": train_s,
-        "total_s": time.perf_counter() - start,
-        "peak_rss": peak,
-        "rss_after_imports": rss_start,
-    }
+    return {**figures, "total_s": time.perf_counter() - start, "peak_rss": peak, "rss_after_imports": rss_start}
 
 
 # ----------------------------------------------------------------------------- parent
@@ -158,7 +198,7 @@ def _prepare(args: argparse.Namespace, work: Path) -> tuple[str, str, list[str],
     return train, str(work / "eval.parquet"), features, int8
 
 
-def main() -> None:
+def _arguments() -> argparse.Namespace:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--root", required=True, help="tournament root (holds <version>/)")
     ap.add_argument("--scale", default="", help="label printed with the results")
@@ -168,14 +208,69 @@ def main() -> None:
     ap.add_argument("--era-step", type=int, default=1, help="then keep every k-th era (Numerai's [::4])")
     ap.add_argument("--features", default="medium", help="feature set name from features.json")
     ap.add_argument("--rounds", type=int, default=50)
-    ap.add_argument("--engines", default="lightgbm,xgboost")
+    ap.add_argument("--engines", default=",".join(NAMES), help="comma-separated; default: every registered engine")
     ap.add_argument("--paths", default="naive,ours", help="which paths to run: naive,ours")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--json", help="also write the results here")
     ap.add_argument("--child", choices=["naive", "ours", "prepare"], help=argparse.SUPPRESS)
     for hidden in ("engine", "data", "eval", "features-file", "preds-out", "work"):
         ap.add_argument(f"--{hidden}", help=argparse.SUPPRESS)
-    args = ap.parse_args()
+    return ap.parse_args()
+
+
+def _child_command(args: argparse.Namespace, kind: str, engine: str, train: str, sample: str, work: Path) -> list[str]:
+    options = {
+        "--child": kind,
+        "--engine": engine,
+        "--root": args.root,
+        "--data": train,
+        "--eval": sample,
+        "--features": args.features,
+        "--features-file": str(work / "features.json"),
+        "--rounds": str(args.rounds),
+        "--threads": str(args.threads),
+        "--preds-out": str(work / f"{engine}-{kind}.npy"),
+    }
+    return [sys.executable, __file__, *(item for pair in options.items() for item in pair)]
+
+
+def _run_child(cmd: list[str], engine: str, kind: str, int8: int, target: float) -> dict:
+    """One engine x path in its own process; the row it printed, or a 'failed' row."""
+    t0 = time.perf_counter()
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    if proc.returncode != 0:
+        print(
+            f"{engine} {kind}: FAILED rc={proc.returncode} after {time.perf_counter() - t0:.0f}s\n"
+            f"{proc.stderr[-3000:]}",
+            flush=True,
+        )
+        return {"engine": engine, "path": kind, "failed": proc.returncode}
+    r = json.loads(proc.stdout.strip().splitlines()[-1])
+    r.update(engine=engine, path=kind, int8_bytes=int8, target_bytes=target, within_target=r["peak_rss"] <= target)
+    print(
+        f"{engine:8} {kind:5} rows {r['rows']:>9,} load {r['load_s']:6.1f}s build {r['build_s']:6.1f}s "
+        f"train {r['train_s']:6.1f}s total {r['total_s']:6.1f}s peak RSS {r['peak_rss'] / GB:6.2f} GB "
+        f"(int8 {int8 / GB:.2f} GB, target {target / GB:.2f} GB: {'within' if r['within_target'] else 'OVER'})",
+        flush=True,
+    )
+    return r
+
+
+def _compare(engine: str, naive, ours) -> dict:
+    import numpy as np
+
+    diff, corr = float(np.max(np.abs(naive - ours))), float(np.corrcoef(naive, ours)[0, 1])
+    print(
+        f"{engine:8} predictions naive vs ours on {len(ours)} validation rows: max |diff| {diff:.2e}, corr {corr:.6f}",
+        flush=True,
+    )
+    return {"engine": engine, "max_abs_diff": diff, "corr": corr}
+
+
+def main() -> None:
+    import numpy as np
+
+    args = _arguments()
     if args.child == "prepare":
         train, sample, _, int8 = _prepare(args, Path(args.work))
         print(json.dumps({"train": train, "eval": sample, "int8": int8}))
@@ -184,9 +279,6 @@ def main() -> None:
         args.path_kind = args.child
         print(json.dumps(child(args)))
         return
-
-    import numpy as np
-
     print(f"uptime: {os.popen('uptime').read().strip()}", flush=True)
     results = []
     with tempfile.TemporaryDirectory(prefix="training-bench-") as tmp:
@@ -200,78 +292,22 @@ def main() -> None:
         )
         p = json.loads(prep.stdout.strip().splitlines()[-1])
         train, sample, int8 = p["train"], p["eval"], p["int8"]
-        features = json.loads((work / "features.json").read_text())
+        n_features = len(json.loads((work / "features.json").read_text()))
         target = 1.5 * int8 + 0.5 * GB
         print(
-            f"{args.scale}: {train}: {int8 / len(features):,.0f} rows x {len(features)} features = "
-            f"{int8 / GB:.3f} GB int8; target peak {target / GB:.2f} GB; {args.rounds} rounds, "
-            f"{args.threads} threads",
+            f"{args.scale}: {train}: {int8 / n_features:,.0f} rows x {n_features} features = {int8 / GB:.3f} GB int8; "
+            f"target peak {target / GB:.2f} GB; {args.rounds} rounds, {args.threads} threads",
             flush=True,
         )
         for engine in args.engines.split(","):
             preds = {}
             for kind in args.paths.split(","):
-                out = work / f"{engine}-{kind}.npy"
-                cmd = [
-                    sys.executable,
-                    __file__,
-                    "--child",
-                    kind,
-                    "--engine",
-                    engine,
-                    "--root",
-                    args.root,
-                    "--data",
-                    train,
-                    "--eval",
-                    sample,
-                    "--features",
-                    args.features,
-                    "--features-file",
-                    str(work / "features.json"),
-                    "--rounds",
-                    str(args.rounds),
-                    "--threads",
-                    str(args.threads),
-                    "--preds-out",
-                    str(out),
-                ]
-                t0 = time.perf_counter()
-                proc = subprocess.run(cmd, capture_output=True, text=True)
-                if proc.returncode != 0:
-                    print(
-                        f"{engine} {kind}: FAILED rc={proc.returncode} after {time.perf_counter() - t0:.0f}s\n"
-                        f"{proc.stderr[-3000:]}",
-                        flush=True,
-                    )
-                    results.append({"engine": engine, "path": kind, "failed": proc.returncode})
-                    continue
-                r = json.loads(proc.stdout.strip().splitlines()[-1])
-                r.update(
-                    engine=engine,
-                    path=kind,
-                    int8_bytes=int8,
-                    target_bytes=target,
-                    within_target=r["peak_rss"] <= target,
-                )
-                preds[kind] = np.load(out)
+                r = _run_child(_child_command(args, kind, engine, train, sample, work), engine, kind, int8, target)
                 results.append(r)
-                print(
-                    f"{engine:8} {kind:5} rows {r['rows']:>9,} load {r['load_s']:6.1f}s build {r['build_s']:6.1f}s "
-                    f"train {r['train_s']:6.1f}s total {r['total_s']:6.1f}s peak RSS {r['peak_rss'] / GB:6.2f} GB "
-                    f"(int8 {int8 / GB:.2f} GB, target {target / GB:.2f} GB: "
-                    f"{'within' if r['within_target'] else 'OVER'})",
-                    flush=True,
-                )
+                if "failed" not in r:
+                    preds[kind] = np.load(work / f"{engine}-{kind}.npy")
             if len(preds) == 2:
-                diff = float(np.max(np.abs(preds["naive"] - preds["ours"])))
-                corr = float(np.corrcoef(preds["naive"], preds["ours"])[0, 1])
-                print(
-                    f"{engine:8} predictions naive vs ours on {len(preds['ours'])} validation rows: "
-                    f"max |diff| {diff:.2e}, corr {corr:.6f}",
-                    flush=True,
-                )
-                results.append({"engine": engine, "max_abs_diff": diff, "corr": corr})
+                results.append(_compare(engine, preds["naive"], preds["ours"]))
     if args.json:
         Path(args.json).write_text(json.dumps({"args": vars(args), "results": results}, indent=2))
 

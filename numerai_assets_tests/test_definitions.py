@@ -89,7 +89,7 @@ def test_graph_snapshot():
 def test_definitions_import_no_heavy_libraries():
     code = (
         "import sys, numerai_assets.definitions; "
-        "print(sorted(m for m in ('lightgbm','xgboost','wandb','great_expectations') if m in sys.modules))"
+        "print(sorted(m for m in ('lightgbm','xgboost','catboost','wandb','great_expectations') if m in sys.modules))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"

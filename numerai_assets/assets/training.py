@@ -6,6 +6,8 @@ manifest go to the model store under a content-addressed key, and the asset valu
 live round uses.
 """
 
+from typing import TYPE_CHECKING, Any
+
 from dagster import (
     AssetExecutionContext,
     AssetsDefinition,
@@ -17,11 +19,15 @@ from dagster import (
 )
 from pydantic import Field
 
+from numerai_assets.assets.metadata import readable
 from numerai_assets.core.artifacts import ModelRef, PredictionsRef
 from numerai_assets.core.data.dataset import DatasetFile, FeatureSets, read_by_id
 from numerai_assets.core.training.roster import ModelSpec, Roster
 from numerai_assets.partitions import ModelSeed, parse_model_seed
 from numerai_assets.resources.model_store import ModelStore
+
+if TYPE_CHECKING:  # train.py imports pandas and the data readers: loaded when an asset runs
+    from numerai_assets.core.training.train import TrainedModel
 
 GROUP = "models"
 
@@ -43,7 +49,11 @@ def seed_spec(roster: Roster, pdef: MultiPartitionsDefinition, partition_key) ->
 
 
 def build_model_assets(roster: Roster, pdef: MultiPartitionsDefinition) -> list[AssetsDefinition]:
-    @asset(group_name=GROUP, partitions_def=pdef, kinds={"lightgbm", "xgboost"}, pool="training")
+    return [_trained_model_asset(roster, pdef), _validation_predictions_asset(pdef)]
+
+
+def _trained_model_asset(roster: Roster, pdef: MultiPartitionsDefinition) -> AssetsDefinition:
+    @asset(group_name=GROUP, partitions_def=pdef, kinds={m.engine for m in roster.models}, pool="training")
     def trained_model(
         context: AssetExecutionContext,
         config: TrainingConfig,
@@ -67,39 +77,52 @@ def build_model_assets(roster: Roster, pdef: MultiPartitionsDefinition) -> list[
             dataset_version=train_data.version,
             threads=config.threads or None,
         )
-        manifest = trained.manifest
-        folder = f"models/{spec.name}/seed{ms.seed}/{manifest['model_sha256'][:16]}"
-        model_key = f"{folder}/{trained.model_path.name}"
-        manifest_key = f"{folder}/{trained.manifest_path.name}"
-        model_store.put_file(trained.model_path, model_key)
-        uri = model_store.put_file(trained.manifest_path, manifest_key)
-        ref = ModelRef(
-            spec.name,
-            ms.seed,
-            spec.engine,
-            model_key,
-            manifest_key,
-            manifest["model_sha256"],
-            manifest["features_sha256"],
-            spec.target,
-        )
-        training = manifest["training"]
-        return Output(
-            ref,
-            metadata={
-                "model_sha256": ref.model_sha256,
-                "features": len(features),
-                "manifest": uri,
-                "rows": training["rows"],
-                "eras": training["eras_count"],
-                "rounds": training["rounds"],
-                "train_seconds": training["train_seconds"],
-                "build_seconds": training["build_seconds"],
-                "peak_rss_gb": round((training["peak_rss_bytes"] or 0) / 2**30, 3),
-                "int8_gb": round(training["int8_bytes"] / 2**30, 3),
-            },
-        )
+        ref, uri = _store_model(model_store, spec, ms.seed, trained)
+        return Output(ref, metadata=_training_metadata(trained.manifest, len(features), uri))
 
+    return trained_model
+
+
+def _store_model(model_store: ModelStore, spec: ModelSpec, seed: int, trained: "TrainedModel") -> tuple[ModelRef, str]:
+    """Model file and manifest under a content-addressed folder; the ref and the manifest's uri."""
+    manifest = trained.manifest
+    folder = f"models/{spec.name}/seed{seed}/{manifest['model_sha256'][:16]}"
+    model_key = f"{folder}/{trained.model_path.name}"
+    manifest_key = f"{folder}/{trained.manifest_path.name}"
+    model_store.put_file(trained.model_path, model_key)
+    uri = model_store.put_file(trained.manifest_path, manifest_key)
+    ref = ModelRef(
+        spec.name,
+        seed,
+        spec.engine,
+        model_key,
+        manifest_key,
+        manifest["model_sha256"],
+        manifest["features_sha256"],
+        spec.target,
+    )
+    return ref, uri
+
+
+def _training_metadata(manifest: dict[str, Any], n_features: int, uri: str) -> dict[str, Any]:
+    training = manifest["training"]
+    return readable(
+        {
+            "model_sha256": manifest["model_sha256"],
+            "features": n_features,
+            "manifest": uri,
+            "rows": training["rows"],
+            "eras": training["eras_count"],
+            "rounds": training["rounds"],
+            "train_seconds": training["train_seconds"],
+            "build_seconds": training["build_seconds"],
+            "peak_rss_gb": (training["peak_rss_bytes"] or 0) / 2**30,
+            "int8_gb": training["int8_bytes"] / 2**30,
+        }
+    )
+
+
+def _validation_predictions_asset(pdef: MultiPartitionsDefinition) -> AssetsDefinition:
     @asset(group_name=GROUP, partitions_def=pdef, kinds={"parquet"})
     def validation_predictions(
         context: AssetExecutionContext,
@@ -125,12 +148,14 @@ def build_model_assets(roster: Roster, pdef: MultiPartitionsDefinition) -> list[
         context.log.info(f"{len(predictions):,} validation predictions -> {uri}")
         return Output(
             PredictionsRef(trained_model.model, key, len(predictions), trained_model.seed),
-            metadata={
-                "rows": len(predictions),
-                "uri": uri,
-                "std": float(predictions.std()),
-                "dataset_version": validation_data.version,
-            },
+            metadata=readable(
+                {
+                    "rows": len(predictions),
+                    "uri": uri,
+                    "std": float(predictions.std()),
+                    "dataset_version": validation_data.version,
+                }
+            ),
         )
 
-    return [trained_model, validation_predictions]
+    return validation_predictions

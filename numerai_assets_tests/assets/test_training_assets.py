@@ -91,3 +91,23 @@ def test_evaluation_figures_are_rounded_for_reading_and_stored_at_full_precision
     assert all(f"{name} (champion)" in header for name in others)
     assert f"| {model} (candidate) |" in evaluation["comparison"].value.splitlines()[0]
     assert Path(evaluation["chart_file"].value).read_bytes().startswith(b"\x89PNG")
+
+
+def test_training_metadata_rounds_floats_for_the_ui_and_keeps_counts():
+    from numerai_assets.assets.training import _training_metadata
+
+    training = {
+        "rows": 123_456,
+        "eras_count": 40,
+        "rounds": 300,
+        "train_seconds": 12.345678,
+        "build_seconds": 0.0123456,
+        "peak_rss_bytes": 1_234_567_890,
+        "int8_bytes": 987_654_321,
+    }
+    manifest = {"model_sha256": "ab" * 32, "training": training}
+    meta = _training_metadata(manifest, 64, "file:///m.json")
+    assert (meta["rows"], meta["eras"], meta["rounds"], meta["features"]) == (123_456, 40, 300, 64)
+    assert (meta["train_seconds"], meta["build_seconds"]) == (12.35, 0.01235)
+    assert (meta["peak_rss_gb"], meta["int8_gb"]) == (1.15, 0.9198)  # GiB, 4 significant digits
+    assert meta["model_sha256"] == "ab" * 32 and meta["manifest"] == "file:///m.json"

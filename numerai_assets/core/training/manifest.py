@@ -18,10 +18,11 @@ from pathlib import Path
 from typing import Any
 
 from numerai_assets.core.atomic import write_bytes_atomic
+from numerai_assets.core.training import engines
 
 MANIFEST_SCHEMA = 1
 MANIFEST_SUFFIX = ".manifest.json"
-MODEL_SUFFIXES = {"lightgbm": ".lgb.txt", "xgboost": ".xgb.ubj"}
+MODEL_SUFFIXES = {name: e.suffix for name, e in engines.REGISTRY.items()}
 
 
 def utc_now() -> str:

@@ -15,9 +15,10 @@ from typing import Any
 import yaml
 
 from numerai_assets.core.data.dataset import MAIN_TARGET, FeatureSets
+from numerai_assets.core.training import engines
 
 DEFAULT_ROSTER_PATH = Path(__file__).resolve().parents[2] / "roster.yaml"
-ENGINES = ("lightgbm", "xgboost")
+ENGINES = engines.NAMES
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")  # names end up in paths and partition keys
 _MODEL_KEYS = {
     "name",
@@ -34,21 +35,6 @@ _MODEL_KEYS = {
 _EARLY_STOPPING_KEYS = {"eval_eras", "patience", "embargo", "refit"}
 SLOT_MODES = ("submit", "compute")  # submit: our round run uploads; compute: Numerai runs our pickle
 _SLOT_KEYS = {"mode", "docker_image", "data_version"}
-# Round counts and seeds have their own roster fields; the same knob in two places would be ambiguous.
-_RESERVED_PARAMS = {
-    "n_estimators",
-    "num_iterations",
-    "num_iteration",
-    "num_boost_round",
-    "num_round",
-    "num_rounds",
-    "num_trees",
-    "num_tree",
-    "n_iter",
-    "seed",
-    "random_state",
-    "random_seed",
-}
 
 
 class RosterError(ValueError):
@@ -241,6 +227,7 @@ def _parse_model(entry: Any, errors: list[str], feature_sets: FeatureSets | None
     engine = _str(entry, "engine", errors)
     if engine is not None and engine not in ENGINES:
         errors.append(f"field 'engine': unknown engine {engine!r}; known: {list(ENGINES)}")
+    reserved_params = engines.REGISTRY[engine].reserved if engine in ENGINES else engines.COMMON_RESERVED
     slot = _str(entry, "slot", errors)
     target = _str(entry, "target", errors, default=MAIN_TARGET)
     seeds = _seeds(entry.get("seeds"), errors)
@@ -251,7 +238,7 @@ def _parse_model(entry: Any, errors: list[str], feature_sets: FeatureSets | None
     if not isinstance(params, Mapping) or not all(isinstance(k, str) for k in params):
         errors.append("field 'params': expected a mapping of parameter names to values")
         params = {}
-    reserved = sorted(set(params) & _RESERVED_PARAMS)
+    reserved = sorted(set(params) & reserved_params)
     if reserved:
         errors.append(f"field 'params': {reserved} not allowed here; use 'num_boost_round' and 'seeds'")
     early = _early_stopping(entry.get("early_stopping"), errors)

@@ -69,7 +69,7 @@ def test_override_path_and_feature_group_union(tmp_path: Path, feature_sets: Fea
 @pytest.mark.parametrize(
     ("changes", "field", "detail"),
     [
-        ({"engine": "catboost"}, "engine", "unknown engine 'catboost'"),
+        ({"engine": "nosuchengine"}, "engine", "unknown engine 'nosuchengine'"),
         ({"feature_set": "huge"}, "feature_set", "unknown feature set"),
         ({"feature_set": []}, "feature_set", "non-empty list"),
         ({"target": "target_nobody_20"}, "target", "unknown target"),
@@ -116,7 +116,7 @@ def test_duplicate_names_and_document_errors(tmp_path: Path) -> None:
 
 
 def test_all_problems_reported_at_once() -> None:
-    doc = roster_with(engine="catboost", seeds=[], slot=...)
+    doc = roster_with(engine="nosuchengine", seeds=[], slot=...)
     with pytest.raises(RosterError) as err:
         parse_roster(doc)
     assert all(f in str(err.value) for f in ("'engine'", "'seeds'", "'slot'"))

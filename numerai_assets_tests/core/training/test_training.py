@@ -7,7 +7,8 @@ import re
 from dataclasses import replace
 from pathlib import Path
 
-import lightgbm as lgb  # noqa: E402  (after numerai_assets...training, which sets OMP_WAIT_POLICY)
+import catboost as cb  # noqa: E402  (after numerai_assets...training, which sets OMP_WAIT_POLICY)
+import lightgbm as lgb  # noqa: E402
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -19,12 +20,14 @@ import numerai_assets
 from numerai_assets.core.data import batches
 from numerai_assets.core.data.batches import FeatureMatrix, SequentialRows, iter_id_batches
 from numerai_assets.core.data.dataset import FeatureSets
+from numerai_assets.core.training import engines
 from numerai_assets.core.training.cv import Fold, embargo_violations
+from numerai_assets.core.training.engines.catboost import QUANTIZE_PARAMS
 from numerai_assets.core.training.manifest import features_sha256, file_sha256
 from numerai_assets.core.training.roster import EarlyStopping, ModelSpec
 from numerai_assets.core.training.train import engine_params, load_model, predict, train_model
 
-ENGINES = ["lightgbm", "xgboost"]
+ENGINES = list(engines.NAMES)
 # One thread: conftest has already loaded scikit-learn's libgomp (which XGBoost shares) with busy-waiting
 # threads, and two spinning threads on a busy 2-core machine made these tests 10x slower.
 THREADS = 1
@@ -43,10 +46,16 @@ def data(tournament_template: Path, dataset_version: str) -> dict:
     }
 
 
+SHALLOW = {  # each engine's own names for "few rows per leaf, every column"
+    "lightgbm": {"num_leaves": 4, "min_data_in_leaf": 200, "colsample_bytree": 1.0},
+    "xgboost": {"min_child_weight": 50, "colsample_bytree": 1.0},
+    "catboost": {"min_data_in_leaf": 200, "rsm": 1.0},
+}
+
+
 def make_spec(engine: str, **changes) -> ModelSpec:
     """Shallow trees: with 4,000 rows and a weak planted signal, deep ones only fit noise."""
-    params = {"learning_rate": 0.02, "max_depth": 2, "colsample_bytree": 1.0}
-    params |= {"num_leaves": 4, "min_data_in_leaf": 200} if engine == "lightgbm" else {"min_child_weight": 50}
+    params = {"learning_rate": 0.02, "max_depth": 2} | SHALLOW[engine]
     spec = ModelSpec(
         name=f"t_{engine}", engine=engine, slot="s", seeds=(0,), num_boost_round=200, feature_set="all", params=params
     )
@@ -123,9 +132,13 @@ def test_streaming_matches_in_memory_training(engine: str, data: dict, tmp_path:
     if engine == "lightgbm":
         naive = lgb.train(params, lgb.Dataset(X, label=y, params=params), num_boost_round=60)
         expected = naive.predict(valid)
-    else:
+    elif engine == "xgboost":
         naive = xgb.train(params, xgb.DMatrix(X.to_numpy(), label=y), num_boost_round=60)
         expected = naive.predict(xgb.DMatrix(valid.to_numpy()))
+    else:  # CatBoost's own in-memory path: a float32 Pool quantized in memory
+        fit_params = {k: v for k, v in params.items() if k not in QUANTIZE_PARAMS} | {"iterations": 60}
+        naive = cb.CatBoost(fit_params).fit(cb.Pool(X.to_numpy(np.float32), label=y))
+        expected = naive.predict(valid.to_numpy(np.float32))
     got = predict(ours.model_path, data["validation"], data["features"])
     assert ours.manifest["training"]["rows"] == len(frame)
     np.testing.assert_allclose(got.to_numpy(), expected, rtol=1e-5, atol=1e-6)
@@ -134,7 +147,7 @@ def test_streaming_matches_in_memory_training(engine: str, data: dict, tmp_path:
 @pytest.mark.parametrize("engine", ENGINES)
 def test_progress_lines(engine: str, trained: dict) -> None:
     _, lines = trained[engine]
-    metric = "train_l2" if engine == "lightgbm" else "train_rmse"
+    metric = "train_l2" if engine == "lightgbm" else "train_rmse"  # catboost: RMSE, lower-cased
     pattern = re.compile(rf"^iteration (\d+)/200 elapsed \d+\.\ds {metric}=\d+\.\d{{5}}$")
     its = [int(m.group(1)) for line in lines if (m := pattern.match(line))]
     assert its == [50, 100, 150, 200]
@@ -150,7 +163,7 @@ def test_manifest(engine: str, data: dict, trained: dict, tmp_path: Path) -> Non
     assert m["features_sha256"] == features_sha256(data["features"])
     assert m["model_sha256"] == file_sha256(model.model_path) and m["model_file"] == model.model_path.name
     assert m["dataset"] == {"version": data["version"], "sha256": {"train.parquet": file_sha256(data["train"])}}
-    assert m["versions"][engine] == (lgb if engine == "lightgbm" else xgb).__version__
+    assert m["versions"][engine] == {"lightgbm": lgb, "xgboost": xgb, "catboost": cb}[engine].__version__
     assert {"numpy", "pyarrow", "python"} <= set(m["versions"])
     assert m["versions"]["numerai_assets"] == numerai_assets.__version__
     assert m["git_sha"] is None or re.fullmatch(r"[0-9a-f]{40}", m["git_sha"])
@@ -163,7 +176,7 @@ def test_manifest(engine: str, data: dict, trained: dict, tmp_path: Path) -> Non
         1,
     )
     assert t["rows"] == len(eras) and t["rounds"] == 200 and t["threads"] == THREADS
-    assert m["params"]["seed"] == 0 and m["started_utc"] <= m["finished_utc"]
+    assert m["params"][engines.REGISTRY[engine].seeds[0]] == 0 and m["started_utc"] <= m["finished_utc"]
     fewer = train_model(
         make_spec(engine, num_boost_round=5),
         0,
@@ -314,8 +327,11 @@ def nan_signal_file(path: Path, n_eras: int = 20, per_era: int = 200) -> Path:
 @pytest.mark.parametrize("engine", ENGINES)
 def test_nan_feature_is_learned_and_predicted_as_missing_not_as_two(engine: str, tmp_path: Path) -> None:
     path = nan_signal_file(tmp_path / "train.parquet")
-    params = {"learning_rate": 0.2, "max_depth": 3, "colsample_bytree": 1.0}
-    params |= {"num_leaves": 8, "min_data_in_leaf": 20} if engine == "lightgbm" else {}
+    params = {"learning_rate": 0.2, "max_depth": 3}
+    params |= {
+        "lightgbm": {"num_leaves": 8, "min_data_in_leaf": 20, "colsample_bytree": 1.0},
+        "xgboost": {"colsample_bytree": 1.0},
+    }.get(engine, {})
     spec = ModelSpec(
         name=f"nan_{engine}", engine=engine, slot="s", seeds=(0,), num_boost_round=40, feature_set="all", params=params
     )
