@@ -1,0 +1,57 @@
+"""Session-wide real servers for the deployment tests, and a DAGSTER_HOME on deploy/dagster.yaml."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from numerai_assets_tests.deploy.services import Postgres, missing_binaries, postgres_server
+
+REPO = Path(__file__).resolve().parents[2]
+DEPLOY_YAML = REPO / "deploy" / "dagster.yaml"
+
+
+def require_deploy_extras() -> None:
+    """The deploy extras are in `.[dev]` (CI installs them); a bare checkout says what is missing."""
+    for module in ("dagster_postgres", "dagster_celery", "s3fs", "moto"):
+        pytest.importorskip(module, reason=f"{module} is not installed: pip install -e '.[dev]'")
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[Postgres]:
+    require_deploy_extras()
+    missing = missing_binaries()
+    if missing:
+        pytest.skip(f"{missing} not installed here (.ci/run installs postgresql and redis-server in CI)")
+    with postgres_server() as server:
+        yield server
+
+
+def clean_env() -> dict[str, str]:
+    """This process's environment without any platform or Dagster setting of the developer's."""
+    return {k: v for k, v in os.environ.items() if not k.startswith(("NUMERAI_", "DAGSTER_", "AWS_"))}
+
+
+@pytest.fixture
+def pg_dagster_home(tmp_path: Path, postgres: Postgres) -> tuple[Path, dict[str, str]]:
+    """(DAGSTER_HOME holding deploy/dagster.yaml as it is, the env that points it at the test
+    server); each test gets its own database, so runs of other tests never show."""
+    import psycopg2
+
+    db = f"t_{tmp_path.name.lower().replace('-', '_')[-40:]}"
+    conn = psycopg2.connect(
+        host=postgres.host, port=postgres.port, user=postgres.user, password=postgres.password, dbname="postgres"
+    )
+    conn.autocommit = True
+    with conn.cursor() as cur:
+        cur.execute(f'CREATE DATABASE "{db}"')
+    conn.close()
+    home = tmp_path / "dagster_home"
+    home.mkdir()
+    shutil.copyfile(DEPLOY_YAML, home / "dagster.yaml")
+    env = clean_env() | postgres.env() | {"DAGSTER_PG_DB": db, "DAGSTER_HOME": str(home)}
+    return home, env
