@@ -10,7 +10,6 @@ DEPLOY = [
     f"dagster-postgres=={DAGSTER_LIBS_VERSION}",
     f"dagster-celery[redis]=={DAGSTER_LIBS_VERSION}",
     f"dagster-k8s=={DAGSTER_LIBS_VERSION}",
-    "psycopg[binary]>=3.2,<4",  # SQLAlchemy 2.1's default PostgreSQL driver
     "s3fs>=2024.6",
 ]
 
