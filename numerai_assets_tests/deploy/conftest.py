@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from numerai_assets_tests.deploy.services import Postgres, missing_binaries, postgres_server
+from numerai_assets_tests.deploy.services import S3, Postgres, missing_binaries, postgres_server, s3_server
 
 REPO = Path(__file__).resolve().parents[2]
 DEPLOY_YAML = REPO / "deploy" / "dagster.yaml"
@@ -55,3 +55,22 @@ def pg_dagster_home(tmp_path: Path, postgres: Postgres) -> tuple[Path, dict[str,
     shutil.copyfile(DEPLOY_YAML, home / "dagster.yaml")
     env = clean_env() | postgres.env() | {"DAGSTER_PG_DB": db, "DAGSTER_HOME": str(home)}
     return home, env
+
+
+@pytest.fixture(scope="session")
+def s3_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[S3]:
+    """moto's S3 server on 127.0.0.1 (a real HTTP S3 API; botocore and s3fs talk to it as to AWS)."""
+    require_deploy_extras()
+    with s3_server(tmp_path_factory.mktemp("s3")) as server:
+        yield server
+
+
+@pytest.fixture
+def s3_env(s3_store: S3, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest) -> str:
+    """The standard AWS variables pointing at the test server; returns a fresh store URL."""
+    for key, value in s3_store.env().items():
+        monkeypatch.setenv(key, value)
+    import fsspec
+
+    fsspec.config.conf.pop("s3", None)
+    return f"s3://{s3_store.bucket}/{request.node.name[:60]}"
