@@ -107,6 +107,8 @@ def postgres_server(host: str = "127.0.0.1") -> Iterator[Postgres]:
     pg_ctl = [*run, pg_bin("pg_ctl"), "-D", str(data)]
     try:
         _checked(initdb)
+        with open(data / "pg_hba.conf", "a") as hba:  # initdb allows TCP from loopback only
+            hba.write("host all all all scram-sha-256\n")  # the password still guards it
         _checked([*pg_ctl, "-o", opts, "-l", str(folder / "log"), "-w", "start"])
         wait_until("postgres", lambda: accepts(host, port))
         yield Postgres(host, port, "dagster", password, "postgres")
@@ -124,16 +126,17 @@ def _checked(cmd: list) -> None:
 
 @contextlib.contextmanager
 def redis_server(folder: Path, host: str = "127.0.0.1") -> Iterator[str]:
-    """Redis on a free port of ``host``, no persistence; yields its URL."""
+    """Redis on a free port of ``host``, no persistence, a password (so it serves other hosts, as
+    in production); yields its URL, password included: pass it only through the environment."""
     folder.mkdir(parents=True, exist_ok=True)
-    port = port_on(host)
-    proc = spawn(
-        ["redis-server", "--bind", host, "--port", str(port), "--save", "", "--appendonly", "no", "--dir", str(folder)],
-        log=folder / "redis.log",
+    port, password = port_on(host), secrets.token_hex(12)
+    (folder / "redis.conf").write_text(
+        f'bind {host}\nport {port}\nsave ""\nappendonly no\ndir {folder}\nrequirepass {password}\n'
     )
+    proc = spawn(["redis-server", str(folder / "redis.conf")], log=folder / "redis.log")
     try:
         wait_until("redis", lambda: accepts(host, port))
-        yield f"redis://{host}:{port}/0"
+        yield f"redis://:{password}@{host}:{port}/0"
     finally:
         stop_process_group(proc)
 
