@@ -48,13 +48,14 @@ def training_executor(settings: Settings) -> ExecutorDefinition | None:
     if settings.executor == "k8s":
         from dagster_k8s import k8s_job_executor
 
-        resources = {
-            "requests": {
-                "cpu": os.environ.get("NUMERAI_ASSETS_TRAINING_CPU", TRAINING_CPU),
-                "memory": os.environ.get("NUMERAI_ASSETS_TRAINING_MEMORY", TRAINING_MEMORY),
-            }
-        }
-        return k8s_job_executor.configured(
-            {"per_step_k8s_config": {TRAINING_STEP: {"container_config": {"resources": resources}}}}
-        )
+        return k8s_job_executor.configured({"per_step_k8s_config": training_step_k8s_config()})
     return None
+
+
+def training_step_k8s_config() -> dict[str, dict]:
+    """The k8s_job_executor's per-step config: the training step's pod requests."""
+    requests = {
+        "cpu": os.environ.get("NUMERAI_ASSETS_TRAINING_CPU", TRAINING_CPU),
+        "memory": os.environ.get("NUMERAI_ASSETS_TRAINING_MEMORY", TRAINING_MEMORY),
+    }
+    return {TRAINING_STEP: {"container_config": {"resources": {"requests": requests}}}}
