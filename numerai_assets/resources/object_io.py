@@ -35,15 +35,15 @@ def localized(obj: Any, files: ObjectFiles) -> Any:
     """``obj`` with every dataset handle pointing at this host's verified copy of its bytes."""
     if isinstance(obj, DatasetFile):
         return dataclasses.replace(obj, path=str(files.fetch(obj.sha256, obj.name)))
-    handles = dataset_handles(obj)
-    if not handles:
+    if not dataset_handles(obj):
         return obj
-    changes = {
-        f.name: localized(getattr(obj, f.name), files)
-        for f in dataclasses.fields(obj)
-        if isinstance(getattr(obj, f.name), DatasetFile)
-    }
-    return dataclasses.replace(obj, **changes)
+    fields = (f.name for f in dataclasses.fields(obj))
+    return dataclasses.replace(
+        obj,
+        **{
+            name: localized(getattr(obj, name), files) for name in fields if isinstance(getattr(obj, name), DatasetFile)
+        },
+    )
 
 
 class HandlesIOManager(PickledObjectFilesystemIOManager):

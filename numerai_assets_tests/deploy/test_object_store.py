@@ -109,3 +109,27 @@ def test_store_url_wires_object_stores_and_keeps_secrets_out_of_config(s3_env: s
 def test_store_url_must_be_a_url():
     with pytest.raises(ValueError, match="NUMERAI_ASSETS_STORE_URL='/mnt/store' is not a URL"):
         Settings.from_env({"NUMERAI_ASSETS_STORE_URL": "/mnt/store"})
+
+
+def test_round_files_inside_a_live_round_handle_are_localized_too(s3_env: str, tmp_path: Path):
+    """LiveRoundData carries two dataset handles: both are published and both point at the
+    reading host's cache; the round number is kept."""
+    from numerai_assets.core.data.dataset import LiveRoundData
+    from numerai_assets.resources.object_io import dataset_handles, localized
+
+    handles = []
+    for name in ("live.parquet", "live_benchmark_models.parquet"):
+        path = tmp_path / "a" / name
+        path.parent.mkdir(exist_ok=True)
+        path.write_bytes(name.encode() * 10)
+        handles.append(DatasetFile(name, "v5.3", str(path), file_sha256(path), path.stat().st_size, round_number=7))
+    live = LiveRoundData(7, *handles)
+    writer, reader = ObjectFiles(f"{s3_env}/data", tmp_path / "a-cache"), ObjectFiles(f"{s3_env}/data", tmp_path / "b")
+    for handle in dataset_handles(live):
+        writer.publish(handle.path, handle.sha256)
+    moved = localized(live, reader)
+    assert moved.round_number == 7
+    for before, after in ((live.live, moved.live), (live.benchmark_models, moved.benchmark_models)):
+        assert Path(after.path) == reader.cached(before.sha256, before.name)
+        assert Path(after.path).read_bytes() == Path(before.path).read_bytes()
+    assert localized({"not": "a handle"}, reader) == {"not": "a handle"}
