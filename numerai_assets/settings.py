@@ -30,6 +30,11 @@ ENV_ROUND_POLL_S = "NUMERAI_ASSETS_ROUND_POLL_S"
 ENV_ROSTER = "NUMERAI_ASSETS_ROSTER"
 ENV_DRY_RUN = "NUMERAI_ASSETS_DRY_RUN"
 ENV_TRACKING = "NUMERAI_ASSETS_TRACKING"
+ENV_STORE_URL = "NUMERAI_ASSETS_STORE_URL"  # fsspec URL (s3://bucket/prefix): stores shared by every host
+ENV_EXECUTOR = "NUMERAI_ASSETS_EXECUTOR"  # where training steps run
+ENV_CELERY_BROKER = "NUMERAI_ASSETS_CELERY_BROKER"  # read by dagster-celery through EnvVar (may hold a password)
+ENV_CELERY_BACKEND = "NUMERAI_ASSETS_CELERY_BACKEND"  # default: the broker
+EXECUTORS = ("multiprocess", "celery", "k8s")
 ENV_WANDB_API_KEY = "WANDB_API_KEY"
 ENV_PUBLIC_ID = "NUMERAI_PUBLIC_ID"
 ENV_SECRET_KEY = "NUMERAI_SECRET_KEY"
@@ -47,6 +52,8 @@ class Settings:
     tracking_mode: str = "auto"  # W&B: auto (online with WANDB_API_KEY, else offline) | offline | online | disabled
     wandb_key_set: bool = False
     dry_run: bool = False  # write submission files and ledger entries, upload nothing
+    store_url: str | None = None  # None: local folders under home (the embedded default)
+    executor: str = "multiprocess"  # training steps: multiprocess (this host) | celery | k8s
 
     @property
     def data_dir(self) -> Path:
@@ -56,6 +63,11 @@ class Settings:
     def store_dir(self) -> Path:
         """The model store: models, predictions, champion records, submissions, ledger."""
         return self.home / "store"
+
+    @property
+    def cache_dir(self) -> Path:
+        """This host's cache of object-store files (with ``store_url``)."""
+        return self.home / "cache"
 
     @property
     def tournament_dir(self) -> Path:
@@ -79,7 +91,17 @@ class Settings:
             tracking_mode=env_choice(env, ENV_TRACKING, TRACKING_MODES, "auto"),
             wandb_key_set=bool(env.get(ENV_WANDB_API_KEY)),
             dry_run=env_bool(env, ENV_DRY_RUN, False),
+            store_url=_store_url(env),
+            executor=env_choice(env, ENV_EXECUTOR, EXECUTORS, "multiprocess"),
         )
+
+
+def _store_url(env: Mapping[str, str]) -> str | None:
+    """An fsspec URL with a scheme; a bare path is refused (a local store needs no URL)."""
+    value = _raw(env, ENV_STORE_URL)
+    if value is not None and "://" not in value:
+        raise ValueError(f"{ENV_STORE_URL}={value!r} is not a URL; use e.g. s3://bucket/prefix, or unset it")
+    return value.rstrip("/") if value else None
 
 
 def _raw(env: Mapping[str, str], name: str) -> str | None:

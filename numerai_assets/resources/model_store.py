@@ -31,6 +31,14 @@ def _parse_json(data: bytes, uri: str) -> dict[str, Any]:
     return record
 
 
+def _object_version(info: dict[str, Any]) -> str:
+    """What changes when an object is rewritten: its ETag, else its size and modification time."""
+    for field in ("ETag", "etag", "md5Hash"):
+        if info.get(field):
+            return str(info[field]).strip('"')
+    return f"{info.get('size')}:{info.get('LastModified') or info.get('mtime') or info.get('created')}"
+
+
 class ModelStore(ConfigurableResource, ABC):
     """Keys are relative POSIX paths such as ``models/lgbm_small/0/model.txt``."""
 
@@ -152,12 +160,19 @@ class FsspecModelStore(ModelStore):
         return f"{self.url.rstrip('/')}/{key}"
 
     def local_path(self, key: str) -> Path:
+        """The cached copy, downloaded again only when the object changed (its ETag, or size and
+        time where the store has no ETag): a key written again on another host is never read stale."""
         fs, base = self._fs()
-        cached = Path(self.cache_dir) / "cache" / key
-        if not cached.exists():
-            if not fs.exists(f"{base}/{key}"):
-                raise FileNotFoundError(f"model store has no {key!r} under {self.url}")
-            write_bytes_atomic(cached, fs.cat_file(f"{base}/{key}"))
+        try:
+            info = fs.info(f"{base}/{key}")
+        except FileNotFoundError:
+            raise FileNotFoundError(f"model store has no {key!r} under {self.url}") from None
+        version = _object_version(info)
+        cached, stamp = Path(self.cache_dir) / "cache" / key, Path(self.cache_dir) / "versions" / key
+        if not (cached.exists() and stamp.exists() and stamp.read_text() == version):
+            with atomic_path(cached) as tmp:
+                fs.get_file(f"{base}/{key}", str(tmp))
+            write_bytes_atomic(stamp, version.encode())
         return cached
 
     def write_json(self, key: str, record: dict[str, Any]) -> str:
