@@ -9,7 +9,7 @@ export GX_ANALYTICS_ENABLED := false
 export WANDB_SILENT := true
 export OMP_WAIT_POLICY ?= PASSIVE
 
-.PHONY: install demo lint test ui tournament validate benchmark-contracts clean
+.PHONY: install debian-packages demo lint test ui tournament validate benchmark-contracts clean
 
 $(VENV)/.installed: setup.py pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -31,8 +31,12 @@ lint: install
 	$(VENV)/bin/ruff format --check $(LINTED)
 	$(VENV)/bin/mypy
 
+## PostgreSQL, Redis and iproute2 for the deployment tests (Debian packages, installed where missing).
+debian-packages:
+	bash .ci/debian-packages.sh
+
 ## The lint checks, then the test suite.
-test: lint
+test: lint debian-packages
 	$(PY) -m pytest numerai_assets_tests
 
 ## Dagster UI + daemon on 127.0.0.1:3000 with the local tournament on 127.0.0.1:8765.
