@@ -31,6 +31,7 @@ from numerai_assets.tournament.catalog import Catalog
 from numerai_assets.tournament.faults import Faults
 from numerai_assets.tournament.graphql_api import GraphQLApi
 from numerai_assets.tournament.http_handler import Handler
+from numerai_assets.tournament.resolution import Resolver
 from numerai_assets.tournament.state import (
     DEFAULT_CLOSE_WINDOW_S,
     DEFAULT_STAKING_WINDOW_S,
@@ -101,6 +102,7 @@ class TournamentServer:
         live_round_fn: LiveRoundFn | None = None,
         clock: ScaledClock | None = None,
         late_submissions: bool = True,
+        score_names: dict[str, str] | None = None,
     ) -> None:
         if not is_loopback(host) and not allow_remote:
             raise ValueError(f"refusing to bind {host!r}: not loopback (pass allow_remote=True)")
@@ -116,6 +118,9 @@ class TournamentServer:
         self.uploads_dir = self.root / "_uploads"
         self.uploads_dir.mkdir(exist_ok=True)
         self.api = GraphQLApi(self.state, self.catalog, self.models, str(self.uploads_dir))
+        self.resolver = Resolver(self.root, self.state)  # rounds resolve; scores as submissionScores
+        self.api.resolver = self.resolver
+        self.api.score_names = dict(score_names or {})  # e.g. {"corr20": "corr_v9"}: another server's names
         self.admin = AdminApi(self)
         self.stopped = threading.Event()
         self._live_round_fn = live_round_fn or _default_live_round
@@ -258,6 +263,7 @@ class TournamentServer:
         yet, that round opens with its calendar window. Returns the round opened, if any."""
         now = now or utcnow()
         opening = self.clock.to_real(last_open(self.clock.to_calendar(now)))
+        self.resolver.update(now)
         with self._round_lock:
             current = self.state.current_round()
             if current is not None and parse_iso(current.close_time) <= now:

@@ -270,6 +270,25 @@ class NumeraiClient:
             round_number, found.get("target"), found.get("payoutFactor"), None if configs is None else tuple(configs)
         )
 
+    def submission_scores(
+        self,
+        model_id: str,
+        *,
+        last_n_rounds: int | None = None,
+        display_name: str | None = None,
+        resolved: bool | None = None,
+    ) -> list[dict]:
+        """Every live score row Numerai returns for ``model_id`` (numerapi ``submission_scores``,
+        public, no keys), as it comes: score names and versions are Numerai's to choose. Times
+        are ISO-8601 strings, so a row can be stored as JSON and compared across calls."""
+        rows = self._call(
+            f"submission scores of model {model_id}",
+            lambda: self._api.submission_scores(
+                model_id, display_name=display_name, resolved=resolved, last_n_rounds=last_n_rounds
+            ),
+        )
+        return [{k: v.isoformat() if isinstance(v, datetime) else v for k, v in row.items()} for row in rows or []]
+
     def list_datasets(self, round_number: int | None = None) -> list[str]:
         return self._call("list datasets", lambda: self._api.list_datasets(round_number))
 

@@ -1,0 +1,150 @@
+"""Rounds resolve in the local tournament: scores equal numerai-tools on the hidden targets,
+appear day by day on the clock, and are served through numerapi's ``submission_scores``."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+import pytest
+from numerai_tools.scoring import correlation_contribution, numerai_corr
+
+from numerai_assets.tournament.state import parse_iso
+from numerai_assets_tests.tournament.helpers import admin
+
+V_META = "numerai_meta_model"
+
+
+def _good_submission(server, round_number: int) -> pd.DataFrame:
+    """The generator's oracle (E[target | features]) ranked: the best model of the signal."""
+    path = server.root / "_oracle" / "rounds" / str(round_number) / "live_targets.parquet"
+    oracle = pd.read_parquet(path)["oracle"]
+    return pd.DataFrame({"id": oracle.index.astype(str), "prediction": oracle.rank(pct=True).to_numpy()})
+
+
+def _submit_round(server, napi, slots=("demo_slot_a",)) -> dict[str, pd.DataFrame]:
+    """Open a round, submit the oracle (slot b: its reverse), close it."""
+    rnd = server.open_round(staking_window_s=3600)
+    subs = {}
+    for slot in slots:
+        sub = _good_submission(server, rnd.number)
+        if slot != "demo_slot_a":
+            sub["prediction"] = 1.0 - sub["prediction"]
+        napi.upload_predictions(df=sub, model_id=server.models[slot])
+        subs[slot] = sub
+    server.close_round()
+    return subs
+
+
+def _expected(server, round_number: int, sub: pd.DataFrame) -> dict[str, float]:
+    """numerai-tools on the round's hidden truth, recomputed here from the files."""
+    truth = pd.read_parquet(server.resolver.truth_path(round_number))
+    truth = truth.set_index("id").sort_index() if "id" in truth.columns else truth.sort_index()
+    target_col = server.catalog.target_alias()
+    bench_col = next(c for c in truth.columns if c not in (target_col, V_META))
+    preds = sub.set_index("id")[["prediction"]].reindex(truth.index)
+    target = truth[target_col].rename("target")
+    return {
+        "corr20": float(numerai_corr(preds, target)["prediction"]),
+        "mmc": float(correlation_contribution(preds, truth[V_META], target)["prediction"]),
+        "bmc": float(correlation_contribution(preds, truth[bench_col], target)["prediction"]),
+    }
+
+
+def _names(server, round_number: int) -> dict[str, str]:
+    """displayName -> config name of the round, from list_rounds (not hard-coded)."""
+    return {c["displayName"]: c["name"] for c in server.api.rounds(None, number=round_number)[0]["roundScoreConfigs"]}
+
+
+def test_resolved_scores_equal_numerai_tools_on_the_hidden_targets(server, napi):
+    subs = _submit_round(server, napi, ("demo_slot_a", "demo_slot_b"))
+    admin(server, "POST", "rounds/resolve", round=1)
+    truth = pd.read_parquet(server.resolver.truth_path(1))
+    oracle = pd.read_parquet(server.root / "_oracle" / "rounds" / "1" / "live_targets.parquet")
+    # the truth scored is the generator's own hidden live target, not a second invention
+    pd.testing.assert_series_equal(
+        truth[server.catalog.target_alias()].sort_index(),
+        oracle["target"].astype(float).sort_index().rename(server.catalog.target_alias()),
+        check_names=False,
+        check_index_type=False,
+    )
+    for slot, sub in subs.items():
+        rows = napi.submission_scores(server.models[slot], resolved=True)
+        names = _names(server, 1)
+        got = {names[r["displayName"]]: r["value"] for r in rows}
+        assert got == pytest.approx(_expected(server, 1, sub), abs=1e-12)
+        assert all(0.0 <= r["percentile"] <= 1.0 and r["roundNumber"] == 1 for r in rows)
+    good = {r["displayName"]: r["value"] for r in napi.submission_scores(server.models["demo_slot_a"], resolved=True)}
+    corr = next(n for n, c in _names(server, 1).items() if c == "corr20")
+    assert good[corr] > 0  # the oracle carries the planted signal
+    (rnd,) = napi.list_rounds(number=1)
+    assert rnd["resolvedGeneral"] is True  # numerapi does not ask for status
+    assert napi.list_rounds(status="resolved")[0]["number"] == 1
+
+
+def test_submission_scores_filters_through_numerapi(server, napi):
+    for _ in range(3):
+        _submit_round(server, napi)
+    model = server.models["demo_slot_a"]
+    admin(server, "POST", "rounds/resolve", round=1)
+    admin(server, "POST", "rounds/resolve", round=2, day=3)
+    admin(server, "POST", "rounds/resolve", round=3, day=1)
+    every = napi.submission_scores(model)
+    names = {r["displayName"] for r in every}
+    assert len(names) == 3 and {r["roundNumber"] for r in every} == {1, 2, 3}
+    assert {r["day"] for r in every if r["roundNumber"] == 2} == {1, 2, 3}
+    assert all(isinstance(r["date"], dt.datetime) for r in every)  # numerapi parsed it
+    resolved = napi.submission_scores(model, resolved=True)
+    assert {r["roundNumber"] for r in resolved} == {1} and len(resolved) == 3
+    one = sorted(names)[0]
+    by_name = napi.submission_scores(model, display_name=one)
+    assert {r["displayName"] for r in by_name} == {one}
+    assert {r["roundNumber"] for r in napi.submission_scores(model, last_n_rounds=2)} == {2, 3}
+    assert {(r["roundNumber"], r["day"]) for r in napi.submission_scores(model, day=1)} >= {(2, 1), (3, 1)}
+    latest = napi.submission_scores(model, display_name=one, distinct_on_round=True)
+    assert sorted((r["roundNumber"], r["day"]) for r in latest) == [(1, 20), (2, 3), (3, 1)]
+    assert napi.submission_scores(server.models["demo_slot_b"]) == []  # never submitted
+
+
+def test_daily_scores_follow_the_clock_and_the_last_day_is_the_resolved_value(server, napi):
+    _submit_round(server, napi)
+    rnd = server.state.get_round(1)
+    start, end = parse_iso(rnd.score_time), parse_iso(rnd.resolve_time)
+    assert server.resolver.update(start - dt.timedelta(seconds=1)) == 0  # nothing before scoreTime
+    server.resolver.update(start + (end - start) / 2)
+    rows = server.resolver.scores(server.models["demo_slot_a"])
+    assert rows and not any(r.resolved for r in rows)
+    assert max(r.day for r in rows) == 10  # day 10 of 20 is due half way through
+    server.resolver.update(end)
+    rows = server.resolver.scores(server.models["demo_slot_a"])
+    final = {r.name: r.value for r in rows if r.resolved}
+    last_day = {r.name: r.value for r in rows if r.day == max(x.day for x in rows)}
+    assert final == last_day and len(final) == 3
+
+
+def test_a_decayed_round_scores_against_the_opposite_of_the_signal(server, napi):
+    subs = _submit_round(server, napi)
+    admin(server, "POST", "rounds/decay", round=1, mode="opposite")
+    admin(server, "POST", "rounds/resolve", round=1)
+    oracle = pd.read_parquet(server.root / "_oracle" / "rounds" / "1" / "live_targets.parquet")["target"]
+    truth = pd.read_parquet(server.resolver.truth_path(1))[server.catalog.target_alias()]
+    assert (truth.sort_index().to_numpy() == 1.0 - oracle.sort_index().to_numpy()).all()
+    rows = napi.submission_scores(server.models["demo_slot_a"], resolved=True)
+    names = _names(server, 1)
+    got = {names[r["displayName"]]: r["value"] for r in rows}
+    assert got == pytest.approx(_expected(server, 1, subs["demo_slot_a"]), abs=1e-12)
+    assert got["corr20"] < 0
+
+
+def test_a_renamed_score_is_served_under_its_new_name(tournament_root, monkeypatch):
+    import numerapi
+
+    from numerai_assets.tournament.server import TournamentServer
+
+    with TournamentServer(tournament_root, score_names={"corr20": "corr_v9"}) as srv:
+        monkeypatch.setattr(numerapi.base_api, "API_TOURNAMENT_URL", srv.url)
+        napi = numerapi.NumerAPI(public_id="P", secret_key="S", show_progress_bars=False)
+        _submit_round(srv, napi)
+        srv.resolver.resolve(1)
+        names = {r["displayName"] for r in napi.submission_scores(srv.models["demo_slot_a"])}
+    assert "corr_v9" in names and len(names) == 3
