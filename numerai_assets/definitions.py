@@ -23,6 +23,7 @@ from numerai_assets.assets.data import (
 )
 from numerai_assets.assets.evaluation import benchmark_alignment, build_evaluation_assets
 from numerai_assets.assets.live import build_slot_assets
+from numerai_assets.assets.scores import ROUND_REPORT_KEY, build_score_assets, live_scores_key, monitoring_key
 from numerai_assets.assets.training import build_model_assets
 from numerai_assets.checks.data_contracts import dataset_contract_checks
 from numerai_assets.core.data.dataset import FeatureSets
@@ -35,6 +36,7 @@ from numerai_assets.resources.store import LocalDataStore
 from numerai_assets.resources.submissions import SubmissionsResource
 from numerai_assets.resources.tracking import WandbTrackingResource
 from numerai_assets.sensors import build_round_open_sensor
+from numerai_assets.sensors_scores import build_live_scores_sensor
 from numerai_assets.settings import ENV_PUBLIC_ID, ENV_SECRET_KEY, ENV_WANDB_API_KEY, Settings
 
 
@@ -127,6 +129,20 @@ def build_definitions(
         # one process: the round is latency-bound, and step subprocesses cost ~2 s each here
         executor_def=in_process_executor,
     )
+    score_assets = build_score_assets(roster)
+    live_scores_job = define_asset_job(
+        "live_scores_job",
+        selection=AssetSelection.assets(*(live_scores_key(s) for s in roster.slots), ROUND_REPORT_KEY),
+        partitions_def=rounds_partitions,
+        description="A round's live scores per slot, as Numerai returns them, and the round report.",
+        executor_def=in_process_executor,
+    )
+    live_monitoring_job = define_asset_job(
+        "live_monitoring_job",
+        selection=AssetSelection.assets(*(monitoring_key(s) for s in roster.slots)),
+        description="Each slot's live scores against its champions' validation band (warns, never blocks).",
+        executor_def=in_process_executor,
+    )
     return Definitions(
         assets=[
             *dataset_assets,
@@ -137,10 +153,14 @@ def build_definitions(
             *model_assets,
             *evaluation_assets,
             *slot_assets,
+            *score_assets,
         ],
         asset_checks=dataset_contract_checks,
-        jobs=[data_job, training_job, evaluation_job, live_round_job],
-        sensors=[build_round_open_sensor(live_round_job, settings, list(roster.slots))],
+        jobs=[data_job, training_job, evaluation_job, live_round_job, live_scores_job, live_monitoring_job],
+        sensors=[
+            build_round_open_sensor(live_round_job, settings, list(roster.slots)),
+            build_live_scores_sensor(live_scores_job, live_monitoring_job, settings, list(roster.slots)),
+        ],
         resources=resources,
         # Two cores: two steps at a time; each step subprocess pays the import cost once.
         executor=multiprocess_executor.configured({"max_concurrent": 2}),

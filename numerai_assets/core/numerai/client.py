@@ -121,6 +121,7 @@ class RoundDetails:
     target: str | None = None
     payout_factor: float | None = None
     score_configs: tuple[dict, ...] | None = None  # roundScoreConfigs as the API returns them
+    close_staking_time: datetime | None = None  # the deadline a round report measures against
 
     def metadata(self) -> dict[str, object]:
         """Figures for the round's asset; a field the server does not answer shows "not given"."""
@@ -267,7 +268,11 @@ class NumeraiClient:
             return RoundDetails(round_number)
         configs = found.get("roundScoreConfigs")
         return RoundDetails(
-            round_number, found.get("target"), found.get("payoutFactor"), None if configs is None else tuple(configs)
+            round_number,
+            found.get("target"),
+            found.get("payoutFactor"),
+            None if configs is None else tuple(configs),
+            found.get("closeStakingTime"),
         )
 
     def submission_scores(
