@@ -10,30 +10,9 @@ import pytest
 from numerai_tools.scoring import correlation_contribution, numerai_corr
 
 from numerai_assets.tournament.state import parse_iso
-from numerai_assets_tests.tournament.helpers import admin
+from numerai_assets_tests.tournament.helpers import admin, submit_round
 
 V_META = "numerai_meta_model"
-
-
-def _good_submission(server, round_number: int) -> pd.DataFrame:
-    """The generator's oracle (E[target | features]) ranked: the best model of the signal."""
-    path = server.root / "_oracle" / "rounds" / str(round_number) / "live_targets.parquet"
-    oracle = pd.read_parquet(path)["oracle"]
-    return pd.DataFrame({"id": oracle.index.astype(str), "prediction": oracle.rank(pct=True).to_numpy()})
-
-
-def _submit_round(server, napi, slots=("demo_slot_a",)) -> dict[str, pd.DataFrame]:
-    """Open a round, submit the oracle (slot b: its reverse), close it."""
-    rnd = server.open_round(staking_window_s=3600)
-    subs = {}
-    for slot in slots:
-        sub = _good_submission(server, rnd.number)
-        if slot != "demo_slot_a":
-            sub["prediction"] = 1.0 - sub["prediction"]
-        napi.upload_predictions(df=sub, model_id=server.models[slot])
-        subs[slot] = sub
-    server.close_round()
-    return subs
 
 
 def _expected(server, round_number: int, sub: pd.DataFrame) -> dict[str, float]:
@@ -57,7 +36,7 @@ def _names(server, round_number: int) -> dict[str, str]:
 
 
 def test_resolved_scores_equal_numerai_tools_on_the_hidden_targets(server, napi):
-    subs = _submit_round(server, napi, ("demo_slot_a", "demo_slot_b"))
+    subs = submit_round(server, napi, ("demo_slot_a", "demo_slot_b"))
     admin(server, "POST", "rounds/resolve", round=1)
     truth = pd.read_parquet(server.resolver.truth_path(1))
     oracle = pd.read_parquet(server.root / "_oracle" / "rounds" / "1" / "live_targets.parquet")
@@ -84,7 +63,7 @@ def test_resolved_scores_equal_numerai_tools_on_the_hidden_targets(server, napi)
 
 def test_submission_scores_filters_through_numerapi(server, napi):
     for _ in range(3):
-        _submit_round(server, napi)
+        submit_round(server, napi)
     model = server.models["demo_slot_a"]
     admin(server, "POST", "rounds/resolve", round=1)
     admin(server, "POST", "rounds/resolve", round=2, day=3)
@@ -107,7 +86,7 @@ def test_submission_scores_filters_through_numerapi(server, napi):
 
 
 def test_daily_scores_follow_the_clock_and_the_last_day_is_the_resolved_value(server, napi):
-    _submit_round(server, napi)
+    submit_round(server, napi)
     rnd = server.state.get_round(1)
     start, end = parse_iso(rnd.score_time), parse_iso(rnd.resolve_time)
     assert server.resolver.update(start - dt.timedelta(seconds=1)) == 0  # nothing before scoreTime
@@ -123,7 +102,7 @@ def test_daily_scores_follow_the_clock_and_the_last_day_is_the_resolved_value(se
 
 
 def test_a_decayed_round_scores_against_the_opposite_of_the_signal(server, napi):
-    subs = _submit_round(server, napi)
+    subs = submit_round(server, napi)
     admin(server, "POST", "rounds/decay", round=1, mode="opposite")
     admin(server, "POST", "rounds/resolve", round=1)
     oracle = pd.read_parquet(server.root / "_oracle" / "rounds" / "1" / "live_targets.parquet")["target"]
@@ -144,7 +123,7 @@ def test_a_renamed_score_is_served_under_its_new_name(tournament_root, monkeypat
     with TournamentServer(tournament_root, score_names={"corr20": "corr_v9"}) as srv:
         monkeypatch.setattr(numerapi.base_api, "API_TOURNAMENT_URL", srv.url)
         napi = numerapi.NumerAPI(public_id="P", secret_key="S", show_progress_bars=False)
-        _submit_round(srv, napi)
+        submit_round(srv, napi)
         srv.resolver.resolve(1)
         names = {r["displayName"] for r in napi.submission_scores(srv.models["demo_slot_a"])}
     assert "corr_v9" in names and len(names) == 3

@@ -12,6 +12,7 @@ import hashlib
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import pandas as pd
@@ -113,7 +114,8 @@ class RoundScores:
         return self.our_submission_id in ids
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        """JSON-ready (times as ISO strings: numerapi parses some config times into datetimes)."""
+        record = {
             "slot": self.slot,
             "round": self.round_number,
             "model_id": self.model_id,
@@ -124,6 +126,7 @@ class RoundScores:
             "rows": list(self.rows),
             "digest": digest(self.rows),
         }
+        return json.loads(json.dumps(record, default=_iso))
 
     @classmethod
     def from_json(cls, record: Mapping[str, Any]) -> RoundScores:
@@ -157,6 +160,12 @@ class RoundScores:
                 "payout": bool(config.get("isPayout")) if config else None,
             }
         return out
+
+
+def _iso(value: Any) -> str:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    raise TypeError(f"{type(value).__name__} is not JSON-serializable: {value!r}")
 
 
 def _num(value: Any) -> float | None:
