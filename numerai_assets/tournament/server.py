@@ -260,10 +260,15 @@ class TournamentServer:
     def clock_tick(self, now: dt.datetime | None = None) -> Round | None:
         """Follow the calendar on the server's clock at real time `now`: once the open round's
         ``closeTime`` has passed it closes, and when the calendar's latest opening has no round
-        yet, that round opens with its calendar window. Returns the round opened, if any."""
+        yet, that round opens with its calendar window; then closed rounds get the scores due
+        (resolution.py). Returns the round opened, if any."""
         now = now or utcnow()
-        opening = self.clock.to_real(last_open(self.clock.to_calendar(now)))
+        opened = self._follow_calendar(now)
         self.resolver.update(now)
+        return opened
+
+    def _follow_calendar(self, now: dt.datetime) -> Round | None:
+        opening = self.clock.to_real(last_open(self.clock.to_calendar(now)))
         with self._round_lock:
             current = self.state.current_round()
             if current is not None and parse_iso(current.close_time) <= now:

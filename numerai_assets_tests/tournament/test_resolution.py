@@ -10,7 +10,7 @@ import pytest
 from numerai_tools.scoring import correlation_contribution, numerai_corr
 
 from numerai_assets.tournament.state import parse_iso
-from numerai_assets_tests.tournament.helpers import admin, submit_round
+from numerai_assets_tests.tournament.helpers import admin, good_submission, submit_round
 
 V_META = "numerai_meta_model"
 
@@ -127,3 +127,51 @@ def test_a_renamed_score_is_served_under_its_new_name(tournament_root, monkeypat
         srv.resolver.resolve(1)
         names = {r["displayName"] for r in napi.submission_scores(srv.models["demo_slot_a"])}
     assert "corr_v9" in names and len(names) == 3
+
+
+def test_the_calendar_clock_scores_daily_from_score_time_and_resolves_at_resolve_time(tournament_root, monkeypatch):
+    """Ticks at chosen real instants of a clock an hour per second: first scores 4 calendar days
+    after the close, one more each scoring day, resolved 31 days after the close."""
+    import numerapi
+
+    from numerai_assets.tournament.calendar import ScaledClock
+    from numerai_assets.tournament.server import TournamentServer
+
+    tuesday = dt.datetime(2026, 6, 2, tzinfo=dt.UTC)
+
+    def cal(days: int, hour: int) -> dt.datetime:
+        return tuesday + dt.timedelta(days=days, hours=hour)
+
+    clock = ScaledClock(dt.datetime(2030, 1, 1, tzinfo=dt.UTC), cal(0, 11), 3600)
+    with TournamentServer(tournament_root, clock=clock) as srv:
+        monkeypatch.setattr(numerapi.base_api, "API_TOURNAMENT_URL", srv.url)
+        napi = numerapi.NumerAPI(public_id="P", secret_key="S", show_progress_bars=False)
+
+        def tick(days: int, hour: int):
+            return srv.clock_tick(clock.to_real(cal(days, hour)))
+
+        assert tick(0, 12).number == 1
+        model = srv.models["demo_slot_a"]
+        napi.upload_predictions(df=good_submission(srv, 1), model_id=model)
+        tick(1, 12)  # round 1 ends, round 2 opens
+        tick(4, 12)
+        assert napi.submission_scores(model) == []  # scoreTime is Saturday 13:00 (close + 4 days)
+        tick(4, 14)
+        assert {r["day"] for r in napi.submission_scores(model)} == {1}
+        tick(18, 14)
+        days = {r["day"] for r in napi.submission_scores(model)}
+        assert 1 < max(days) < 20 and not any(r["resolved"] for r in napi.submission_scores(model))
+        tick(35, 14)  # past resolveTime (close + 31 days)
+        resolved = napi.submission_scores(model, resolved=True)
+        assert len(resolved) == 3 and {r["day"] for r in resolved} == {20}
+
+
+def test_admin_refuses_a_resolve_without_a_round_or_of_an_open_round(open_server):
+    import requests
+
+    bad = requests.post(f"{open_server.url}/admin/rounds/resolve", json={"day": 2}, timeout=10)
+    assert bad.status_code == 400 and "'round'" in bad.json()["error"]
+    still_open = requests.post(f"{open_server.url}/admin/rounds/resolve", json={"round": 1}, timeout=10)
+    assert still_open.status_code == 400 and "round 1 is still open" in still_open.json()["error"]
+    decay = requests.post(f"{open_server.url}/admin/rounds/decay", json={"round": 1, "mode": "sideways"}, timeout=10)
+    assert decay.status_code == 400 and "sideways" in decay.json()["error"]
