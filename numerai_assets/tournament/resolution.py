@@ -85,8 +85,7 @@ class Resolver:
         self.root, self.state = root, state
         self._lock = threading.Lock()
         self._truths: dict[tuple[int, str], RoundTruth] = {}
-        with state._lock:
-            state._db.executescript(_SCHEMA)
+        state.add_schema(_SCHEMA)
 
     # decay ------------------------------------------------------------------------------------
 
@@ -116,7 +115,13 @@ class Resolver:
     def update(self, now: dt.datetime | None = None) -> int:
         """Write every score due at `now` (default: the real time); returns the rows written."""
         now = now or utcnow()
-        return sum(self._score_round(r, lambda days, r=r: due_day(r, days, now)) for r in self.state.list_rounds())
+        written = 0
+        for rnd in self.state.list_rounds():
+            try:
+                written += self._score_round(rnd, lambda days, r=rnd: due_day(r, days, now))
+            except Exception:  # noqa: BLE001 - one round that cannot be scored must not stop the others
+                logger.exception("round %d could not be scored; the other rounds were", rnd.number)
+        return written
 
     def resolve(self, round_number: int, day: int | None = None) -> int:
         """Score `round_number` now up to `day` (default: every day, resolved)."""

@@ -4,6 +4,7 @@ appear day by day on the clock, and are served through numerapi's ``submission_s
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -175,3 +176,15 @@ def test_admin_refuses_a_resolve_without_a_round_or_of_an_open_round(open_server
     assert still_open.status_code == 400 and "round 1 is still open" in still_open.json()["error"]
     decay = requests.post(f"{open_server.url}/admin/rounds/decay", json={"round": 1, "mode": "sideways"}, timeout=10)
     assert decay.status_code == 400 and "sideways" in decay.json()["error"]
+
+
+def test_a_round_that_cannot_be_scored_does_not_stop_the_others(server, napi, caplog):
+    submit_round(server, napi)
+    submit_round(server, napi)
+    (lost,) = server.state.submissions(round_number=1)
+    Path(lost.path).unlink()  # the stored upload of round 1 is gone
+    far = parse_iso(server.state.get_round(2).resolve_time) + dt.timedelta(days=1)
+    assert server.resolver.update(far) > 0
+    rounds = {r.round for r in server.resolver.scores(server.models["demo_slot_a"])}
+    assert rounds == {2}
+    assert "round 1 could not be scored" in caplog.text
