@@ -80,19 +80,12 @@ def stored_scores(model_store: ModelStore, slot: str, rounds: Sequence[int]) -> 
     return [RoundScores.from_json(r) for r in records if r is not None]
 
 
-def slot_verdicts(model_store: ModelStore, slot: str) -> list[dict]:
-    """Every gate verdict the slot's live predictions left in the store (they name round and slot)."""
-    import json
+def slot_verdicts(model_store: ModelStore, slot: str, rounds: Sequence[int]) -> list[dict]:
+    """The gate verdicts the slot's live predictions left for these rounds (pending ones left out)."""
+    from numerai_assets.core.live.verdict import predictions_csv_key, verdict_key
 
-    out = []
-    for path in Path(model_store.local_root()).glob("**/*.verdict.json"):
-        try:
-            verdict = json.loads(path.read_text())
-        except (OSError, ValueError):
-            continue
-        if isinstance(verdict, dict) and verdict.get("slot") == slot and verdict.get("sha256"):
-            out.append(verdict)
-    return out
+    verdicts = (model_store.read_json(verdict_key(predictions_csv_key(r, slot))) for r in sorted(rounds))
+    return [v for v in verdicts if v is not None and v.get("sha256")]
 
 
 def champions_per_era(model_store: ModelStore, models: Sequence[str]) -> tuple[pd.DataFrame | None, list[str]]:
@@ -203,7 +196,7 @@ def _monitoring_asset(slot: str, models: list[str]) -> AssetsDefinition:
             rolling=config.rolling_rounds,
             overrides=config.score_metrics,
         )
-        psi = psi_trend(slot_verdicts(model_store, slot))
+        psi = psi_trend(slot_verdicts(model_store, slot, rounds))
         metadata: dict[str, Any] = {"rounds_scored": len(records), "notes": "; ".join(notes + report.notes) or "-"}
         if report.tracks:
             frames, names = chart_inputs(report)
@@ -256,7 +249,7 @@ def build_round_report(roster: Roster) -> AssetsDefinition:
             entries = {s: ledger.entries(round_number, s) for s in slots}
         parts = []
         for s in slots:
-            verdict = next((v for v in slot_verdicts(model_store, s) if int(v.get("round", -1)) == round_number), None)
+            verdict = next(iter(slot_verdicts(model_store, s, [round_number])), None)
             scores = stored_scores(model_store, s, [round_number])
             parts.append(slot_round(s, entries[s], verdict, scores[0] if scores else None, details.close_staking_time))
         text = render_round_report(round_number, parts, details.metadata())

@@ -100,6 +100,9 @@ def test_rounds_resolve_scores_appear_monitoring_warns_on_decay(platform):
     assert check.severity == dg.AssetCheckSeverity.WARN and "consecutive rounds" in check.description
     meta = materializations(monitored)[monitoring_key(SLOT)]
     assert meta[f"{values[0][1]}_rounds_below_band"] >= MONITORING.decay_rounds
+    # the live feature drift the gates measured, one line per round the slot was predicted in
+    psi_rounds = re.findall(r"^\| (\d+) \|", meta["feature_drift_psi"], flags=re.M)
+    assert {int(r) for r in psi_rounds} >= {n for n, _, _ in values}
     last = (
         materializations(scores_run)
         if sub_id
