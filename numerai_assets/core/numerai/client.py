@@ -132,7 +132,7 @@ class RoundDetails:
             "round_payout_factor": NOT_GIVEN if self.payout_factor is None else float(self.payout_factor),
             "round_score_configs": NOT_GIVEN
             if configs is None
-            else ", ".join(f"{c.get('name')} v{c.get('version')} x{c.get('defaultMultiplier')}" for c in configs)
+            else ", ".join(f"{c.get('name')}/{c.get('version')} x{c.get('defaultMultiplier')}" for c in configs)
             or "none",
             "round_payout_scores": NOT_GIVEN if configs is None else ", ".join(map(str, payout)) or "none",
         }
