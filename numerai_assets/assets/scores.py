@@ -59,8 +59,9 @@ class MonitoringConfig(Config):
     )
 
 
-def model_id_for_slot(numerai: NumeraiResource, slot: str, context: AssetExecutionContext) -> str:
-    models = numerai.get_client(logger=context.log).models()
+def model_id_for_slot(client: Any, slot: str) -> str:
+    """The account model named like the slot (the slot's Numerai model)."""
+    models = client.models()
     if slot not in models:
         raise Failure(f"slot {slot}: no Numerai model of that name in the account (models: {sorted(models)})")
     return models[slot]
@@ -126,7 +127,7 @@ def _live_scores_asset(slot: str) -> AssetsDefinition:
 
         round_number = int(context.partition_key)
         client = numerai.get_client(logger=context.log)
-        model_id = model_id_for_slot(numerai, slot, context)
+        model_id = model_id_for_slot(client, slot)
         rows = [r for r in client.submission_scores(model_id) if r.get("roundNumber") == round_number]
         details = client.round_details(round_number)
         record = RoundScores(

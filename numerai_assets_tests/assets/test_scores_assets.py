@@ -102,3 +102,17 @@ def test_live_scores_store_names_as_served_and_scores_we_did_not_submit(tourname
     assert report["demo_slot_a_status"].value == "submitted elsewhere"
     assert report["demo_slot_b_status"].value == "missed"
     assert "| corr_v9 |" in report["report"].value
+
+
+def test_a_slot_without_a_numerai_model_fails_naming_the_slot_and_the_models(tournament_root, tmp_path):
+    with TournamentServer(tournament_root, models=("demo_slot_a",)) as server:
+        defs = definitions(server, tmp_path)
+        with dg.instance_for_test() as instance:
+            instance.add_dynamic_partitions("rounds", ["1"])
+            result = defs.resolve_job_def("live_scores_job").execute_in_process(
+                instance=instance, partition_key="1", raise_on_error=False
+            )
+    (failure,) = [e for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
+    assert failure.step_key == "demo_slot_b__demo_slot_b_live_scores"
+    message = failure.event_specific_data.error.message
+    assert "slot demo_slot_b" in message and "demo_slot_a" in message
