@@ -24,6 +24,7 @@ from numerai_assets.assets.data import (
 )
 from numerai_assets.assets.evaluation import benchmark_alignment, build_evaluation_assets
 from numerai_assets.assets.live import build_slot_assets
+from numerai_assets.assets.scores import ROUND_REPORT_KEY, build_score_assets, live_scores_key, monitoring_key
 from numerai_assets.assets.training import build_model_assets
 from numerai_assets.checks.data_contracts import dataset_contract_checks
 from numerai_assets.core.data.dataset import FeatureSets
@@ -37,6 +38,7 @@ from numerai_assets.resources.store import LocalDataStore
 from numerai_assets.resources.submissions import SubmissionsResource
 from numerai_assets.resources.tracking import WandbTrackingResource
 from numerai_assets.sensors import build_round_open_sensor
+from numerai_assets.sensors_scores import build_live_scores_sensor
 from numerai_assets.settings import ENV_PUBLIC_ID, ENV_SECRET_KEY, ENV_WANDB_API_KEY, Settings
 
 WORKLOAD_TAG = "numerai/workload"  # deploy/dagster.yaml limits runs per workload
@@ -147,6 +149,20 @@ def build_definitions(
         description="Per compute-mode slot: build the pickle from the champions, prove it in the image's "
         "sandbox (blocking checks), upload it once.",
     )
+    score_assets = build_score_assets(roster)
+    live_scores_job = define_asset_job(
+        "live_scores_job",
+        selection=AssetSelection.assets(*(live_scores_key(s) for s in roster.slots), ROUND_REPORT_KEY),
+        partitions_def=rounds_partitions,
+        description="A round's live scores per slot, as Numerai returns them, and the round report.",
+        executor_def=in_process_executor,
+    )
+    live_monitoring_job = define_asset_job(
+        "live_monitoring_job",
+        selection=AssetSelection.assets(*(monitoring_key(s) for s in roster.slots)),
+        description="Each slot's live scores against its champions' validation band (warns, never blocks).",
+        executor_def=in_process_executor,
+    )
     return Definitions(
         assets=[
             *dataset_assets,
@@ -158,10 +174,22 @@ def build_definitions(
             *evaluation_assets,
             *slot_assets,
             *compute_assets,
+            *score_assets,
         ],
         asset_checks=dataset_contract_checks,
-        jobs=[data_job, training_job, evaluation_job, live_round_job, compute_job],
-        sensors=[build_round_open_sensor(live_round_job, settings, list(roster.slots_in_mode("submit")))],
+        jobs=[
+            data_job,
+            training_job,
+            evaluation_job,
+            live_round_job,
+            compute_job,
+            live_scores_job,
+            live_monitoring_job,
+        ],
+        sensors=[
+            build_round_open_sensor(live_round_job, settings, list(roster.slots_in_mode("submit"))),
+            build_live_scores_sensor(live_scores_job, live_monitoring_job, settings, list(roster.slots)),
+        ],
         resources=resources,
         # Two cores: two steps at a time; each step subprocess pays the import cost once. With
         # NUMERAI_ASSETS_EXECUTOR, every run but the round's (backfills too) uses that executor.

@@ -26,7 +26,11 @@ ASSETS = {
     "validation_predictions",
     "model_evaluation",
     "champion",
+    "round_report",
 }
+# per slot: the live stage, then live results (scores per round, monitoring against validation)
+SLOT_ASSETS = ("live_predictions", "submission")
+SLOT_RESULT_ASSETS = ("live_scores", "live_monitoring")
 
 # dataset asset -> contract kind, pinned here (the code reads core.data.files.DATASET_FILES)
 CONTRACT_KINDS = {
@@ -57,7 +61,18 @@ def test_graph_snapshot():
     graph = defs.resolve_asset_graph()
     by_name = {k.to_user_string(): k for k in graph.get_all_asset_keys()}
     slots = load_roster().slots
-    assert set(by_name) == ASSETS | {f"{s}/{a}" for s in slots for a in ("live_predictions", "submission")}
+    assert set(by_name) == ASSETS | {f"{s}/{a}" for s in slots for a in SLOT_ASSETS} | {
+        f"{s}/{s}_{a}" for s in slots for a in SLOT_RESULT_ASSETS
+    }
+    for s in slots:
+        scores = graph.get(by_name[f"{s}/{s}_live_scores"])
+        assert scores.partitions_def.name == "rounds"
+        monitoring = graph.get(by_name[f"{s}/{s}_live_monitoring"])
+        assert monitoring.partitions_def is None
+        assert {d.to_user_string() for d in monitoring.parent_keys} == {f"{s}/{s}_live_scores"}
+    report = graph.get(by_name["round_report"])
+    assert report.partitions_def.name == "rounds"
+    assert {d.to_user_string() for d in report.parent_keys} == {f"{s}/{s}_live_scores" for s in slots}
     groups = {name: graph.get(key).group_name for name, key in by_name.items()}
     assert {n: g for n, g in groups.items() if g == "evaluation"} == {
         "benchmark_alignment": "evaluation",
@@ -77,13 +92,14 @@ def test_graph_snapshot():
     expected["benchmark_alignment"] = {"benchmark_coverage"}
     for slot in load_roster().slots:
         expected[f"{slot}/live_predictions"] = set(GATE_NAMES)
+        expected[f"{slot}/{slot}_live_monitoring"] = {"live_within_band"}
     assert dict(checks) == expected
     blocking = {
         (k.asset_key.to_user_string(), k.name): graph.get_check_spec(k).blocking for k in graph.asset_check_keys
     }
     assert {k for k, b in blocking.items() if not b} == {
         (f"{slot}/live_predictions", "feature_drift") for slot in load_roster().slots
-    }  # a warning
+    } | {(f"{slot}/{slot}_live_monitoring", "live_within_band") for slot in load_roster().slots}  # warnings
 
 
 def test_definitions_import_no_heavy_libraries():

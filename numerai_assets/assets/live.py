@@ -171,7 +171,7 @@ def _slot_assets(slot: str, models: list[str]) -> list[AssetsDefinition]:
     ) -> Iterator[Output[SlotPredictionsRef] | AssetCheckResult]:
         from numerai_assets.core.live.gates import evaluate_submission
         from numerai_assets.core.live.predict import predict_slot, submission_frame, write_submission_csv
-        from numerai_assets.core.live.verdict import build_verdict, pending_verdict, verdict_key
+        from numerai_assets.core.live.verdict import build_verdict, pending_verdict, predictions_csv_key, verdict_key
 
         paths, shas = _champion_model_paths(model_store, models, live_data.live.version)
         slot_preds = predict_slot(
@@ -181,7 +181,7 @@ def _slot_assets(slot: str, models: list[str]) -> list[AssetsDefinition]:
             neutralize_features=feature_sets.resolve(config.neutralize_feature_set),
         )
         preds = slot_preds.predictions
-        key = f"submissions/round{live_data.round_number}/{slot}/predictions.csv"
+        key = predictions_csv_key(live_data.round_number, slot)
         # pending first: a step killed between the CSV and its verdict leaves nothing uploadable
         model_store.write_json(verdict_key(key), pending_verdict(live_data.round_number, slot))
         with model_store.writing(key) as path:

@@ -1,5 +1,5 @@
-"""JSON control API (``/admin/*``) of the local tournament: rounds, submissions, faults, health,
-and republishing a dataset file with same-size new content.
+"""JSON control API (``/admin/*``) of the local tournament: rounds (resolving and decaying them
+too), submissions, faults, health, and republishing a dataset file with same-size new content.
 
 Never subject to faults, so a test can always switch a fault off again. Unauthenticated: the
 server binds to loopback unless told otherwise. Rounds are shaped like numerapi's (camelCase
@@ -68,6 +68,14 @@ class AdminApi:
             opened = app.advance(**_only(payload, _OPEN_KEYS - {"number"}))
             closed = app.state.get_round(before.number) if before else None
             return 200, {"closed": closed.to_dict() if closed else None, "round": opened.to_dict()}
+        if route == ("POST", "/admin/rounds/resolve"):
+            payload = _only(payload, {"round", "day"})
+            written = app.resolver.resolve(_round_of(payload), payload.get("day"))
+            return 200, {"round": payload["round"], "scores_written": written}
+        if route == ("POST", "/admin/rounds/decay"):
+            payload = _only(payload, {"round", "mode"})
+            app.resolver.set_decay(_round_of(payload), str(payload.get("mode")))
+            return 200, {"round": payload["round"], "decay": payload["mode"]}
         if route == ("POST", "/admin/datasets/republish"):
             return 200, self._republish(**_only(payload, {"filename", "round"}))
         if route == ("GET", "/admin/rounds/current"):
@@ -103,3 +111,9 @@ def _only(payload: dict[str, Any], allowed: set[str]) -> dict[str, Any]:
     if unknown:
         raise ValueError(f"unknown keys {sorted(unknown)}; known: {sorted(allowed)}")
     return payload
+
+
+def _round_of(payload: dict[str, Any]) -> int:
+    if not isinstance(payload.get("round"), int):
+        raise ValueError(f"needs an integer 'round', got {payload.get('round')!r}")
+    return int(payload["round"])

@@ -20,6 +20,7 @@ from numerai_tools.submissions import validate_submission_numerai
 
 from numerai_assets.tournament.catalog import Catalog
 from numerai_assets.tournament.compute import TournamentCompute
+from numerai_assets.tournament.resolution import Resolver, ScoreRow
 from numerai_assets.tournament.round_configs import payout_factor, score_configs
 from numerai_assets.tournament.state import Round, Submission, TournamentState, Upload, parse_iso, utcnow
 
@@ -57,6 +58,9 @@ def _resolve(parent: Any, info: Any, /, **args: Any) -> Any:
 
 class GraphQLApi:
     """Executes GraphQL documents against the tournament state and file catalog."""
+
+    resolver: Resolver | None = None  # set by the server: rounds resolve, scores are served
+    score_names: dict[str, str] = {}  # served displayName per score name (a renamed-score server)
 
     def __init__(self, state: TournamentState, catalog: Catalog, models: dict[str, str], uploads_dir: str) -> None:
         self.state = state
@@ -111,19 +115,21 @@ class GraphQLApi:
         return current.number if current else self.state.latest_round_number()
 
     def _round(self, rnd: Round) -> dict[str, Any]:
+        resolved = self.resolver is not None and rnd.number in self.resolver.resolved_rounds()
+        status = "OPEN" if rnd.status == "open" else "RESOLVED" if resolved else "RESOLVING"
         return {
             "id": str(uuid.uuid5(_ROUND_NS, str(rnd.number))),
             "tournament": TOURNAMENT,
             "number": rnd.number,
             "target": self.catalog.target_alias(),
-            "status": "OPEN" if rnd.status == "open" else "RESOLVING",
+            "status": status,
             "openTime": rnd.open_time,
             "closeStakingTime": rnd.close_staking_time,
             "closeTime": rnd.close_time,
             "scoreTime": rnd.score_time,
             "resolveTime": rnd.resolve_time,
-            "resolvedGeneral": False,
-            "resolvedStaking": False,
+            "resolvedGeneral": resolved,
+            "resolvedStaking": resolved,
             "payoutFactor": payout_factor(rnd.number),
             "stakeThreshold": None,
             "dataDatestamp": int(rnd.open_time[:10].replace("-", "")),
@@ -295,6 +301,65 @@ class GraphQLApi:
         self._validate(round_number, upload.path)
         name = self.state.model_name(upload.model_id) or upload.model_id
         return self.state.add_submission(round_number, upload, name, late=False).id
+
+    def submissionScores(  # noqa: N802
+        self,
+        info: Any,
+        modelId: str,  # noqa: N803
+        displayName: str | None = None,  # noqa: N803
+        version: str | None = None,
+        day: int | None = None,
+        resolved: bool | None = None,
+        tournament: int | None = None,
+        lastNRounds: int | None = None,  # noqa: N803
+        distinctOnRound: bool | None = None,  # noqa: N803
+    ) -> list[dict[str, Any]]:
+        """Public (no keys), like Numerai's: the model's daily and resolved scores, newest round
+        first; `distinctOnRound` keeps the latest score (highest day) of each round."""
+        self._tournament(tournament)
+        if self.resolver is None:
+            return []
+        self.resolver.update()  # scores due on the clock appear when first asked for
+        rows = [self._score(r) for r in self.resolver.scores(modelId)]
+        rows = [
+            r
+            for r in rows
+            if (displayName is None or r["displayName"] == displayName)
+            and (version is None or r["version"] == version)
+            and (day is None or r["day"] == day)
+            and (resolved is None or r["resolved"] == resolved)
+        ]
+        if lastNRounds:
+            keep = sorted({r["roundNumber"] for r in rows}, reverse=True)[:lastNRounds]
+            rows = [r for r in rows if r["roundNumber"] in keep]
+        if distinctOnRound:
+            latest: dict[int, dict[str, Any]] = {}
+            for r in rows:
+                if r["roundNumber"] not in latest or r["day"] > latest[r["roundNumber"]]["day"]:
+                    latest[r["roundNumber"]] = r
+            rows = list(latest.values())
+        return rows
+
+    def _score(self, row: ScoreRow) -> dict[str, Any]:
+        rnd = self.state.get_round(row.round)
+        assert rnd is not None  # a score row exists only for a stored round
+        display = {c["name"]: c["displayName"] for c in score_configs(rnd.number, None, None)}
+        return {
+            "roundId": str(uuid.uuid5(_ROUND_NS, str(rnd.number))),
+            "submissionId": row.submission_id,
+            "roundNumber": row.round,
+            "roundResolveTime": rnd.resolve_time,
+            "roundScoreTime": rnd.score_time,
+            "roundCloseStakingTime": rnd.close_staking_time,
+            "value": row.value,
+            "percentile": row.percentile,
+            "displayName": self.score_names.get(row.name, display.get(row.name, row.name)),
+            "version": row.version,
+            "date": row.date,
+            "day": row.day,
+            "resolveDate": rnd.resolve_time,
+            "resolved": row.resolved,
+        }
 
     # mutations ------------------------------------------------------------------------------
 

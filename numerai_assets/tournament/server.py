@@ -33,6 +33,7 @@ from numerai_assets.tournament.compute import TournamentCompute
 from numerai_assets.tournament.faults import Faults
 from numerai_assets.tournament.graphql_api import GraphQLApi
 from numerai_assets.tournament.http_handler import Handler
+from numerai_assets.tournament.resolution import Resolver
 from numerai_assets.tournament.state import (
     DEFAULT_CLOSE_WINDOW_S,
     DEFAULT_STAKING_WINDOW_S,
@@ -105,6 +106,7 @@ class TournamentServer:
         late_submissions: bool = True,
         compute_sandbox_root: Path | None = None,
         compute_limits: Limits | None = None,
+        score_names: dict[str, str] | None = None,
     ) -> None:
         if not is_loopback(host) and not allow_remote:
             raise ValueError(f"refusing to bind {host!r}: not loopback (pass allow_remote=True)")
@@ -124,6 +126,9 @@ class TournamentServer:
             self.state, self.catalog, self.root, sandbox_root=compute_sandbox_root, limits=compute_limits
         )
         self.api.compute = self.compute
+        self.resolver = Resolver(self.root, self.state)  # rounds resolve; scores as submissionScores
+        self.api.resolver = self.resolver
+        self.api.score_names = dict(score_names or {})  # e.g. {"corr20": "corr_v9"}: another server's names
         self.admin = AdminApi(self)
         self.stopped = threading.Event()
         self._live_round_fn = live_round_fn or _default_live_round
@@ -265,8 +270,14 @@ class TournamentServer:
     def clock_tick(self, now: dt.datetime | None = None) -> Round | None:
         """Follow the calendar on the server's clock at real time `now`: once the open round's
         ``closeTime`` has passed it closes, and when the calendar's latest opening has no round
-        yet, that round opens with its calendar window. Returns the round opened, if any."""
+        yet, that round opens with its calendar window; then closed rounds get the scores due
+        (resolution.py). Returns the round opened, if any."""
         now = now or utcnow()
+        opened = self._follow_calendar(now)
+        self.resolver.update(now)
+        return opened
+
+    def _follow_calendar(self, now: dt.datetime) -> Round | None:
         opening = self.clock.to_real(last_open(self.clock.to_calendar(now)))
         with self._round_lock:
             current = self.state.current_round()

@@ -152,6 +152,11 @@ class TournamentState:
         with self._lock:
             self._db.executescript(_SCHEMA)
 
+    def add_schema(self, sql: str) -> None:
+        """Tables another tournament module keeps in this database (resolution.py: the scores)."""
+        with self._lock:
+            self._db.executescript(sql)
+
     def close(self) -> None:
         with self._lock:
             self._db.close()

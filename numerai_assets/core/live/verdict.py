@@ -20,6 +20,11 @@ VERDICT_SCHEMA = 1
 PENDING = "gates not evaluated yet (written before the predictions; a killed step leaves this)"
 
 
+def predictions_csv_key(round_number: int, slot: str) -> str:
+    """Where a slot's predictions CSV of a round lives in the model store (its verdict beside it)."""
+    return f"submissions/round{round_number}/{slot}/predictions.csv"
+
+
 def verdict_key(csv_key: str) -> str:
     """Where the verdict of the predictions file ``csv_key`` lives: beside it."""
     return f"{csv_key}.verdict.json"

@@ -121,6 +121,7 @@ class RoundDetails:
     target: str | None = None
     payout_factor: float | None = None
     score_configs: tuple[dict, ...] | None = None  # roundScoreConfigs as the API returns them
+    close_staking_time: datetime | None = None  # the deadline a round report measures against
 
     def metadata(self) -> dict[str, object]:
         """Figures for the round's asset; a field the server does not answer shows "not given"."""
@@ -131,7 +132,7 @@ class RoundDetails:
             "round_payout_factor": NOT_GIVEN if self.payout_factor is None else float(self.payout_factor),
             "round_score_configs": NOT_GIVEN
             if configs is None
-            else ", ".join(f"{c.get('name')} v{c.get('version')} x{c.get('defaultMultiplier')}" for c in configs)
+            else ", ".join(f"{c.get('name')}/{c.get('version')} x{c.get('defaultMultiplier')}" for c in configs)
             or "none",
             "round_payout_scores": NOT_GIVEN if configs is None else ", ".join(map(str, payout)) or "none",
         }
@@ -267,8 +268,31 @@ class NumeraiClient:
             return RoundDetails(round_number)
         configs = found.get("roundScoreConfigs")
         return RoundDetails(
-            round_number, found.get("target"), found.get("payoutFactor"), None if configs is None else tuple(configs)
+            round_number,
+            found.get("target"),
+            found.get("payoutFactor"),
+            None if configs is None else tuple(configs),
+            found.get("closeStakingTime"),
         )
+
+    def submission_scores(
+        self,
+        model_id: str,
+        *,
+        last_n_rounds: int | None = None,
+        display_name: str | None = None,
+        resolved: bool | None = None,
+    ) -> list[dict]:
+        """Every live score row Numerai returns for ``model_id`` (numerapi ``submission_scores``,
+        public, no keys), as it comes: score names and versions are Numerai's to choose. Times
+        are ISO-8601 strings, so a row can be stored as JSON and compared across calls."""
+        rows = self._call(
+            f"submission scores of model {model_id}",
+            lambda: self._api.submission_scores(
+                model_id, display_name=display_name, resolved=resolved, last_n_rounds=last_n_rounds
+            ),
+        )
+        return [{k: v.isoformat() if isinstance(v, datetime) else v for k, v in row.items()} for row in rows or []]
 
     def list_datasets(self, round_number: int | None = None) -> list[str]:
         return self._call("list datasets", lambda: self._api.list_datasets(round_number))

@@ -172,3 +172,19 @@ def test_invalid_predictions_are_refused_with_numerais_reason(client, open_serve
     with pytest.raises(NumeraiRefusedError, match="standard deviation"):
         client.upload_predictions(csv, model_id)
     assert client.submissions(model_id) == []
+
+
+def test_submission_scores_come_as_served_with_iso_times(client, open_server, tmp_path):
+    """Rows keep every field numerapi returns; times become ISO strings (JSON-storable)."""
+    model_id = open_server.models["demo_slot_a"]
+    number = open_server.current_round().number
+    csv = live_predictions_csv(tmp_path, open_server.root, number)
+    receipt = client.upload_predictions(csv, model_id)
+    open_server.close_round()
+    assert client.submission_scores(model_id) == []  # nothing scored before the round resolves
+    open_server.resolver.resolve(number, day=2)
+    rows = client.submission_scores(model_id)
+    assert {r["submissionId"] for r in rows} == {receipt.submission_id}
+    assert {r["day"] for r in rows} == {1, 2} and not any(r["resolved"] for r in rows)
+    assert all(isinstance(r["date"], str) and r["date"].startswith("20") for r in rows)
+    assert len(client.submission_scores(model_id, last_n_rounds=1, display_name=rows[0]["displayName"])) == 2
