@@ -4,7 +4,7 @@ CatBoost has no batch iterator for training data. ``Pool(numpy array)`` copies t
 float32 (4 bytes per cell) before quantizing, and ``catboost.utils.quantize`` on a text file
 peaked higher still (5.4 GB for 0.51 GB of int8, measured). A pandas frame of int8 columns is
 read without that copy: the batches fill one int8 array (1 byte per cell, the frame is a view of
-it), ``Pool.quantize`` adds the binned pool (~1 byte per cell), then the array is freed before
+it, column-major), ``Pool.quantize`` adds the binned pool (~1 byte per cell), then the array is freed before
 training. So CatBoost peaks near 2 x the int8 bytes, not within the 1.5 x + 0.5 GB the streaming
 engines meet: ``fit`` refuses, before reading any feature, a matrix whose estimate exceeds the
 ``memory_budget_gb`` param (default 80% of the machine's memory). Models are saved without
@@ -69,9 +69,10 @@ def check_budget(params: dict[str, Any], train: TrainingData, valid: TrainingDat
 
 
 def _frame(data: TrainingData) -> pd.DataFrame:
-    """Every selected row in one ``dtype`` array, seen as a frame without copying it."""
+    """Every selected row in one ``dtype`` array, seen as a frame without copying it. Column-major:
+    CatBoost reads contiguous columns as they are, but copies strided ones into float32."""
     matrix = data.matrix
-    out = np.empty(matrix.shape, dtype=matrix.dtype)
+    out = np.empty(matrix.shape, dtype=matrix.dtype, order="F")
     offset = 0
     for batch in matrix.batches():
         out[offset : offset + batch.shape[0]] = batch
