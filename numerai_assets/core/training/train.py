@@ -118,7 +118,10 @@ def train_model(
     threads = threads or default_threads()
     params = engine.engine_params(spec, seed, threads)
     rows = _rows(spec, path, features, batch_rows)
-    fitted = _fit(engine, params, spec, seed, rows, Progress(log, progress_every, spec.num_boost_round), log)
+    try:
+        fitted = _fit(engine, params, spec, seed, rows, Progress(log, progress_every, spec.num_boost_round), log)
+    except MemoryError as exc:  # an engine's memory budget (or the machine) said no: name the model
+        raise type(exc)(f"model {spec.name!r} seed {seed}: {exc}") from exc
     model_path = model_path_for(out_dir, spec, seed)
     model_bytes = _write_model(model_path, engine.model_bytes(fitted.final))
     summary = _training_summary(spec, fitted, rows, name, threads)

@@ -1,9 +1,11 @@
 """CatBoost, the third engine, on the tiny tournament: seeds, the shared predict path against
-CatBoost's own predict, nothing written to the working directory, and its roster rules."""
+CatBoost's own predict, nothing written to the working directory, its roster rules, and the memory
+budget that refuses a too-large matrix before reading it."""
 
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from pathlib import Path
 
 import catboost as cb  # noqa: E402  (after numerai_assets...training, which sets OMP_WAIT_POLICY)
@@ -11,7 +13,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from numerai_assets.core.data.batches import FeatureMatrix
 from numerai_assets.core.data.dataset import FeatureSets
+from numerai_assets.core.training.engines.catboost import MemoryBudgetError, budget_bytes
 from numerai_assets.core.training.roster import ModelSpec, RosterError, parse_roster
 from numerai_assets.core.training.train import load_model, predict, train_model
 
@@ -73,3 +77,31 @@ def test_roster_accepts_catboost_and_rejects_its_round_and_seed_params() -> None
     for param in ("iterations", "random_seed", "num_boost_round"):
         with pytest.raises(RosterError, match=rf"model 'cb1': field 'params': \['{param}'\] not allowed"):
             parse_roster({"models": [{**model, "params": {param: 5}}]})
+
+
+def test_matrix_over_the_memory_budget_is_refused_before_any_feature_is_read(
+    data: dict, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A spy replaces the feature readers (the only mock here): reading a feature would fail the test."""
+
+    def read(*_args, **_kwargs):
+        raise AssertionError("a feature was read before the budget check")
+
+    monkeypatch.setattr(FeatureMatrix, "batches", read)
+    monkeypatch.setattr(FeatureMatrix, "take_rows", read)
+    tight = replace(spec(), params={**spec().params, "memory_budget_gb": 0.0001})
+    with pytest.raises(MemoryBudgetError) as err:
+        train_model(tight, 0, data["train"], data["features"], tmp_path, log=lambda _: None, threads=THREADS)
+    rows = len(pd.read_parquet(data["train"], columns=["target"]).dropna())
+    message = str(err.value)
+    assert message.startswith("model 'cb' seed 0: catboost needs about")
+    assert f"{rows:,} rows x {len(data['features']):,} features" in message
+    assert "budget 0.00 GB (memory_budget_gb)" in message
+    assert not list(tmp_path.iterdir())  # no model, no manifest
+
+
+def test_budget_param_is_ours_and_defaults_to_most_of_the_machine(data: dict, tmp_path: Path) -> None:
+    assert budget_bytes({}) == pytest.approx(0.8 * os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"))
+    roomy = replace(spec(rounds=3), params={**spec().params, "memory_budget_gb": 64})
+    trained = train_model(roomy, 0, data["train"], data["features"], tmp_path, log=lambda _: None, threads=THREADS)
+    assert trained.manifest["params"]["memory_budget_gb"] == 64  # recorded, and CatBoost never saw it
