@@ -27,7 +27,7 @@ setup(
         "lightgbm>=4.6,<5",
         # xgboost-cpu is the same `xgboost` module without the 469 MB NCCL wheel.
         "xgboost-cpu>=3.0,<4",
-        # CatBoost: in Numerai's model-upload images; 1.2.10 is the first tested with numpy 2.4 / pandas 3.
+        # CatBoost: in Numerai's model-upload images; 1.2.10 is the version tested here (numpy 2.4, pandas 3).
         "catboost>=1.2.10,<2",
         "pandas>=2.2,<4",
         "pyarrow>=18,<27",
