@@ -4,8 +4,8 @@ Needs trained champions in the home (run `make demo` first, which trains the def
 demo-scale tournament). Starts the local tournament server and `dagster dev` (sensor polling every
 --poll-s), opens --rounds rounds one after another and prints, per round: sensor wait (round open
 -> run created, includes the polling interval), run launch (created -> started), each step's
-duration (live_data = download + data contract; <slot>/live_predictions = prediction + gates;
-<slot>/submission = upload + verification) and the total with and without the sensor wait.
+duration (live_data = download + data contract; <slot>/<slot>_live_predictions = prediction + gates;
+<slot>/<slot>_submission = upload + verification) and the total with and without the sensor wait.
 
     .venv/bin/python benchmarks/round_latency.py --rounds 3 --poll-s 5
 """
