@@ -186,10 +186,11 @@ SUMMARY_FIGURES = (
 
 def _summarize(label: str, result, seconds: float) -> str:
     lines = [f"{label}: {'success' if result.success else 'FAILED'} in {seconds:.1f} s"]
-    for event in result.get_asset_materialization_events():
-        mat = event.event_specific_data.materialization
+    materializations = [e.event_specific_data.materialization for e in result.get_asset_materialization_events()]
+    width = max((len(m.asset_key.to_user_string()) for m in materializations), default=0)
+    for mat in materializations:
         figures = " ".join(f"{k}={_fmt(mat.metadata[k].value)}" for k in SUMMARY_FIGURES if k in mat.metadata)
-        lines.append(f"  {mat.asset_key.to_user_string():28s} {figures}")
+        lines.append(f"  {mat.asset_key.to_user_string():{width}s} {figures}")
     for event in result.get_asset_check_evaluations():
         if not event.passed:
             lines.append(

@@ -6,6 +6,7 @@ slot and round (the UI's check history lists results without their asset's parti
 failing blocking gate fails the step with the gates' own reasons as the run's failure message.
 """
 
+import warnings
 from collections.abc import Iterable, Iterator
 
 from dagster import (
@@ -16,6 +17,7 @@ from dagster import (
     Failure,
     MetadataValue,
     PartitionsDefinition,
+    PreviewWarning,
 )
 
 from numerai_assets.assets.metadata import readable
@@ -23,17 +25,23 @@ from numerai_assets.core.live.gates import GATE_NAMES, NON_BLOCKING, GateResult
 
 
 def gate_check_specs(asset_key: AssetKey, partitions_def: PartitionsDefinition | None = None) -> list[AssetCheckSpec]:
-    """One spec per gate; partitioned like the asset so each result records its round."""
-    return [
-        AssetCheckSpec(
-            name=name,
-            asset=asset_key,
-            blocking=name not in NON_BLOCKING,
-            description=f"submission gate: {name}",
-            partitions_def=partitions_def,
-        )
-        for name in GATE_NAMES
-    ]
+    """One spec per gate; partitioned like the asset so each result records its round.
+
+    Partitioned check specs are a Dagster preview: its warning, once per spec at every load of
+    the definitions (each step process too), is silenced here and nowhere else.
+    """
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", category=PreviewWarning)
+        return [
+            AssetCheckSpec(
+                name=name,
+                asset=asset_key,
+                blocking=name not in NON_BLOCKING,
+                description=f"submission gate: {name}",
+                partitions_def=partitions_def,
+            )
+            for name in GATE_NAMES
+        ]
 
 
 def gate_subject(slot: str, round_number: int) -> str:
