@@ -81,7 +81,7 @@ def pages(dev: DagsterDev, settings: Settings) -> dict[str, str]:
         "09_runs": "/runs",
         "10_overview_timeline": "/overview/activity/timeline",
         "11_jobs": "/jobs",
-        "12_backfills": "/runs/backfills",
+        "12_backfills": "/runs?view=backfills",
     }
     failed = dev.graphql(FAILED_RUNS_QUERY)["runsOrError"].get("results", [])
     rounds = [r for r in failed if r["jobName"] == "live_round_job"]
