@@ -136,7 +136,7 @@ def test_a_round_closed_before_upload_is_a_missed_round_not_a_green_dry_run(plat
 def test_an_explicit_replay_of_a_closed_round_says_so_and_uploads_nothing(platform, open_round):
     """A backfill of a past round tagged numerai/replay=true is the one green path for a closed
     round: each slot records a 'replayed' outcome, nothing reaches Numerai."""
-    from numerai_assets.assets.live import REPLAY_TAG
+    from numerai_assets.assets.submission import REPLAY_TAG
 
     platform.server.close_round()
     result = platform.run_round(open_round, tags={REPLAY_TAG: "true"})
