@@ -4,8 +4,8 @@ Needs trained champions in the home (run `make demo` first, which trains the def
 demo-scale tournament). Starts the local tournament server and `dagster dev` (sensor polling every
 --poll-s), opens --rounds rounds one after another and prints, per round: sensor wait (round open
 -> run created, includes the polling interval), run launch (created -> started), each step's
-duration (live_data = download + data contract; <slot>/live_predictions = prediction + gates;
-<slot>/submission = upload + verification) and the total with and without the sensor wait.
+duration (live_data = download + data contract; <slot>/<slot>_live_predictions = prediction + gates;
+<slot>/<slot>_submission = upload + verification) and the total with and without the sensor wait.
 
     .venv/bin/python benchmarks/round_latency.py --rounds 3 --poll-s 5
 """
@@ -23,6 +23,7 @@ from pathlib import Path
 from numerai_assets.core.artifacts import ChampionRecord
 from numerai_assets.core.training.roster import load_roster
 from numerai_assets.dev_server import DagsterDev
+from numerai_assets.job_runs import code_location_origin
 from numerai_assets.settings import Settings
 from numerai_assets.tournament.server import TournamentServer
 
@@ -62,10 +63,13 @@ def main() -> None:
         }
         with DagsterDev(env, log=home / "dagster_dev.log") as dev:
             # the data assets the round reads come from this instance: materialize them once
-            data = dev.graphql("""mutation { launchRun(executionParams: {selector: {
-                repositoryLocationName: "numerai_assets.definitions", repositoryName: "__repository__",
+            data = dev.graphql(
+                """mutation Launch($location: String!) { launchRun(executionParams: {selector: {
+                repositoryLocationName: $location, repositoryName: "__repository__",
                 jobName: "data_job"}}) { __typename ... on LaunchRunSuccess { run { runId } }
-                ... on PythonError { message } } }""")["launchRun"]
+                ... on PythonError { message } } }""",
+                {"location": code_location_origin().location_name},
+            )["launchRun"]
             assert data["__typename"] == "LaunchRunSuccess", data
             assert dev.wait_for_run(run_id=data["run"]["runId"])["status"] == "SUCCESS"
             for _ in range(args.rounds):

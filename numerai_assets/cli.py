@@ -2,8 +2,9 @@
 
 ``demo`` runs the whole flow headless on the embedded default: it generates the demo
 tournament (once), serves it on 127.0.0.1, opens a round, and executes the jobs of
-``definitions.py`` against the Dagster instance in ``DAGSTER_HOME`` so the runs show up in
-the UI afterwards. ``run`` is ``demo`` in local mode; in numerai mode it runs the same jobs
+``definitions.py`` against the Dagster instance in ``DAGSTER_HOME``, as runs of the
+``workspace.yaml`` code location's jobs, so the UI lists them under their jobs afterwards.
+``run`` is ``demo`` in local mode; in numerai mode it runs the same jobs
 against the server ``NUMERAI_ASSETS_API_URL`` names (real Numerai by default) and the round
 open there, if any, with credentials from the environment. ``ui`` starts the tournament server
 and ``dagster dev`` bound to 127.0.0.1.
@@ -17,6 +18,7 @@ import os
 import sys
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -64,11 +66,12 @@ def run_demo(settings: Settings, scale: str, min_sharpe: float | None = None) ->
 
     if settings.mode != "local":
         raise SystemExit("the demo runs on the embedded default: unset NUMERAI_ASSETS_MODE")
-    roster, defs = _definitions(settings, min_sharpe)
+    roster = _prepare(settings)
     with local_tournament(settings, scale) as admin, DagsterInstance.get() as instance:
         current = admin.current_round() or admin.open_round()
         print(f"round {current['number']} open until staking close {current['closeStakingTime']}")
-        ok = _execute_plan(defs, instance, _plan(roster, current["number"]))
+        late = datetime.now(UTC) >= datetime.fromisoformat(current["closeStakingTime"])
+        ok = _execute_plan(instance, _plan(roster, current["number"], late), _run_config(min_sharpe))
     print("main job " + ("succeeded" if ok else "FAILED"))
     return 0 if ok else 1
 
@@ -88,7 +91,7 @@ def run_numerai(settings: Settings, min_sharpe: float | None = None) -> int:
     if unset:  # the resources read them through EnvVar: fail before any run, naming them
         print(f"numerai mode needs {' and '.join(unset)} in the environment (the account's API key)")
         return 2
-    roster, defs = _definitions(settings, min_sharpe)
+    roster = _prepare(settings)
     try:
         current = NumeraiClient(settings.api_url).current_round()
     except NumeraiError as exc:
@@ -102,49 +105,61 @@ def run_numerai(settings: Settings, min_sharpe: float | None = None) -> int:
             else "no round open: data, training and evaluation only"
         )
     )
+    late = bool(current and datetime.now(UTC) >= current.close_staking_time)
     with DagsterInstance.get() as instance:
-        ok = _execute_plan(defs, instance, _plan(roster, current.number if current else None))
+        plan = _plan(roster, current.number if current else None, late)
+        ok = _execute_plan(instance, plan, _run_config(min_sharpe))
     print("main job " + ("succeeded" if ok else "FAILED"))
     return 0 if ok else 1
 
 
-def _definitions(settings: Settings, min_sharpe: float | None):
-    """(roster, Definitions) for a headless run; ``min_sharpe`` overrides the promotion floor."""
+def _prepare(settings: Settings):
+    """DAGSTER_HOME ready and the roster the plan runs (the definitions load the same one)."""
     from numerai_assets.core.training.roster import load_roster
-    from numerai_assets.definitions import build_definitions
-    from numerai_assets.resources.policy import EvaluationPolicy
 
     ensure_dagster_home(settings)
-    roster = load_roster(settings.roster_path)
-    policy = EvaluationPolicy(min_sharpe=min_sharpe) if min_sharpe is not None else None
-    return roster, build_definitions(settings, roster, policy)
+    return load_roster(settings.roster_path)
 
 
-def _plan(roster, round_number: int | None) -> list[tuple[str, list]]:
-    """data -> every model x seed -> evaluation and promotion per model -> the round, if open."""
+def _run_config(min_sharpe: float | None) -> dict:
+    """Console logs at INFO; ``min_sharpe`` overrides the promotion floor (EvaluationPolicy) for the run."""
+    if min_sharpe is None:
+        return CONSOLE_INFO
+    return CONSOLE_INFO | {"resources": {"policy": {"config": {"min_sharpe": min_sharpe}}}}
+
+
+PlanStep = tuple[str, list, dict[str, str]]  # job, its partitions (None: unpartitioned), run tags
+
+
+def _plan(roster, round_number: int | None, late: bool = False) -> list[PlanStep]:
+    """data -> every model x seed -> evaluation and promotion per model -> the round, if open,
+    with the tags the round-open sensor puts on a round's run."""
     from numerai_assets.partitions import model_seed_keys
+    from numerai_assets.sensors import round_tags
 
-    plan = [("data_job", [None]), ("training_job", model_seed_keys(roster)), ("evaluation_job", roster.names)]
-    return plan + ([("live_round_job", [str(round_number)])] if round_number is not None else [])
+    plan: list[PlanStep] = [
+        ("data_job", [None], {}),
+        ("training_job", model_seed_keys(roster), {}),
+        ("evaluation_job", roster.names, {}),
+    ]
+    if round_number is not None:
+        plan.append(("live_round_job", [str(round_number)], round_tags(round_number, late)))
+    return plan
 
 
-def _execute_plan(defs, instance, plan: list[tuple[str, list]]) -> bool:
-    """Run each job partition in process against ``instance``; print each one's summary."""
+def _execute_plan(instance, plan: list[PlanStep], run_config: dict) -> bool:
+    """Each job partition as a run of its job in the workspace's code location (listed under the
+    job in the UI), executed here; print each one's summary."""
+    from numerai_assets.job_runs import execute_job_run
     from numerai_assets.partitions import rounds_partitions
 
     ok = True
-    for job_name, partitions in plan:
-        job = defs.resolve_job_def(job_name)
+    for job_name, partitions, tags in plan:
         for partition in partitions:
             if job_name == "live_round_job":
                 instance.add_dynamic_partitions(rounds_partitions.name, [partition])
             started = time.monotonic()
-            result = job.execute_in_process(
-                instance=instance,
-                partition_key=partition,
-                raise_on_error=False,
-                run_config=CONSOLE_INFO,
-            )
+            result = execute_job_run(instance, job_name, partition, tags, run_config)
             ok &= result.success
             label = job_name if partition is None else f"{job_name}[{partition}]"
             print(_summarize(label, result, time.monotonic() - started))
@@ -171,10 +186,11 @@ SUMMARY_FIGURES = (
 
 def _summarize(label: str, result, seconds: float) -> str:
     lines = [f"{label}: {'success' if result.success else 'FAILED'} in {seconds:.1f} s"]
-    for event in result.get_asset_materialization_events():
-        mat = event.event_specific_data.materialization
+    materializations = [e.event_specific_data.materialization for e in result.get_asset_materialization_events()]
+    width = max((len(m.asset_key.to_user_string()) for m in materializations), default=0)
+    for mat in materializations:
         figures = " ".join(f"{k}={_fmt(mat.metadata[k].value)}" for k in SUMMARY_FIGURES if k in mat.metadata)
-        lines.append(f"  {mat.asset_key.to_user_string():28s} {figures}")
+        lines.append(f"  {mat.asset_key.to_user_string():{width}s} {figures}")
     for event in result.get_asset_check_evaluations():
         if not event.passed:
             lines.append(

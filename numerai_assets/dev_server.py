@@ -114,7 +114,7 @@ class DagsterDev:
 
     def start(self, timeout_s: float = 120.0) -> DagsterDev:
         self.proc = spawn(
-            [sys.executable, "-m", "dagster", "dev", "-h", "127.0.0.1", "-p", str(self.port), "-m", self.module],
+            [sys.executable, "-m", "dagster", "dev", "-h", "127.0.0.1", "-p", str(self.port), *self._target()],
             env=self.env,
             log=self.log,
         )
@@ -127,6 +127,15 @@ class DagsterDev:
                     return self
             time.sleep(0.5)
         raise TimeoutError(f"dagster dev did not answer at {self.url} within {timeout_s:.0f} s")
+
+    def _target(self) -> list[str]:
+        """``workspace.yaml`` for the package's definitions: its location name is the one the
+        headless main job's runs carry (``job_runs.py``), so the UI lists them under their jobs."""
+        from numerai_assets.job_runs import DEFINITIONS_MODULE, WORKSPACE_YAML
+
+        if self.module == DEFINITIONS_MODULE and WORKSPACE_YAML.exists():
+            return ["-w", str(WORKSPACE_YAML)]
+        return ["-m", self.module]
 
     def stop(self) -> None:
         if self.proc is not None:

@@ -78,6 +78,48 @@ def run_numerai_mode(server, tmp_path, dataset_version: str | None) -> None:
     assert "main job succeeded" in proc.stdout and secret not in output
     landed = AdminClient(open_server.url).submissions(round_number)
     assert sorted(s["modelName"] for s in landed) == ["demo_slot_a", "demo_slot_b"]
+    assert_runs_are_runs_of_their_jobs(tmp_path / "dagster_home", roster, round_number)
+
+
+def assert_runs_are_runs_of_their_jobs(dagster_home, roster_path, round_number: int) -> None:
+    """The main job's runs as the UI lists them: each a run of its job in workspace.yaml's code
+    location (Overview timeline, Jobs page), with its partition's tags; the round's run carries
+    the tags the round-open sensor sets."""
+    from collections import Counter
+
+    from dagster import DagsterInstance, RunsFilter
+    from dagster._core.storage.tags import REPOSITORY_LABEL_TAG
+    from dagster._core.workspace.load import location_origins_from_yaml_paths
+
+    from numerai_assets.core.training.roster import load_roster
+    from numerai_assets.partitions import model_seed_keys
+    from numerai_assets.sensors import round_tags
+
+    [location] = location_origins_from_yaml_paths(["workspace.yaml"])
+    roster = load_roster(roster_path)
+    with DagsterInstance.from_config(str(dagster_home)) as instance:
+        runs = instance.get_runs()
+        label = f"__repository__@{location.location_name}"  # how the UI finds a location's runs
+        assert len(instance.get_runs(RunsFilter(tags={REPOSITORY_LABEL_TAG: label}))) == len(runs)
+    assert Counter(r.job_name for r in runs) == {
+        "data_job": 1,
+        "training_job": len(model_seed_keys(roster)),
+        "evaluation_job": len(roster.names),
+        "live_round_job": 1,
+    }
+    for run in runs:
+        origin = run.remote_job_origin
+        assert origin is not None and origin.job_name == run.job_name, run.job_name
+        assert origin.repository_origin.code_location_origin.location_name == location.location_name
+        assert origin.repository_origin.get_label() == label
+    partitions = {r.job_name: set() for r in runs}
+    for run in runs:
+        partitions[run.job_name].add(run.tags.get("dagster/partition"))
+    assert partitions["training_job"] == set(model_seed_keys(roster))
+    assert partitions["evaluation_job"] == set(roster.names)
+    assert partitions["live_round_job"] == {str(round_number)}
+    [live] = [r for r in runs if r.job_name == "live_round_job"]
+    assert round_tags(round_number, late=False).items() <= live.tags.items()
 
 
 def test_run_in_numerai_mode_against_the_server_the_url_names(open_server, dataset_version, tmp_path):

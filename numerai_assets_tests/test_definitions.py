@@ -61,7 +61,7 @@ def test_graph_snapshot():
     graph = defs.resolve_asset_graph()
     by_name = {k.to_user_string(): k for k in graph.get_all_asset_keys()}
     slots = load_roster().slots
-    assert set(by_name) == ASSETS | {f"{s}/{a}" for s in slots for a in SLOT_ASSETS} | {
+    assert set(by_name) == ASSETS | {f"{s}/{s}_{a}" for s in slots for a in SLOT_ASSETS} | {
         f"{s}/{s}_{a}" for s in slots for a in SLOT_RESULT_ASSETS
     }
     for s in slots:
@@ -91,14 +91,14 @@ def test_graph_snapshot():
     expected["model_evaluation"] = {"promotion_gate"}
     expected["benchmark_alignment"] = {"benchmark_coverage"}
     for slot in load_roster().slots:
-        expected[f"{slot}/live_predictions"] = set(GATE_NAMES)
+        expected[f"{slot}/{slot}_live_predictions"] = set(GATE_NAMES)
         expected[f"{slot}/{slot}_live_monitoring"] = {"live_within_band"}
     assert dict(checks) == expected
     blocking = {
         (k.asset_key.to_user_string(), k.name): graph.get_check_spec(k).blocking for k in graph.asset_check_keys
     }
     assert {k for k, b in blocking.items() if not b} == {
-        (f"{slot}/live_predictions", "feature_drift") for slot in load_roster().slots
+        (f"{slot}/{slot}_live_predictions", "feature_drift") for slot in load_roster().slots
     } | {(f"{slot}/{slot}_live_monitoring", "live_within_band") for slot in load_roster().slots}  # warnings
 
 

@@ -86,8 +86,8 @@ def test_an_unconfirmed_slot_gets_bounded_retries_of_its_own_assets(open_server,
             assert request.tags["numerai/retry"] == str(attempt) and request.partition_key == str(number)
             assert {k.to_user_string() for k in request.asset_selection} == {
                 "live_data",
-                "demo_slot_b/live_predictions",
-                "demo_slot_b/submission",
+                "demo_slot_b/demo_slot_b_live_predictions",
+                "demo_slot_b/demo_slot_b_submission",
             }
             record_run(instance, number, dg.DagsterRunStatus.FAILURE, retry=attempt)
         _, exhausted = evaluate(open_server, tmp_path, instance)

@@ -1,15 +1,12 @@
 """The round run: per slot, live predictions from the champions (gated) and the submission.
 
-Each slot has its own two assets (``<slot>/live_predictions``, ``<slot>/submission``),
+Each slot has its own two assets (``<slot>/<slot>_live_predictions``, ``<slot>/<slot>_submission``),
 partitioned by round: a failing gate or upload in one slot stops only that slot, and one slot
 can be re-run on its own for a round. Champions are read from the model store, the source of
 truth, so a candidate that failed its promotion gate never reaches a live round.
 """
 
-import hashlib
-import sqlite3
 from collections.abc import Iterator
-from pathlib import Path
 
 import numpy as np
 from dagster import (
@@ -17,48 +14,33 @@ from dagster import (
     AssetCheckResult,
     AssetDep,
     AssetExecutionContext,
-    AssetIn,
     AssetKey,
     AssetsDefinition,
-    Backoff,
     Config,
     Failure,
     MetadataValue,
     Output,
-    RetryPolicy,
     asset,
 )
 from pydantic import Field
 
-from numerai_assets.checks.gates import gate_check_results, gate_check_specs
+from numerai_assets.assets.metadata import readable
+from numerai_assets.assets.submission import submission_asset
+from numerai_assets.checks.gates import blocking_gate_failure, gate_check_results, gate_check_specs
 from numerai_assets.core.artifacts import (
     ChampionRecord,
     FeatureDistribution,
     SlotPredictionsRef,
-    SubmissionOutcome,
 )
 from numerai_assets.core.data.dataset import FeatureSets, LiveRoundData, read_by_id
 from numerai_assets.core.data.versions import benchmark_series
-from numerai_assets.core.numerai.client import NumeraiUnavailableError, UploadRejectedError
+from numerai_assets.core.live.names import LIVE_PREDICTIONS, SUBMISSION, slot_asset_path
 from numerai_assets.core.training.roster import Roster
 from numerai_assets.partitions import rounds_partitions
 from numerai_assets.resources.model_store import ModelStore
-from numerai_assets.resources.numerai import NumeraiResource
 from numerai_assets.resources.policy import GatePolicy
-from numerai_assets.resources.submissions import SubmissionsResource
 
 GROUP = "live"
-REPLAY_TAG = "numerai/replay"  # "true" on a run that replays a past round on purpose
-# Transient upload failures (5xx bursts, a refused presigned PUT) are retried within the run,
-# bounded; anything else (a gate verdict's refusal, an unknown slot) fails for good at once.
-SUBMISSION_RETRY = RetryPolicy(max_retries=3, delay=10, backoff=Backoff.EXPONENTIAL)
-TRANSIENT_ERRORS = (
-    NumeraiUnavailableError,
-    UploadRejectedError,
-    ConnectionError,
-    TimeoutError,
-    sqlite3.OperationalError,
-)
 
 
 class LivePredictionConfig(Config):
@@ -107,40 +89,9 @@ def _live_contract(live_data: LiveRoundData, feature_sets: FeatureSets) -> dict:
     return stored
 
 
-def _is_replay(context: AssetExecutionContext) -> bool:
-    """An explicit replay of a past round (run tag), the only way a closed round is not a failure."""
-    return context.run.tags.get(REPLAY_TAG, "").lower() == "true"
-
-
-def _cleared_csv(model_store: ModelStore, predictions: SlotPredictionsRef) -> Path:
-    """The CSV to upload, only if its own gate verdict clears it; else a final Failure."""
-    from numerai_assets.core.live.verdict import refusal, verdict_key
-
-    key = verdict_key(predictions.csv_key)
-    try:
-        csv_path = model_store.local_path(predictions.csv_key)
-        sha256 = hashlib.sha256(csv_path.read_bytes()).hexdigest()
-        verdict = model_store.read_json(key)
-    except (ValueError, FileNotFoundError) as exc:
-        raise Failure(
-            f"refusing to submit slot {predictions.slot} round {predictions.round_number}: {exc}", allow_retries=False
-        ) from None
-    reason = refusal(
-        verdict,
-        source=model_store.uri(key),
-        sha256=sha256,
-        round_number=predictions.round_number,
-        slot=predictions.slot,
-    )
-    if reason is None and sha256 != predictions.sha256:
-        reason = f"{csv_path} changed since its gates ran"
-    if reason is not None:
-        raise Failure(
-            f"refusing to submit {csv_path}: {reason}",
-            allow_retries=False,
-            metadata={"slot": predictions.slot, "round": predictions.round_number},
-        )
-    return csv_path
+def slot_key(slot: str, stage: str) -> AssetKey:
+    """The asset key of a slot's ``live_predictions`` or ``submission`` (the slot in its last part)."""
+    return AssetKey(slot_asset_path(slot, stage))
 
 
 def build_slot_assets(roster: Roster) -> list[AssetsDefinition]:
@@ -148,14 +99,19 @@ def build_slot_assets(roster: Roster) -> list[AssetsDefinition]:
 
 
 def _slot_assets(slot: str, models: list[str]) -> list[AssetsDefinition]:
-    predictions_key = AssetKey([slot, "live_predictions"])
+    predictions = _predictions_asset(slot, models)
+    return [predictions, submission_asset(slot, slot_key(slot, SUBMISSION), predictions.key, GROUP)]
+
+
+def _predictions_asset(slot: str, models: list[str]) -> AssetsDefinition:
+    key = slot_key(slot, LIVE_PREDICTIONS)
 
     @asset(
-        key=predictions_key,
+        key=key,
         group_name=GROUP,
         partitions_def=rounds_partitions,
         kinds={"csv"},
-        check_specs=gate_check_specs(predictions_key),
+        check_specs=gate_check_specs(key, rounds_partitions),
         # lineage: the champions are read from the model store (their source of truth)
         deps=[AssetDep("champion", partition_mapping=AllPartitionMapping())],
         description=f"Live predictions for slot {slot} from the champions of {models}, gated.",
@@ -169,9 +125,8 @@ def _slot_assets(slot: str, models: list[str]) -> list[AssetsDefinition]:
         model_store: ModelStore,
         gate_policy: GatePolicy,
     ) -> Iterator[Output[SlotPredictionsRef] | AssetCheckResult]:
-        from numerai_assets.core.live.gates import evaluate_submission
-        from numerai_assets.core.live.predict import predict_slot, submission_frame, write_submission_csv
-        from numerai_assets.core.live.verdict import build_verdict, pending_verdict, predictions_csv_key, verdict_key
+        from numerai_assets.core.live.predict import predict_slot
+        from numerai_assets.core.live.verdict import build_verdict, verdict_key
 
         paths, shas = _champion_model_paths(model_store, models, live_data.live.version)
         slot_preds = predict_slot(
@@ -180,104 +135,71 @@ def _slot_assets(slot: str, models: list[str]) -> list[AssetsDefinition]:
             neutralize_proportion=config.neutralize_proportion,
             neutralize_features=feature_sets.resolve(config.neutralize_feature_set),
         )
-        preds = slot_preds.predictions
-        key = predictions_csv_key(live_data.round_number, slot)
-        # pending first: a step killed between the CSV and its verdict leaves nothing uploadable
-        model_store.write_json(verdict_key(key), pending_verdict(live_data.round_number, slot))
-        with model_store.writing(key) as path:
-            sha256 = write_submission_csv(path, preds)
-        live = read_by_id(live_data.live.path)
-        bench = read_by_id(live_data.benchmark_models.path)
-        benchmark = benchmark_series(bench, live_data.live.version, gate_policy.benchmark_column)
-        dist = train_feature_distribution
-        results = evaluate_submission(
-            live.index.to_series(name="id"),
-            submission_frame(preds),
-            live_features=live,
-            benchmark=benchmark,
-            model_features=slot_preds.features,
-            train_counts=(dist.names, np.asarray(dist.counts)) if set(dist.names) <= set(live.columns) else None,
-            thresholds=gate_policy.thresholds(),
+        ref = _write_predictions(model_store, slot, live_data, slot_preds.predictions, shas)
+        results = _run_gates(live_data, slot_preds, train_feature_distribution, gate_policy)
+        verdict = build_verdict(
+            round_number=ref.round_number,
+            slot=slot,
+            sha256=ref.sha256,
+            gates=results,
+            live_contract=_live_contract(live_data, feature_sets),
         )
-        model_store.write_json(
-            verdict_key(key),
-            build_verdict(
-                round_number=live_data.round_number,
-                slot=slot,
-                sha256=sha256,
-                gates=results,
-                live_contract=_live_contract(live_data, feature_sets),
-            ),
-        )
-        observed = {r.name: r.observed for r in results}
-        yield Output(
-            SlotPredictionsRef(slot, live_data.round_number, key, sha256, len(preds), shas, live_data.live.version),
-            metadata={
-                "rows": len(preds),
-                "std": float(preds.std()),
-                "sha256": sha256,
-                "dataset_version": live_data.live.version,
-                "exposure": float(observed["max_feature_exposure"].get("exposure", np.nan)),
-                "benchmark_corr": float(observed["benchmark_correlation"].get("correlation", np.nan)),
-                "gates_failed": MetadataValue.json([r.name for r in results if not r.passed]),
-                "verdict": model_store.uri(verdict_key(key)),
-            },
-        )
-        yield from gate_check_results(results, predictions_key)
+        model_store.write_json(verdict_key(ref.csv_key), verdict)
+        yield Output(ref, metadata=_predictions_metadata(ref, slot_preds.predictions, results, model_store))
+        yield from gate_check_results(results, key, slot=slot, round_number=ref.round_number)
+        failure = blocking_gate_failure(results, slot=slot, round_number=ref.round_number)
+        if failure is not None:  # the run's failure names the gates and why, not a stack trace
+            raise failure
 
-    @asset(
-        key=AssetKey([slot, "submission"]),
-        group_name=GROUP,
-        partitions_def=rounds_partitions,
-        ins={"predictions": AssetIn(predictions_key)},
-        kinds={"numerai"},
-        retry_policy=SUBMISSION_RETRY,
-        description=f"Slot {slot}'s submission for the round: idempotent, verified, in the ledger.",
+    return live_predictions
+
+
+def _write_predictions(model_store: ModelStore, slot: str, live_data: LiveRoundData, preds, shas: dict):
+    """The submission CSV in the model store, a pending verdict written first: a step killed
+    between the CSV and its verdict leaves nothing uploadable."""
+    from numerai_assets.core.live.predict import write_submission_csv
+    from numerai_assets.core.live.verdict import pending_verdict, predictions_csv_key, verdict_key
+
+    key = predictions_csv_key(live_data.round_number, slot)
+    model_store.write_json(verdict_key(key), pending_verdict(live_data.round_number, slot))
+    with model_store.writing(key) as path:
+        sha256 = write_submission_csv(path, preds)
+    return SlotPredictionsRef(slot, live_data.round_number, key, sha256, len(preds), shas, live_data.live.version)
+
+
+def _run_gates(live_data: LiveRoundData, slot_preds, dist: FeatureDistribution, gate_policy: GatePolicy) -> list:
+    """Every submission gate on the slot's predictions against the live file and its benchmark."""
+    from numerai_assets.core.live.gates import evaluate_submission
+    from numerai_assets.core.live.predict import submission_frame
+
+    live = read_by_id(live_data.live.path)
+    bench = read_by_id(live_data.benchmark_models.path)
+    return evaluate_submission(
+        live.index.to_series(name="id"),
+        submission_frame(slot_preds.predictions),
+        live_features=live,
+        benchmark=benchmark_series(bench, live_data.live.version, gate_policy.benchmark_column),
+        model_features=slot_preds.features,
+        train_counts=(dist.names, np.asarray(dist.counts)) if set(dist.names) <= set(live.columns) else None,
+        thresholds=gate_policy.thresholds(),
     )
-    def submission(
-        context: AssetExecutionContext,
-        predictions: SlotPredictionsRef,
-        numerai: NumeraiResource,
-        model_store: ModelStore,
-        submissions: SubmissionsResource,
-    ) -> Output[SubmissionOutcome]:
-        from numerai_assets.core.live.submitting import submit_slot
 
-        csv_path = _cleared_csv(model_store, predictions)
-        try:
-            with submissions.ledger() as ledger:
-                outcome = submit_slot(
-                    numerai.get_client(logger=context.log),
-                    ledger,
-                    slot=slot,
-                    round_number=predictions.round_number,
-                    csv_path=csv_path,
-                    sha256=predictions.sha256,
-                    dry_run=submissions.dry_run,
-                    late_policy=submissions.late_policy,
-                    allow_resubmit=submissions.allow_resubmit,
-                    log=context.log.info,
-                    replay=_is_replay(context),
-                    timing=submissions.timing(),
-                )
-        except TRANSIENT_ERRORS:
-            raise  # SUBMISSION_RETRY: the ledger makes the retry verify before uploading again
-        except Exception as exc:
-            raise Failure(
-                f"{slot} round {predictions.round_number}: {type(exc).__name__}: {exc}", allow_retries=False
-            ) from exc
-        context.log.info(f"{slot} round {outcome.round_number}: {outcome.status}: {outcome.reason}")
-        return Output(
-            outcome,
-            metadata={
-                "status": outcome.status,
-                "reason": outcome.reason,
-                "late": outcome.late,
-                "submission_id": outcome.submission_id or "-",
-                "sha256": outcome.sha256,
-                "rows": predictions.rows,
-                "dataset_version": predictions.dataset_version or "-",
-            },
-        )
 
-    return [live_predictions, submission]
+def _predictions_metadata(ref: SlotPredictionsRef, preds, results: list, model_store: ModelStore) -> dict:
+    from numerai_assets.core.live.verdict import verdict_key
+
+    observed = {r.name: r.observed for r in results}
+    return readable(
+        {
+            "slot": ref.slot,
+            "round": ref.round_number,
+            "rows": ref.rows,
+            "std": float(preds.std()),
+            "sha256": ref.sha256,
+            "dataset_version": ref.dataset_version,
+            "exposure": float(observed["max_feature_exposure"].get("exposure", np.nan)),
+            "benchmark_corr": float(observed["benchmark_correlation"].get("correlation", np.nan)),
+            "gates_failed": MetadataValue.json([r.name for r in results if not r.passed]),
+            "verdict": model_store.uri(verdict_key(ref.csv_key)),
+        }
+    )

@@ -1,13 +1,32 @@
-"""A small client for the local tournament's admin API (round control, faults, ledger).
+"""The one client of the local tournament's admin API (round control, files, faults).
 
-Used by the main job, the UI launcher and tests that drive a tournament in another process.
+Used by the ``numerai-tournament`` CLI, the main job, the UI launcher and tests that drive a
+tournament in another process.
 """
 
 from __future__ import annotations
 
+import os
+from collections.abc import Mapping
 from typing import Any
 
 import requests
+
+ENV_URL = "NUMERAI_ASSETS_TOURNAMENT_URL"  # the same variable the Dagster code reads (settings.py)
+DEFAULT_URL = "http://127.0.0.1:8765"
+
+
+def tournament_url(env: Mapping[str, str] = os.environ) -> str:
+    """Where the local tournament serves: ``NUMERAI_ASSETS_TOURNAMENT_URL``, else the default."""
+    return env.get(ENV_URL) or DEFAULT_URL
+
+
+class AdminError(RuntimeError):
+    """The server refused an admin request (e.g. 409: a round is already open)."""
+
+    def __init__(self, path: str, status: int, detail: str) -> None:
+        super().__init__(f"tournament admin {path}: HTTP {status}: {detail}")
+        self.status = status
 
 
 class AdminClient:
@@ -18,7 +37,7 @@ class AdminClient:
     def _request(self, method: str, path: str, payload: dict | None = None) -> Any:
         resp = requests.request(method, f"{self.base_url}/admin/{path}", json=payload, timeout=self.timeout_s)
         if resp.status_code >= 400:
-            raise RuntimeError(f"tournament admin {path}: HTTP {resp.status_code}: {resp.text[:300]}")
+            raise AdminError(path, resp.status_code, resp.text[:300])
         return resp.json()
 
     def alive(self) -> bool:
@@ -53,5 +72,10 @@ class AdminClient:
             payload["round"] = round_number
         return self._request("POST", "datasets/republish", payload)
 
-    def set_faults(self, **faults: Any) -> dict:
-        return self._request("POST", "faults", faults)
+    def faults(self) -> dict:
+        """The fault switches as they are now."""
+        return self._request("GET", "faults")["faults"]
+
+    def set_faults(self, faults: Mapping[str, Any]) -> dict:
+        """Set switches (``reset: True`` clears every one first); answers them all."""
+        return self._request("POST", "faults", dict(faults))["faults"]

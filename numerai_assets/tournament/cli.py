@@ -1,12 +1,14 @@
 """``numerai-tournament``: generate data, serve the local tournament, and drive its rounds.
 
 ``serve`` runs the server in the foreground (one line with the URL on stdout, then request logs on
-stderr) until SIGTERM/SIGINT; the other commands talk to a running server's ``/admin`` API.
+stderr) until SIGTERM/SIGINT; the other commands talk to a running server's ``/admin`` API (``--url``, default
+``$NUMERAI_ASSETS_TOURNAMENT_URL``, else ``http://127.0.0.1:8765``).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import datetime as dt
 import json
@@ -14,34 +16,29 @@ import logging
 import signal
 import sys
 import threading
-import urllib.error
-import urllib.request
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+import requests
+
+from numerai_assets.tournament.admin import DEFAULT_URL, ENV_URL, AdminClient, AdminError, tournament_url
 from numerai_assets.tournament.calendar import ScaledClock
 from numerai_assets.tournament.profiles import DEFAULT_PROFILE, DEFAULT_VERSION, PROFILES
 
-DEFAULT_URL = "http://127.0.0.1:8765"
+ADMIN_TIMEOUT_S = 60.0  # republishing a full-scale file takes a while
 
 
-def _admin(url: str, method: str, path: str, payload: dict[str, Any] | None = None) -> Any:
-    data = None if payload is None else json.dumps(payload).encode()
-    req = urllib.request.Request(
-        f"{url.rstrip('/')}/admin/{path}",
-        data=data,
-        method=method,
-        headers={"Content-Type": "application/json"},
-    )
+@contextlib.contextmanager
+def _admin(url: str) -> Iterator[AdminClient]:
+    """The admin client for ``url``; a refusal or an unreachable server ends the command with a
+    one-line message naming the URL, not a traceback."""
     try:
-        with urllib.request.urlopen(req, timeout=60) as resp:
-            return json.loads(resp.read())
-    except urllib.error.HTTPError as exc:
-        detail = exc.read().decode(errors="replace")
-        raise SystemExit(f"admin {method} {path}: HTTP {exc.code}: {detail}") from None
-    except urllib.error.URLError as exc:
-        raise SystemExit(f"cannot reach the tournament at {url}: {exc.reason}") from None
+        yield AdminClient(url, timeout_s=ADMIN_TIMEOUT_S)
+    except AdminError as exc:
+        raise SystemExit(str(exc)) from None
+    except requests.ConnectionError as exc:
+        raise SystemExit(f"cannot reach the tournament at {url} (set --url or {ENV_URL}): {exc}") from None
 
 
 def _print(obj: Any) -> int:
@@ -102,13 +99,17 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_open_round(args: argparse.Namespace) -> int:
-    payload: dict[str, Any] = {}
-    if args.number is not None:
-        payload["number"] = args.number
-    if args.staking_window_s is not None:
-        payload["staking_window_s"] = args.staking_window_s
-    _print(_admin(args.url, "POST", "rounds/open", payload))
-    return 0
+    """Open a round when none is open; with one open, say so and point at ``advance``."""
+    with _admin(args.url) as admin:
+        current = admin.current_round()
+        if current is not None:
+            print(
+                f"round {current['number']} is already open (staking closes {current['closeStakingTime']}): "
+                "`numerai-tournament advance` closes it and opens the next",
+                file=sys.stderr,
+            )
+            return 1
+        return _print({"round": admin.open_round(args.number, args.staking_window_s)})
 
 
 def cmd_faults(args: argparse.Namespace) -> int:
@@ -118,11 +119,18 @@ def cmd_faults(args: argparse.Namespace) -> int:
         if not sep:
             raise SystemExit(f"--set expects key=value, got {item!r}")
         payload[key.strip()] = _parse_value(value.strip())
-    if payload:
-        _print(_admin(args.url, "POST", "faults", payload))
-    else:
-        _print(_admin(args.url, "GET", "faults"))
-    return 0
+    with _admin(args.url) as admin:
+        return _print({"faults": admin.set_faults(payload) if payload else admin.faults()})
+
+
+def _admin_command(call: Callable[[AdminClient, argparse.Namespace], Any]) -> Callable[[argparse.Namespace], int]:
+    """A command that asks the server once and prints the answer as JSON."""
+
+    def run(args: argparse.Namespace) -> int:
+        with _admin(args.url) as admin:
+            return _print(call(admin, args))
+
+    return run
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -178,40 +186,33 @@ def build_parser() -> argparse.ArgumentParser:
 
     def with_url(name: str, help_text: str) -> argparse.ArgumentParser:
         p = sub.add_parser(name, help=help_text)
-        p.add_argument("--url", default=DEFAULT_URL, help="base URL of a running server")
+        p.add_argument(
+            "--url",
+            default=tournament_url(),
+            help=f"base URL of a running server (default: ${ENV_URL}, else {DEFAULT_URL})",
+        )
         return p
 
-    op = with_url("open-round", "open the next (or --number) round")
+    op = with_url("open-round", "open the next (or --number) round when none is open (else: use advance)")
     op.add_argument("--number", type=int)
     op.add_argument("--staking-window-s", type=float)
     op.set_defaults(func=cmd_open_round)
     with_url("close-round", "close the open round").set_defaults(
-        func=lambda a: _print(_admin(a.url, "POST", "rounds/close", {}))
+        func=_admin_command(lambda admin, _: admin.close_round())
     )
     with_url("advance", "close the open round and open the next").set_defaults(
-        func=lambda a: _print(_admin(a.url, "POST", "rounds/advance", {}))
+        func=_admin_command(lambda admin, _: {"round": admin.advance()})
     )
     with_url("current-round", "show the open round").set_defaults(
-        func=lambda a: _print(_admin(a.url, "GET", "rounds/current"))
+        func=_admin_command(lambda admin, _: {"round": admin.current_round()})
     )
     subs = with_url("submissions", "list recorded submissions (JSON)")
     subs.add_argument("--round", type=int)
-    subs.set_defaults(
-        func=lambda a: _print(_admin(a.url, "GET", "submissions" + ("" if a.round is None else f"?round={a.round}")))
-    )
+    subs.set_defaults(func=_admin_command(lambda admin, a: {"submissions": admin.submissions(a.round)}))
     rep = with_url("republish", "replace a served file by same-size, different content")
     rep.add_argument("--filename", required=True, help="e.g. v5.3/train.parquet")
     rep.add_argument("--round", type=int, help="round of a live file (default: the latest)")
-    rep.set_defaults(
-        func=lambda a: _print(
-            _admin(
-                a.url,
-                "POST",
-                "datasets/republish",
-                {"filename": a.filename, **({} if a.round is None else {"round": a.round})},
-            )
-        )
-    )
+    rep.set_defaults(func=_admin_command(lambda admin, a: admin.republish(a.filename, a.round)))
     faults = with_url("faults", "show or set fault switches")
     faults.add_argument("--set", nargs="+", metavar="KEY=VALUE")
     faults.add_argument("--reset", action="store_true", help="clear every fault first")

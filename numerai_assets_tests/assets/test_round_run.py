@@ -52,7 +52,7 @@ def outcomes(result) -> dict[str, dict]:
     out = {}
     for event in result.get_asset_materialization_events():
         mat = event.event_specific_data.materialization
-        if mat.asset_key.path[-1] == "submission":
+        if mat.asset_key.path[-1].endswith("_submission"):
             out[mat.asset_key.path[0]] = {k: v.value for k, v in mat.metadata.items()}
     return out
 
@@ -74,7 +74,7 @@ def test_every_slot_submits_once_and_a_reexecution_uploads_nothing(platform, ope
     assert {o["dataset_version"] for o in outcomes(first).values()} == {platform.settings.dataset_version}
     landed = submitted(platform, open_round)
     assert {slot: len(shas) for slot, shas in landed.items()} == {"demo_slot_a": 1, "demo_slot_b": 1}
-    gates = [c for c in first.get_asset_check_evaluations() if "live_predictions" in c.asset_key.path]
+    gates = [c for c in first.get_asset_check_evaluations() if c.asset_key.path[-1].endswith("_live_predictions")]
     assert len(gates) == 18 and all(c.passed for c in gates)
 
     again = platform.run_round(open_round)  # a retried / re-executed run
@@ -105,6 +105,16 @@ def test_a_failing_gate_stops_only_its_slot(platform, open_round, tmp_path):
     }
     assert "std_above_floor" in failed and "near-constant" in failed["std_above_floor"]
     assert "numerai_validation" in failed
+    # each result names its subject, and records the round as its partition
+    assert all(d.startswith(f"slot demo_slot_b, round {open_round}: ") for d in failed.values()), failed
+    gates = [c for c in result.get_asset_check_evaluations() if c.asset_key.path[-1].endswith("_live_predictions")]
+    assert len(gates) == 18 and {c.partition for c in gates} == {str(open_round)}
+    # the run's failure is the gates' own reason (a dagster.Failure), not a check-failed stack trace
+    [failure] = [e.step_failure_data for e in result.get_step_failure_events()]
+    assert failure.error.cls_name == "Failure" and failure.user_failure_data is not None
+    reason = failure.user_failure_data.description
+    assert reason.startswith(f"slot demo_slot_b, round {open_round}: not submitted, blocking gates failed: ")
+    assert "std_above_floor: " in reason and "near-constant" in reason
     assert set(outcomes(result)) == {"demo_slot_a"}
     assert set(submitted(platform, open_round)) == {"demo_slot_a"}
 
@@ -126,14 +136,14 @@ def test_a_round_closed_before_upload_is_a_missed_round_not_a_green_dry_run(plat
 def test_an_explicit_replay_of_a_closed_round_says_so_and_uploads_nothing(platform, open_round):
     """A backfill of a past round tagged numerai/replay=true is the one green path for a closed
     round: each slot records a 'replayed' outcome, nothing reaches Numerai."""
-    from numerai_assets.assets.live import REPLAY_TAG
+    from numerai_assets.assets.submission import REPLAY_TAG
 
     platform.server.close_round()
     result = platform.run_round(open_round, tags={REPLAY_TAG: "true"})
     statuses = {s: o["status"] for s, o in outcomes(result).items()}
     assert statuses and set(statuses.values()) == {"replayed"}, statuses
     # tiny live files can trip a slot's exposure gate in some rounds; a submission step never fails
-    assert all(e.step_key.endswith("__live_predictions") for e in result.get_step_failure_events())
+    assert all(e.step_key.endswith("_live_predictions") for e in result.get_step_failure_events())
     assert submitted(platform, open_round) == {}
 
 
@@ -165,7 +175,7 @@ def test_live_path_and_validation_path_give_identical_predictions(platform, tmp_
 
 
 def run_only(platform, round_number: int, *keys: str) -> dg.ExecuteInProcessResult:
-    """A separate run materializing only ``keys`` (e.g. "demo_slot_b/submission") of the round."""
+    """A separate run materializing only ``keys`` (e.g. "demo_slot_b/demo_slot_b_submission") of the round."""
     platform.instance.add_dynamic_partitions("rounds", [str(round_number)])
     return platform.defs.resolve_job_def("live_round_job").execute_in_process(
         instance=platform.instance,
@@ -186,7 +196,7 @@ def test_gated_out_predictions_are_refused_by_a_later_run_of_the_submission_alon
         first = platform.run_round(open_round)
     assert "demo_slot_b" not in outcomes(first)  # blocked within the run, as before
 
-    again = run_only(platform, open_round, "demo_slot_b/submission")
+    again = run_only(platform, open_round, "demo_slot_b/demo_slot_b_submission")
     assert not again.success
     message = failures(again)
     assert "refusing to submit" in message and "std_above_floor" in message
@@ -204,8 +214,8 @@ def test_predictions_of_a_live_file_that_broke_its_contract_are_never_submitted(
     live.loc[live.index[0], feature] = 9  # outside 0..4: the live contract fails
     live.to_parquet(live_path)
 
-    run_only(platform, open_round, "demo_slot_a/live_predictions")  # its gates may fail too: not the point
-    result = run_only(platform, open_round, "demo_slot_a/submission")
+    run_only(platform, open_round, "demo_slot_a/demo_slot_a_live_predictions")  # its gates may fail too: not the point
+    result = run_only(platform, open_round, "demo_slot_a/demo_slot_a_submission")
     assert not result.success
     message = failures(result)
     assert "live contract" in message and "feature_values_in_range" in message
@@ -257,7 +267,7 @@ def test_a_refused_upload_put_is_retried_within_the_run_and_lands_once(platform,
         platform.server.faults.reset()
     [retry] = [e for e in result.all_events if e.event_type_value == "STEP_UP_FOR_RETRY"]
     slot = retry.step_key.split("__")[0]
-    assert retry.step_key == f"{slot}__submission"
+    assert retry.step_key == f"{slot}__{slot}_submission"
     assert outcomes(result)[slot]["status"] == "submitted"
     assert len(submitted(platform, open_round)[slot]) == 1
     with SubmissionLedger(platform.settings.store_dir / "ledger.sqlite") as ledger:
@@ -283,8 +293,8 @@ def test_the_sensors_retry_run_submits_only_the_unconfirmed_slot(platform, open_
     [request] = tick().run_requests
     assert {k.to_user_string() for k in request.asset_selection} == {
         "live_data",
-        "demo_slot_b/live_predictions",
-        "demo_slot_b/submission",
+        "demo_slot_b/demo_slot_b_live_predictions",
+        "demo_slot_b/demo_slot_b_submission",
     }
     retry = platform.defs.resolve_job_def("live_round_job").execute_in_process(
         instance=platform.instance,
@@ -318,7 +328,7 @@ with dg.DagsterInstance.get() as instance:  # DAGSTER_HOME: the test's instance,
     result = defs.resolve_job_def("live_round_job").execute_in_process(
         instance=instance, partition_key=number, raise_on_error=False)
 statuses = {e.asset_key.path[0]: e.event_specific_data.materialization.metadata["status"].value
-            for e in result.get_asset_materialization_events() if e.asset_key.path[-1] == "submission"}
+            for e in result.get_asset_materialization_events() if e.asset_key.path[-1].endswith("_submission")}
 print(json.dumps({"success": result.success, "statuses": statuses}))
 """
 

@@ -128,6 +128,6 @@ def test_roster_backfills_then_rounds_are_noticed_gated_and_submitted_once_per_s
             run = dev.wait_for_run({"numerai/round": "3"})
             assert run["status"] == "FAILURE"
             failed = {k for k, v in checks_of(dev, run["runId"]).items() if not v["success"]}
-            assert ("demo_slot_b/live_predictions", "std_above_floor") in failed
+            assert ("demo_slot_b/demo_slot_b_live_predictions", "std_above_floor") in failed
             assert not any(k[0].startswith("demo_slot_a") for k in failed)
             assert set(submissions_by_slot(server, 3)) == {"demo_slot_a"}

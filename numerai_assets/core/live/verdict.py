@@ -15,6 +15,7 @@ from typing import Any
 
 from numerai_assets.core.atomic import write_bytes_atomic
 from numerai_assets.core.live.gates import GateResult
+from numerai_assets.core.live.names import LIVE_PREDICTIONS, slot_asset_name
 
 VERDICT_SCHEMA = 1
 PENDING = "gates not evaluated yet (written before the predictions; a killed step leaves this)"
@@ -89,7 +90,8 @@ def pending_verdict(round_number: int, slot: str) -> dict[str, Any]:
 def refusal(verdict: Mapping[str, Any] | None, *, source: str, sha256: str, round_number: int, slot: str) -> str | None:
     """Why this file must not be uploaded, or None when its verdict clears it."""
     if verdict is None:
-        return f"no gate verdict {source}: re-materialize {slot}/live_predictions for round {round_number}"
+        asset = slot_asset_name(slot, LIVE_PREDICTIONS)
+        return f"no gate verdict {source}: re-materialize {asset} for round {round_number}"
     try:
         if verdict.get("sha256") is None:
             return f"gate verdict {source} is pending: {PENDING}"
