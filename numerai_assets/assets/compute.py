@@ -29,6 +29,7 @@ from numerai_assets.assets.live import LivePredictionConfig, _champion_model_pat
 from numerai_assets.checks.compute import proof_check_results, proof_check_specs
 from numerai_assets.core.compute.build import ComputePickleRef
 from numerai_assets.core.data.dataset import FeatureSets
+from numerai_assets.core.live.names import COMPUTE_PICKLE, COMPUTE_UPLOAD, slot_asset_path
 from numerai_assets.core.training.roster import Roster, SlotConfig
 from numerai_assets.resources.compute import ComputeResource
 from numerai_assets.resources.model_store import ModelStore
@@ -41,7 +42,7 @@ GROUP = "compute"
 
 def compute_key(slot: str, name: str) -> AssetKey:
     """The one place compute asset keys are spelled."""
-    return AssetKey([slot, name])
+    return AssetKey(slot_asset_path(slot, name))
 
 
 def latest_live_files(store: LocalDataStore, version: str) -> tuple[int, Path, Path]:
@@ -71,7 +72,7 @@ def build_compute_assets(roster: Roster, dataset_version: str) -> list[AssetsDef
 
 
 def _compute_assets(slot: str, models: list[str], cfg: SlotConfig, default_version: str) -> list[AssetsDefinition]:
-    pickle_key = compute_key(slot, "compute_pickle")
+    pickle_key = compute_key(slot, COMPUTE_PICKLE)
     version = cfg.data_version or default_version
     image = str(cfg.docker_image)
 
@@ -150,7 +151,7 @@ def _compute_assets(slot: str, models: list[str], cfg: SlotConfig, default_versi
         yield from proof_check_results(proof, pickle_key)
 
     @asset(
-        key=compute_key(slot, "compute_upload"),
+        key=compute_key(slot, COMPUTE_UPLOAD),
         group_name=GROUP,
         ins={"pickle": AssetIn(pickle_key)},
         kinds={"numerai"},

@@ -28,6 +28,7 @@ from pydantic import Field
 
 from numerai_assets.assets.metadata import readable
 from numerai_assets.core.artifacts import ChampionRecord
+from numerai_assets.core.live.names import LIVE_MONITORING, LIVE_SCORES, slot_asset_path
 from numerai_assets.core.training.roster import Roster
 from numerai_assets.partitions import rounds_partitions
 from numerai_assets.resources.model_store import ModelStore
@@ -40,11 +41,11 @@ ROUND_REPORT_KEY = AssetKey("round_report")
 
 
 def live_scores_key(slot: str) -> AssetKey:
-    return AssetKey([slot, f"{slot}_live_scores"])
+    return AssetKey(slot_asset_path(slot, LIVE_SCORES))
 
 
 def monitoring_key(slot: str) -> AssetKey:
-    return AssetKey([slot, f"{slot}_live_monitoring"])
+    return AssetKey(slot_asset_path(slot, LIVE_MONITORING))
 
 
 class MonitoringConfig(Config):

@@ -1,4 +1,4 @@
-"""The proof of a model-upload pickle as blocking checks on its ``<slot>/compute_pickle`` asset:
+"""The proof of a model-upload pickle as blocking checks on its ``<slot>/<slot>_compute_pickle`` asset:
 one failing stops the upload in the run (and the upload re-reads the stored proof in any run)."""
 
 from __future__ import annotations

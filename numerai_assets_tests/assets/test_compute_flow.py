@@ -91,7 +91,7 @@ def test_compute_slot_proven_uploaded_once_and_run_by_the_tournament(platform: P
         "pickle_equals_live_path": True,
     }
     meta = _materialized(proven)
-    pickle_meta, upload = meta["demo_slot_b/compute_pickle"], meta["demo_slot_b/compute_upload"]
+    pickle_meta, upload = meta["demo_slot_b/demo_slot_b_compute_pickle"], meta["demo_slot_b/demo_slot_b_compute_upload"]
     assert upload["status"] == "uploaded" and upload["upload_id"] != "-"
     assert upload["docker_image"] == TEST_IMAGE and upload["data_version"] == platform.settings.dataset_version
     assert TEST_IMAGE.split()[-1] in upload["sandbox_interpreter"]
@@ -99,7 +99,9 @@ def test_compute_slot_proven_uploaded_once_and_run_by_the_tournament(platform: P
     print(f"\ndemo pickle in the sandbox: {pickle_meta['seconds']} s, peak {pickle_meta['peak_mb']} MB")
 
     again = platform.run("compute_job")  # re-running uploads nothing twice
-    assert again.success and _materialized(again)["demo_slot_b/compute_upload"]["status"] == "already_uploaded"
+    assert (
+        again.success and _materialized(again)["demo_slot_b/demo_slot_b_compute_upload"]["status"] == "already_uploaded"
+    )
     assert len(platform.server.compute.pickles([slot_b])) == 1
 
     second = platform.server.advance().number  # the tournament runs the pickle at round open
@@ -116,19 +118,21 @@ def test_a_pickle_over_the_memory_limit_is_stopped_and_never_uploaded(platform: 
     tight = ComputeResource(sandbox_root=str(CACHE), memory_mb=400)
     defs = build_definitions(platform.settings, platform.roster, policy=LENIENT, compute=tight)
     before = len(platform.server.compute.pickles([platform.server.models["demo_slot_b"]]))
-    config = {"ops": {"demo_slot_b__compute_pickle": {"config": {"neutralize_proportion": 0.5}}}}  # new bytes
+    config = {
+        "ops": {"demo_slot_b__demo_slot_b_compute_pickle": {"config": {"neutralize_proportion": 0.5}}}
+    }  # new bytes
     result = defs.resolve_job_def("compute_job").execute_in_process(
         instance=platform.instance, raise_on_error=False, run_config=config
     )
     checks = {c.check_name: c for c in result.get_asset_check_evaluations()}
     assert checks["pickle_within_limits"].passed is False
     assert "out of memory at the 400 MB limit" in checks["pickle_within_limits"].metadata["reason"].value
-    assert "demo_slot_b/compute_upload" not in _materialized(result)
+    assert "demo_slot_b/demo_slot_b_compute_upload" not in _materialized(result)
     # the verdict travels with the file: the upload run on its own re-reads the stored proof
     alone = defs.resolve_job_def("compute_job").execute_in_process(
         instance=platform.instance,
         raise_on_error=False,
-        asset_selection=[dg.AssetKey(["demo_slot_b", "compute_upload"])],
+        asset_selection=[dg.AssetKey(["demo_slot_b", "demo_slot_b_compute_upload"])],
     )
     assert not alone.success
     [failure] = [e for e in alone.all_events if e.event_type_value == "STEP_FAILURE"]

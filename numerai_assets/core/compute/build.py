@@ -24,7 +24,7 @@ from numerai_assets.core.compute import runtime
 
 @dataclass(frozen=True)
 class ComputePickleRef:
-    """The handle ``<slot>/compute_pickle`` passes to its upload (files live in the model store)."""
+    """The handle ``<slot>/<slot>_compute_pickle`` passes to its upload (files live in the model store)."""
 
     slot: str
     key: str  # model-store key of the pickle

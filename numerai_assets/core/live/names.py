@@ -1,4 +1,5 @@
-"""Asset names of a slot's round assets, one place for every reader (assets, sensor, messages).
+"""Asset names of a slot's assets (round, live results, model upload), one place for every
+reader (assets, sensors, messages).
 
 Dagster's graph nodes, catalog rows and breadcrumb show a key's last part, so the last part
 carries the slot too: ``demo_slot_a/demo_slot_a_live_predictions``, never two identical
@@ -8,11 +9,13 @@ carries the slot too: ``demo_slot_a/demo_slot_a_live_predictions``, never two id
 from __future__ import annotations
 
 LIVE_PREDICTIONS, SUBMISSION = "live_predictions", "submission"
-SLOT_STAGES = (LIVE_PREDICTIONS, SUBMISSION)
+LIVE_SCORES, LIVE_MONITORING = "live_scores", "live_monitoring"
+COMPUTE_PICKLE, COMPUTE_UPLOAD = "compute_pickle", "compute_upload"
+SLOT_STAGES = (LIVE_PREDICTIONS, SUBMISSION, LIVE_SCORES, LIVE_MONITORING, COMPUTE_PICKLE, COMPUTE_UPLOAD)
 
 
 def slot_asset_path(slot: str, stage: str) -> list[str]:
-    """The key path of one slot's asset of ``stage`` (``live_predictions`` or ``submission``)."""
+    """The key path of one slot's asset of ``stage`` (one of ``SLOT_STAGES``)."""
     if stage not in SLOT_STAGES:
         raise ValueError(f"slot {slot}: unknown stage {stage!r}; expected one of {SLOT_STAGES}")
     return [slot, f"{slot}_{stage}"]
