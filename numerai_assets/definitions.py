@@ -7,11 +7,8 @@ Dagster step subprocess imports this module, and those imports cost seconds each
 import warnings
 
 from dagster import (
-    AssetSelection,
     Definitions,
     EnvVar,
-    define_asset_job,
-    in_process_executor,
     multiprocess_executor,
 )
 
@@ -24,12 +21,13 @@ from numerai_assets.assets.data import (
 )
 from numerai_assets.assets.evaluation import benchmark_alignment, build_evaluation_assets
 from numerai_assets.assets.live import build_slot_assets
-from numerai_assets.assets.scores import ROUND_REPORT_KEY, build_score_assets, live_scores_key, monitoring_key
+from numerai_assets.assets.scores import build_score_assets
 from numerai_assets.assets.training import build_model_assets
 from numerai_assets.checks.data_contracts import dataset_contract_checks
 from numerai_assets.core.data.dataset import FeatureSets
 from numerai_assets.core.training.roster import Roster, load_roster
-from numerai_assets.partitions import model_partitions, model_seed_partitions, rounds_partitions
+from numerai_assets.jobs import StageAssets, build_jobs
+from numerai_assets.partitions import model_partitions, model_seed_partitions
 from numerai_assets.resources.compute import ComputeResource
 from numerai_assets.resources.deploy import io_managers, model_store, training_executor
 from numerai_assets.resources.numerai import NumeraiResource
@@ -40,8 +38,6 @@ from numerai_assets.resources.tracking import WandbTrackingResource
 from numerai_assets.sensors import build_round_open_sensor
 from numerai_assets.sensors_scores import build_live_scores_sensor
 from numerai_assets.settings import ENV_PUBLIC_ID, ENV_SECRET_KEY, ENV_WANDB_API_KEY, Settings
-
-WORKLOAD_TAG = "numerai/workload"  # deploy/dagster.yaml limits runs per workload
 
 
 def build_resources(settings: Settings) -> dict[str, object]:
@@ -108,61 +104,15 @@ def build_definitions(
     resources = build_resources(settings) | ({"policy": policy} if policy is not None else {})
     resources |= {"compute": compute} if compute is not None else {}
     model_seed_pdef, model_pdef = model_seed_partitions(roster), model_partitions(roster)
-    model_assets = build_model_assets(roster, model_seed_pdef)
-    evaluation_assets = build_evaluation_assets(roster, model_seed_pdef, model_pdef)
-    # compute-mode slots are run by Numerai from the uploaded pickle: no round-run assets
-    slot_assets = build_slot_assets(roster.only_mode("submit"))
-    compute_assets = build_compute_assets(roster, settings.dataset_version)
-    data_job = define_asset_job(
-        "data_job",
-        selection=(AssetSelection.groups("data") - AssetSelection.assets(live_data))
-        | AssetSelection.assets(benchmark_alignment, train_feature_distribution),
-        description="Download every dataset file of the configured version, check its contracts, "
-        "align the benchmark models.",
+    stages = StageAssets(
+        training=build_model_assets(roster, model_seed_pdef),
+        evaluation=build_evaluation_assets(roster, model_seed_pdef, model_pdef),
+        # compute-mode slots are run by Numerai from the uploaded pickle: no round-run assets
+        slots=build_slot_assets(roster.only_mode("submit")),
+        compute=build_compute_assets(roster, settings.dataset_version),
+        score_slots=list(roster.slots),
     )
-    training_job = define_asset_job(
-        "training_job",
-        selection=AssetSelection.assets(*model_assets),
-        partitions_def=model_seed_pdef,
-        description="Train one (model, seed) and predict validation; backfill it for a seed sweep.",
-        tags={WORKLOAD_TAG: "training"},  # capped by deploy/dagster.yaml's run queue
-    )
-    evaluation_job = define_asset_job(
-        "evaluation_job",
-        selection=AssetSelection.assets(*evaluation_assets),
-        partitions_def=model_pdef,
-        description="Score a model's seeds and ensemble, gate and promote its champion.",
-    )
-    live_round_job = define_asset_job(
-        "live_round_job",
-        selection=AssetSelection.assets(live_data, *slot_assets),
-        partitions_def=rounds_partitions,
-        description="One round: live data, each slot's gated predictions and its submission.",
-        # its own run-queue limit and the highest priority: never queued behind training runs
-        tags={WORKLOAD_TAG: "round", "dagster/priority": "10"},
-        # one process: the round is latency-bound, and step subprocesses cost ~2 s each here
-        executor_def=in_process_executor,
-    )
-    compute_job = define_asset_job(
-        "compute_job",
-        selection=AssetSelection.assets(*compute_assets),
-        description="Per compute-mode slot: build the pickle from the champions, prove it in the image's "
-        "sandbox (blocking checks), upload it once.",
-    )
-    score_assets = build_score_assets(roster)
-    live_scores_job = define_asset_job(
-        "live_scores_job",
-        selection=AssetSelection.assets(*(live_scores_key(s) for s in roster.slots), ROUND_REPORT_KEY),
-        partitions_def=rounds_partitions,
-        description="A round's live scores per slot, as Numerai returns them, and the round report.",
-        executor_def=in_process_executor,
-    )
-    live_monitoring_job = define_asset_job(
-        "live_monitoring_job",
-        selection=AssetSelection.assets(*(monitoring_key(s) for s in roster.slots)),
-        description="Each slot's live scores against its champions' validation band (warns, never blocks).",
-        executor_def=in_process_executor,
-    )
+    jobs = build_jobs(stages, model_seed_pdef, model_pdef)
     return Definitions(
         assets=[
             *dataset_assets,
@@ -170,25 +120,17 @@ def build_definitions(
             live_data,
             train_feature_distribution,
             benchmark_alignment,
-            *model_assets,
-            *evaluation_assets,
-            *slot_assets,
-            *compute_assets,
-            *score_assets,
+            *stages.training,
+            *stages.evaluation,
+            *stages.slots,
+            *stages.compute,
+            *build_score_assets(roster),
         ],
         asset_checks=dataset_contract_checks,
-        jobs=[
-            data_job,
-            training_job,
-            evaluation_job,
-            live_round_job,
-            compute_job,
-            live_scores_job,
-            live_monitoring_job,
-        ],
+        jobs=jobs.all(),
         sensors=[
-            build_round_open_sensor(live_round_job, settings, list(roster.slots_in_mode("submit"))),
-            build_live_scores_sensor(live_scores_job, live_monitoring_job, settings, list(roster.slots)),
+            build_round_open_sensor(jobs.live_round, settings, list(roster.slots_in_mode("submit"))),
+            build_live_scores_sensor(jobs.live_scores, jobs.live_monitoring, settings, list(roster.slots)),
         ],
         resources=resources,
         # Two cores: two steps at a time; each step subprocess pays the import cost once. With

@@ -26,6 +26,7 @@ from dagster import (
 )
 
 from numerai_assets.assets.live import LivePredictionConfig, _champion_model_paths
+from numerai_assets.assets.metadata import readable
 from numerai_assets.checks.compute import proof_check_results, proof_check_specs
 from numerai_assets.core.compute.build import ComputePickleRef
 from numerai_assets.core.data.dataset import FeatureSets
@@ -72,9 +73,14 @@ def build_compute_assets(roster: Roster, dataset_version: str) -> list[AssetsDef
 
 
 def _compute_assets(slot: str, models: list[str], cfg: SlotConfig, default_version: str) -> list[AssetsDefinition]:
-    pickle_key = compute_key(slot, COMPUTE_PICKLE)
+    """The slot's pickle (proven by blocking checks) and its upload."""
     version = cfg.data_version or default_version
-    image = str(cfg.docker_image)
+    pickle = _pickle_asset(slot, models, version, str(cfg.docker_image))
+    return [pickle, _upload_asset(slot, pickle.key)]
+
+
+def _pickle_asset(slot: str, models: list[str], version: str, image: str) -> AssetsDefinition:
+    pickle_key = compute_key(slot, COMPUTE_PICKLE)
 
     @asset(
         key=pickle_key,
@@ -92,64 +98,81 @@ def _compute_assets(slot: str, models: list[str], cfg: SlotConfig, default_versi
         model_store: ModelStore,
         compute: ComputeResource,
     ) -> Iterator[Output[ComputePickleRef] | AssetCheckResult]:
-        from numerai_assets.core.compute.build import build_pickle, slot_spec
-        from numerai_assets.core.compute.images import UnknownImageError, image_spec
         from numerai_assets.core.compute.proof import prove_pickle
-        from numerai_assets.core.compute.sandbox import SandboxError, ensure_env
         from numerai_assets.core.live.predict import predict_slot
 
-        try:
-            env = ensure_env(compute.root(), image_spec(image), log=context.log.info)
-        except (UnknownImageError, SandboxError) as exc:
-            raise Failure(f"slot {slot}: sandbox for {image}: {exc}", allow_retries=False) from None
+        env = _sandbox(slot, image, compute, context.log.info)
         paths, _ = _champion_model_paths(model_store, models, version)
         neutral = feature_sets.resolve(config.neutralize_feature_set) if config.neutralize_proportion > 0 else []
-        spec = slot_spec(paths, neutralize_proportion=config.neutralize_proportion, neutralize_features=neutral)
-        with tempfile.TemporaryDirectory(prefix=f"compute-{slot}-") as tmp:
-            built = build_pickle(Path(tmp) / f"{slot}.pkl", spec, env.python)
-            key = f"compute/{slot}/{built.sha256}.pkl"
-            model_store.put_file(built.path, key)
+        built, key = _build_and_store(slot, paths, config.neutralize_proportion, neutral, env.python, model_store)
         round_number, live, bench = latest_live_files(store, version)
         expected = predict_slot(
             paths, live, neutralize_proportion=config.neutralize_proportion, neutralize_features=neutral
         ).predictions
-        proof = prove_pickle(
-            env,
-            model_store.local_path(key),
-            live,
-            bench,
-            expected,
-            model_store.workdir(f"compute-{slot}"),
-            compute.limits(),
-        )
+        workdir = model_store.workdir(f"compute-{slot}")
+        proof = prove_pickle(env, model_store.local_path(key), live, bench, expected, workdir, compute.limits())
         proof_key = key.removesuffix(".pkl") + ".proof.json"
-        record = {
-            "slot": slot,
-            "sha256": built.sha256,
-            "passed": proof.passed,
-            "verdicts": {v.name: {"passed": v.passed, "reason": v.reason} for v in proof.verdicts},
-            "live_round": round_number,
-            **proof.metadata(),
-        }
-        model_store.write_json(proof_key, record)
+        model_store.write_json(proof_key, _proof_record(slot, built.sha256, round_number, proof))
         if not proof.passed:
             context.log.error(f"slot {slot}: pickle {built.sha256[:12]} is not uploadable: {proof.failures()}")
         ref = ComputePickleRef(slot, key, built.sha256, built.size_bytes, version, image, proof_key)
-        yield Output(
-            ref,
-            metadata={
-                "sha256": built.sha256,
-                "size_mb": round(built.size_bytes / 1e6, 3),
-                "models": MetadataValue.json(built.models),
-                "docker_image": image,
-                "data_version": version,
-                "live_round": round_number,
-                "proof": model_store.uri(proof_key),
-                **{k: v for k, v in proof.metadata().items() if v is not None},
-            },
-        )
+        yield Output(ref, metadata=_pickle_metadata(built, ref, round_number, proof, model_store.uri(proof_key)))
         yield from proof_check_results(proof, pickle_key)
 
+    return compute_pickle
+
+
+def _sandbox(slot: str, image: str, compute: ComputeResource, log):
+    """The image's sandbox environment (built once); an unknown image or a failed build stops the step."""
+    from numerai_assets.core.compute.images import UnknownImageError, image_spec
+    from numerai_assets.core.compute.sandbox import SandboxError, ensure_env
+
+    try:
+        return ensure_env(compute.root(), image_spec(image), log=log)
+    except (UnknownImageError, SandboxError) as exc:
+        raise Failure(f"slot {slot}: sandbox for {image}: {exc}", allow_retries=False) from None
+
+
+def _build_and_store(slot: str, paths, proportion: float, neutral: list[str], python: Path, model_store: ModelStore):
+    """Build the pickle with the image's Python and store it under its sha256: ``(built, key)``."""
+    from numerai_assets.core.compute.build import build_pickle, slot_spec
+
+    spec = slot_spec(paths, neutralize_proportion=proportion, neutralize_features=neutral)
+    with tempfile.TemporaryDirectory(prefix=f"compute-{slot}-") as tmp:
+        built = build_pickle(Path(tmp) / f"{slot}.pkl", spec, python)
+        key = f"compute/{slot}/{built.sha256}.pkl"
+        model_store.put_file(built.path, key)
+    return built, key
+
+
+def _proof_record(slot: str, sha256: str, round_number: int, proof) -> dict:
+    """What the upload step reads back: the pickle's sha256 and each verdict (full precision)."""
+    return {
+        "slot": slot,
+        "sha256": sha256,
+        "passed": proof.passed,
+        "verdicts": {v.name: {"passed": v.passed, "reason": v.reason} for v in proof.verdicts},
+        "live_round": round_number,
+        **proof.metadata(),
+    }
+
+
+def _pickle_metadata(built, ref: ComputePickleRef, round_number: int, proof, proof_uri: str) -> dict:
+    return readable(
+        {
+            "sha256": built.sha256,
+            "size_mb": built.size_bytes / 1e6,
+            "models": MetadataValue.json(built.models),
+            "docker_image": ref.docker_image,
+            "data_version": ref.data_version,
+            "live_round": round_number,
+            "proof": proof_uri,
+            **{k: v for k, v in proof.metadata().items() if v is not None},
+        }
+    )
+
+
+def _upload_asset(slot: str, pickle_key: AssetKey) -> AssetsDefinition:
     @asset(
         key=compute_key(slot, COMPUTE_UPLOAD),
         group_name=GROUP,
@@ -166,12 +189,7 @@ def _compute_assets(slot: str, models: list[str], cfg: SlotConfig, default_versi
     ) -> Output[dict]:
         from numerai_assets.core.compute.uploads import UploadLedger, upload_pickle
 
-        proof = model_store.read_json(pickle.proof_key)
-        if proof is None or proof.get("sha256") != pickle.sha256 or not proof.get("passed"):
-            reason = "no proof" if proof is None else f"proof passed={proof.get('passed')} for {proof.get('sha256')}"
-            raise Failure(
-                f"refusing to upload slot {slot}'s pickle {pickle.sha256[:12]}: {reason}", allow_retries=False
-            )
+        proof = _passed_proof(slot, pickle, model_store)
         ledger_path = Path(submissions.ledger_path).with_name("compute_uploads.sqlite")
         with UploadLedger(ledger_path) as ledger:
             outcome = upload_pickle(
@@ -187,16 +205,27 @@ def _compute_assets(slot: str, models: list[str], cfg: SlotConfig, default_versi
             )
         return Output(
             {"status": outcome.status, "upload_id": outcome.upload_id, "sha256": outcome.sha256},
-            metadata={
-                "status": outcome.status,
-                "upload_id": outcome.upload_id or "-",
-                "sha256": outcome.sha256,
-                "data_version": outcome.data_version,
-                "docker_image": outcome.docker_image,
-                "sandbox_interpreter": proof.get("sandbox_interpreter", "?"),
-                "peak_mb": proof.get("peak_mb"),
-                "seconds": proof.get("seconds"),
-            },
+            metadata=readable(
+                {
+                    "status": outcome.status,
+                    "upload_id": outcome.upload_id or "-",
+                    "sha256": outcome.sha256,
+                    "data_version": outcome.data_version,
+                    "docker_image": outcome.docker_image,
+                    "sandbox_interpreter": proof.get("sandbox_interpreter", "?"),
+                    "peak_mb": proof.get("peak_mb"),
+                    "seconds": proof.get("seconds"),
+                }
+            ),
         )
 
-    return [compute_pickle, compute_upload]
+    return compute_upload
+
+
+def _passed_proof(slot: str, pickle: ComputePickleRef, model_store: ModelStore) -> dict:
+    """The stored proof of exactly this pickle, passed; anything else refuses the upload."""
+    proof = model_store.read_json(pickle.proof_key)
+    if proof is None or proof.get("sha256") != pickle.sha256 or not proof.get("passed"):
+        reason = "no proof" if proof is None else f"proof passed={proof.get('passed')} for {proof.get('sha256')}"
+        raise Failure(f"refusing to upload slot {slot}'s pickle {pickle.sha256[:12]}: {reason}", allow_retries=False)
+    return proof

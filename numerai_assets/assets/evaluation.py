@@ -28,6 +28,7 @@ from dagster import (
 )
 
 from numerai_assets.assets.metadata import readable
+from numerai_assets.checks.partitioned import building_partitioned_specs
 from numerai_assets.core.artifacts import ChampionRecord, EvaluationRef, ModelRef, PredictionsRef
 from numerai_assets.core.data.dataset import DatasetFile, FeatureSets, write_by_id
 from numerai_assets.core.training.roster import ModelSpec, Roster
@@ -110,9 +111,16 @@ def build_evaluation_assets(
     return [_model_evaluation_asset(roster, model_pdef), _champion_asset(roster, model_pdef)]
 
 
-PROMOTION_GATE = AssetCheckSpec(
-    "promotion_gate", asset="model_evaluation", blocking=True, description="mean CORR > 0, Sharpe floor, no regression"
-)
+def promotion_gate_spec(model_pdef: StaticPartitionsDefinition) -> AssetCheckSpec:
+    """Partitioned by model like ``model_evaluation``: each result records the model it judged."""
+    with building_partitioned_specs():
+        return AssetCheckSpec(
+            "promotion_gate",
+            asset="model_evaluation",
+            blocking=True,
+            description="mean CORR > 0, Sharpe floor, no regression",
+            partitions_def=model_pdef,
+        )
 
 
 def _model_evaluation_asset(roster: Roster, model_pdef: StaticPartitionsDefinition) -> AssetsDefinition:
@@ -123,7 +131,7 @@ def _model_evaluation_asset(roster: Roster, model_pdef: StaticPartitionsDefiniti
         partitions_def=model_pdef,
         kinds={"wandb"},
         ins={name: AssetIn(partition_mapping=by_model) for name in ("validation_predictions", "trained_model")},
-        check_specs=[PROMOTION_GATE],
+        check_specs=[promotion_gate_spec(model_pdef)],
     )
     def model_evaluation(
         context: AssetExecutionContext,

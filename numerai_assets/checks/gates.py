@@ -6,7 +6,6 @@ slot and round (the UI's check history lists results without their asset's parti
 failing blocking gate fails the step with the gates' own reasons as the run's failure message.
 """
 
-import warnings
 from collections.abc import Iterable, Iterator
 
 from dagster import (
@@ -17,21 +16,16 @@ from dagster import (
     Failure,
     MetadataValue,
     PartitionsDefinition,
-    PreviewWarning,
 )
 
 from numerai_assets.assets.metadata import readable
+from numerai_assets.checks.partitioned import building_partitioned_specs
 from numerai_assets.core.live.gates import GATE_NAMES, NON_BLOCKING, GateResult
 
 
 def gate_check_specs(asset_key: AssetKey, partitions_def: PartitionsDefinition | None = None) -> list[AssetCheckSpec]:
-    """One spec per gate; partitioned like the asset so each result records its round.
-
-    Partitioned check specs are a Dagster preview: its warning, once per spec at every load of
-    the definitions (each step process too), is silenced here and nowhere else.
-    """
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", category=PreviewWarning)
+    """One spec per gate; partitioned like the asset so each result records its round."""
+    with building_partitioned_specs():
         return [
             AssetCheckSpec(
                 name=name,

@@ -77,6 +77,7 @@ def test_evaluation_figures_are_rounded_for_reading_and_stored_at_full_precision
     assert "corr_mean" in shown and "compared.candidate_corr_mean" in shown
     assert {k: v for k, v in shown.items() if readable_number(v) != v} == {}
     assert gate.description.startswith(f"promotion of {model}: promote — ") and gate.metadata["model"].value == model
+    assert gate.partition == model  # the check history lists it under the model it judged
 
     record = json.loads((platform.settings.store_dir / ChampionRecord.key(model)).read_text())
     stored = pd.read_parquet(platform.settings.store_dir / result.output_for_node("model_evaluation").per_era_key)

@@ -10,7 +10,8 @@ from unittest import mock
 
 import yaml
 
-from numerai_assets.definitions import WORKLOAD_TAG, defs
+from numerai_assets.definitions import defs
+from numerai_assets.jobs import WORKLOAD_TAG
 from numerai_assets_tests.deploy.conftest import DEPLOY_YAML
 
 
