@@ -42,9 +42,11 @@ def require_cluster() -> None:
 
 
 def main_job(env: dict[str, str], log: Path) -> None:
+    """The single-host reference: the main job runs its jobs with their own executors, so the
+    Celery executor is switched off for it (no worker is up yet)."""
     proc = subprocess.run(
         [sys.executable, "-m", "numerai_assets", "run", "--min-sharpe", "-100"],
-        env=env,
+        env={**env, "NUMERAI_ASSETS_EXECUTOR": "multiprocess"},
         cwd=REPO,
         capture_output=True,
         text=True,
