@@ -6,13 +6,13 @@ capped, the round has its own limit and the highest priority.
 
 from collections.abc import Sequence
 from dataclasses import dataclass, fields
+from typing import TYPE_CHECKING
 
 from dagster import (
     AssetsDefinition,
     AssetSelection,
     MultiPartitionsDefinition,
     StaticPartitionsDefinition,
-    UnresolvedAssetJobDefinition,
     define_asset_job,
     in_process_executor,
 )
@@ -21,6 +21,9 @@ from numerai_assets.assets.data import live_data, train_feature_distribution
 from numerai_assets.assets.evaluation import benchmark_alignment
 from numerai_assets.assets.scores import ROUND_REPORT_KEY, live_scores_key, monitoring_key
 from numerai_assets.partitions import rounds_partitions
+
+if TYPE_CHECKING:  # what define_asset_job returns; not exported by dagster's top level
+    from dagster._core.definitions.unresolved_asset_job_definition import UnresolvedAssetJobDefinition
 
 WORKLOAD_TAG = "numerai/workload"  # deploy/dagster.yaml limits runs per workload
 
@@ -38,15 +41,15 @@ class StageAssets:
 
 @dataclass(frozen=True)
 class Jobs:
-    data: UnresolvedAssetJobDefinition
-    training: UnresolvedAssetJobDefinition
-    evaluation: UnresolvedAssetJobDefinition
-    live_round: UnresolvedAssetJobDefinition
-    compute: UnresolvedAssetJobDefinition
-    live_scores: UnresolvedAssetJobDefinition
-    live_monitoring: UnresolvedAssetJobDefinition
+    data: "UnresolvedAssetJobDefinition"
+    training: "UnresolvedAssetJobDefinition"
+    evaluation: "UnresolvedAssetJobDefinition"
+    live_round: "UnresolvedAssetJobDefinition"
+    compute: "UnresolvedAssetJobDefinition"
+    live_scores: "UnresolvedAssetJobDefinition"
+    live_monitoring: "UnresolvedAssetJobDefinition"
 
-    def all(self) -> list[UnresolvedAssetJobDefinition]:
+    def all(self) -> list["UnresolvedAssetJobDefinition"]:
         return [getattr(self, f.name) for f in fields(self)]
 
 
