@@ -25,7 +25,7 @@ from dagster import (
     sensor,
 )
 
-from numerai_assets.core.live.names import SLOT_STAGES, slot_asset_path
+from numerai_assets.core.live.names import ROUND_STAGES, slot_asset_path
 from numerai_assets.core.live.rounds import FollowUp, decide, follow_up
 from numerai_assets.core.numerai.client import NumeraiError
 from numerai_assets.partitions import rounds_partitions
@@ -77,7 +77,7 @@ def unconfirmed_slots(submissions: SubmissionsResource, number: int, slots: Sequ
 
 def retry_request(number: int, late: bool, follow: FollowUp) -> RunRequest:
     """A run of only the unconfirmed slots' assets (and the live data they read)."""
-    keys = [AssetKey("live_data")] + [AssetKey(slot_asset_path(s, a)) for s in follow.slots for a in SLOT_STAGES]
+    keys = [AssetKey("live_data")] + [AssetKey(slot_asset_path(s, a)) for s in follow.slots for a in ROUND_STAGES]
     return RunRequest(
         run_key=f"round-{number}-retry-{follow.attempt}",
         partition_key=str(number),

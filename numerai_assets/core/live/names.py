@@ -11,7 +11,8 @@ from __future__ import annotations
 LIVE_PREDICTIONS, SUBMISSION = "live_predictions", "submission"
 LIVE_SCORES, LIVE_MONITORING = "live_scores", "live_monitoring"
 COMPUTE_PICKLE, COMPUTE_UPLOAD = "compute_pickle", "compute_upload"
-SLOT_STAGES = (LIVE_PREDICTIONS, SUBMISSION, LIVE_SCORES, LIVE_MONITORING, COMPUTE_PICKLE, COMPUTE_UPLOAD)
+ROUND_STAGES = (LIVE_PREDICTIONS, SUBMISSION)  # what a round run (and the sensor's retry) materializes per slot
+SLOT_STAGES = (*ROUND_STAGES, LIVE_SCORES, LIVE_MONITORING, COMPUTE_PICKLE, COMPUTE_UPLOAD)
 
 
 def slot_asset_path(slot: str, stage: str) -> list[str]:
