@@ -57,7 +57,7 @@ def test_main_job_runs_on_postgres(tmp_path: Path, pg_dagster_home: tuple[Path, 
             assert jobs == {"data_job", "training_job", "evaluation_job", "live_round_job"}
             assert all(r.status == DagsterRunStatus.SUCCESS for r in runs)
             assert len([r for r in runs if r.job_name == "training_job"]) == 4  # tiny roster: 2 models x 2 seeds
-            assert instance.get_latest_materialization_event(_key("demo_slot_a/submission")) is not None
+            assert instance.get_latest_materialization_event(_key("demo_slot_a/demo_slot_a_submission")) is not None
     finally:
         for k in env:
             if k.startswith("DAGSTER_"):
