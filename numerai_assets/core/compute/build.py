@@ -10,6 +10,7 @@ upload ledger's identity).
 from __future__ import annotations
 
 import hashlib
+import os
 import pickle
 import subprocess
 import sys
@@ -84,8 +85,12 @@ def pickle_bytes(spec: dict, python: str | Path = sys.executable) -> bytes:
         spec_path, out_path = Path(tmp) / "spec.pkl", Path(tmp) / "model.pkl"
         spec_path.write_bytes(pickle.dumps(spec, protocol=4))
         script = Path(__file__).with_name("pickler.py")
-        cmd = [str(python), "-I", str(script), str(spec_path), runtime.__file__, str(out_path)]
-        done = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+        # -s -P and a bare environment isolate it like -I would, but -I would also ignore
+        # PYTHONHASHSEED: string hashes order the sets cloudpickle writes, and a random seed per
+        # process made the same champions pickle to different bytes (a second upload).
+        cmd = [str(python), "-s", "-P", str(script), str(spec_path), runtime.__file__, str(out_path)]
+        env = {"PYTHONHASHSEED": "0", "PATH": os.environ.get("PATH", "")}
+        done = subprocess.run(cmd, capture_output=True, text=True, timeout=600, env=env)
         if done.returncode != 0:
             raise RuntimeError(f"pickling with {python} failed ({done.returncode}): {done.stderr[-2000:]}")
         return out_path.read_bytes()
