@@ -88,7 +88,7 @@ def pickle_bytes(spec: dict, python: str | Path = sys.executable) -> bytes:
         # -s -P and a bare environment isolate it like -I would, but -I would also ignore
         # PYTHONHASHSEED: string hashes order the sets cloudpickle writes, and a random seed per
         # process made the same champions pickle to different bytes (a second upload).
-        cmd = [str(python), "-s", "-P", str(script), str(spec_path), runtime.__file__, str(out_path)]
+        cmd = [str(python), "-B", "-s", "-P", str(script), str(spec_path), runtime.__file__, str(out_path)]
         env = {"PYTHONHASHSEED": "0", "PATH": os.environ.get("PATH", "")}
         done = subprocess.run(cmd, capture_output=True, text=True, timeout=600, env=env)
         if done.returncode != 0:

@@ -8,19 +8,23 @@ image's own Python and cloudpickle, in the sandbox venv. The spec arrives as a p
 Usage: python pickler.py SPEC_PICKLE RUNTIME_PY OUT_PICKLE
 """
 
-import importlib.util
 import pickle
 import sys
+import types
 
 import cloudpickle
 
 
 def main(spec_path, runtime_path, out_path):
-    module_spec = importlib.util.spec_from_file_location("numerai_upload_runtime", runtime_path)
-    assert module_spec is not None and module_spec.loader is not None, runtime_path  # a .py path has both
-    runtime = importlib.util.module_from_spec(module_spec)
-    sys.modules[module_spec.name] = runtime  # registered by value: the image never imports it
-    module_spec.loader.exec_module(runtime)
+    # Compiled from source every time, never loaded from a .pyc: code unmarshalled from a .pyc
+    # shares its strings differently from freshly compiled code, and pickle's memo follows object
+    # identity, so a checkout's first build and its later builds would differ in bytes (and the
+    # same champions would be uploaded again).
+    runtime = types.ModuleType("numerai_upload_runtime")
+    runtime.__file__ = runtime_path
+    sys.modules[runtime.__name__] = runtime  # registered by value: the image never imports it
+    with open(runtime_path, encoding="utf-8") as fh:
+        exec(compile(fh.read(), runtime_path, "exec"), runtime.__dict__)
     cloudpickle.register_pickle_by_value(runtime)
     with open(spec_path, "rb") as fh:
         spec = pickle.load(fh)
