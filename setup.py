@@ -42,6 +42,8 @@ setup(
         "graphql-core>=3.2,<3.3",
         "pyyaml>=6",
         "matplotlib>=3.8,<4",
+        # alerts: one library for Slack, Discord, Telegram, email, webhooks ... by URL
+        "apprise>=2.3,<3",
     ],
     extras_require={
         "deploy": DEPLOY,
