@@ -31,11 +31,12 @@ from numerai_assets.partitions import model_partitions, model_seed_partitions
 from numerai_assets.resources.compute import ComputeResource
 from numerai_assets.resources.deploy import io_managers, model_store, training_executor
 from numerai_assets.resources.numerai import NumeraiResource
-from numerai_assets.resources.policy import EvaluationPolicy, GatePolicy
+from numerai_assets.resources.policy import EvaluationPolicy, GatePolicy, RetrainPolicy
 from numerai_assets.resources.store import LocalDataStore
 from numerai_assets.resources.submissions import SubmissionsResource
 from numerai_assets.resources.tracking import WandbTrackingResource
 from numerai_assets.sensors import build_round_open_sensor
+from numerai_assets.sensors_retrain import build_data_refresh_sensor, build_retrain_sensor
 from numerai_assets.sensors_scores import build_live_scores_sensor
 from numerai_assets.settings import ENV_PUBLIC_ID, ENV_SECRET_KEY, ENV_WANDB_API_KEY, Settings
 
@@ -63,6 +64,7 @@ def build_resources(settings: Settings) -> dict[str, object]:
         "model_store": model_store(settings),
         "policy": EvaluationPolicy(),
         "gate_policy": GatePolicy(),
+        "retrain_policy": RetrainPolicy(),
         "submissions": SubmissionsResource(
             ledger_path=str(settings.store_dir / "ledger.sqlite"),
             dry_run=settings.dry_run,
@@ -131,6 +133,8 @@ def build_definitions(
         sensors=[
             build_round_open_sensor(jobs.live_round, settings, list(roster.slots_in_mode("submit"))),
             build_live_scores_sensor(jobs.live_scores, jobs.live_monitoring, settings, list(roster.slots)),
+            build_data_refresh_sensor(jobs.data, settings, list(roster.slots_in_mode("submit"))),
+            build_retrain_sensor(jobs.training, jobs.evaluation, settings, roster),
         ],
         resources=resources,
         # Two cores: two steps at a time; each step subprocess pays the import cost once. With

@@ -30,6 +30,8 @@ if TYPE_CHECKING:  # train.py imports pandas and the data readers: loaded when a
     from numerai_assets.core.training.train import TrainedModel
 
 GROUP = "models"
+# metadata naming the data bytes a seed was trained on / predicted (read by the retrain sensor)
+TRAIN_SHA_FIELD, VALIDATION_SHA_FIELD = "train_sha256", "validation_sha256"
 
 
 class TrainingConfig(Config):
@@ -78,7 +80,10 @@ def _trained_model_asset(roster: Roster, pdef: MultiPartitionsDefinition) -> Ass
             threads=config.threads or None,
         )
         ref, uri = _store_model(model_store, spec, ms.seed, trained)
-        return Output(ref, metadata=_training_metadata(trained.manifest, len(features), uri))
+        metadata = _training_metadata(trained.manifest, len(features), uri)
+        # what the retrain sensor compares with the current train file (core.training.staleness)
+        metadata[TRAIN_SHA_FIELD] = train_data.sha256
+        return Output(ref, metadata=metadata)
 
     return trained_model
 
@@ -154,6 +159,7 @@ def _validation_predictions_asset(pdef: MultiPartitionsDefinition) -> AssetsDefi
                     "uri": uri,
                     "std": float(predictions.std()),
                     "dataset_version": validation_data.version,
+                    VALIDATION_SHA_FIELD: validation_data.sha256,
                 }
             ),
         )

@@ -48,3 +48,12 @@ class GatePolicy(ConfigurableResource):
         from numerai_assets.core.live.gates import GateThresholds
 
         return GateThresholds(self.std_floor, self.exposure_ceiling, self.benchmark_corr_floor, self.psi_threshold)
+
+
+class RetrainPolicy(ConfigurableResource):
+    """What, besides changed data, makes the retrain sensor retrain a slot's models."""
+
+    on_decay: bool = Field(
+        default=False,
+        description="retrain a slot's models when its latest live_within_band check failed (a decay warning)",
+    )
