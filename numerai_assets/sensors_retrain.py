@@ -137,9 +137,9 @@ def _evaluations_due(
         if record is None:
             pending.remove(retrain_id)
             continue
-        for model, entry in record["models"].items():
-            if "evaluation" in entry:
-                continue
+        waiting = [m for m, e in record["models"].items() if "evaluation" not in e]
+        for model in waiting:
+            entry = record["models"][model]
             outcome = _training_outcome(context, retrain_id, model, entry["training_runs"])
             if outcome == "succeeded":
                 key = f"{retrain_id}-evaluate-{model}"
@@ -155,9 +155,10 @@ def _evaluations_due(
             elif outcome is not None:
                 entry["evaluation"] = f"not requested: {outcome}"
         if all("evaluation" in e for e in record["models"].values()):
-            record["status"] = "evaluation requested"
+            record["status"] = "done"  # each model: its evaluation run's key, or why none was requested
             pending.remove(retrain_id)
-        model_store.write_json(record_key(retrain_id), record)
+        if any("evaluation" in record["models"][m] for m in waiting):  # only when something changed
+            model_store.write_json(record_key(retrain_id), record)
     return requests
 
 
@@ -215,6 +216,7 @@ def build_retrain_sensor(training_job, evaluation_job, settings: Settings, roste
         if new:
             pending.append(new[0].tags[RETRAIN_TAG])
             requests += new
+        notes += [f"retraining {r} waits for its training runs" for r in pending if not new]
         remembered |= {r.run_key for r in requests if r.run_key}
         cursor = {"pending": pending, "requested": sorted(remembered)[-KEEP_KEYS:]}
         return SensorResult(
