@@ -36,7 +36,8 @@ from numerai_assets.resources.store import LocalDataStore
 from numerai_assets.resources.submissions import SubmissionsResource
 from numerai_assets.resources.tracking import WandbTrackingResource
 from numerai_assets.sensors import build_round_open_sensor
-from numerai_assets.sensors_retrain import build_data_refresh_sensor, build_retrain_sensor
+from numerai_assets.sensors_data import build_data_refresh_sensor
+from numerai_assets.sensors_retrain import build_retrain_sensor
 from numerai_assets.sensors_scores import build_live_scores_sensor
 from numerai_assets.settings import ENV_PUBLIC_ID, ENV_SECRET_KEY, ENV_WANDB_API_KEY, Settings
 

@@ -1,9 +1,8 @@
-"""Retraining that follows the data, outside the round window: the data refresh and retrain sensors.
+"""Retraining that follows the data, outside the round window.
 
-``data_refresh_sensor`` requests ``data_job`` (daily against Numerai, every round poll locally) so
-a train or validation file Numerai republished under the same name is downloaded (its ETag
-changed) and its new sha256 recorded. ``retrain_sensor`` then finds the roster models whose
-seeds were trained on other bytes (``core.training.staleness``) and requests ONE retraining:
+Once ``data_refresh_sensor`` (sensors_data.py) has downloaded a republished file,
+``retrain_sensor`` finds the roster models whose seeds were trained on other bytes
+(``core.training.staleness``) and requests ONE retraining:
 a training run per (model, seed), then, once a model's runs all succeeded, its evaluation run,
 where the promotion gate decides on the champion.
 
@@ -17,7 +16,6 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 
 from dagster import (
-    DefaultSensorStatus,
     MultiPartitionKey,
     RunRequest,
     RunsFilter,
@@ -53,47 +51,12 @@ from numerai_assets.retraining import (
     window_now,
 )
 from numerai_assets.sensors import IN_FLIGHT, SENSOR_BUDGET_S
+from numerai_assets.sensors_data import default_status
 from numerai_assets.settings import Settings
 
 RETRAIN_TAG, REASON_TAG = "numerai/retrain", "numerai/retrain_reason"
 MODEL_TAG, KEY_TAG = "numerai/retrain_model", "numerai/retrain_key"
-DAILY_S = 24 * 3600
 KEEP_KEYS = 500  # run keys remembered in the cursor (the instance remembers them too)
-
-
-def _status(settings: Settings) -> DefaultSensorStatus:
-    # RUNNING on the embedded default; against real Numerai a person switches it on.
-    return DefaultSensorStatus.RUNNING if settings.mode == "local" else DefaultSensorStatus.STOPPED
-
-
-def build_data_refresh_sensor(data_job, settings: Settings, slots: Sequence[str]) -> SensorDefinition:
-    interval = settings.round_poll_s if settings.mode == "local" else DAILY_S
-
-    @sensor(
-        name="data_refresh_sensor",
-        job=data_job,
-        minimum_interval_seconds=interval,
-        default_status=_status(settings),
-        description=f"Every {interval} s outside the round window: data_job, so a republished train or "
-        "validation file (same name, new ETag) is downloaded and its sha256 recorded.",
-    )
-    def data_refresh_sensor(
-        context: SensorEvaluationContext, numerai: NumeraiResource, submissions: SubmissionsResource
-    ):
-        try:
-            window = window_now(
-                context.instance, numerai.get_client(retry_budget_s=SENSOR_BUDGET_S), submissions, slots
-            )
-        except NumeraiError as exc:
-            return SkipReason(f"Numerai unreachable, retrying next tick: {exc}")
-        if window.wait:
-            return SkipReason(f"data refresh {window.reason}")
-        if context.instance.get_run_records(RunsFilter(job_name=data_job.name, statuses=IN_FLIGHT), limit=1):
-            return SkipReason("a data_job run is in flight")
-        bucket = int(datetime.now(UTC).timestamp() // interval)
-        return RunRequest(run_key=f"data-refresh-{bucket}", tags={"numerai/data_refresh": window.reason})
-
-    return data_refresh_sensor
 
 
 def _cursor(text: str | None) -> dict:
@@ -187,7 +150,7 @@ def build_retrain_sensor(training_job, evaluation_job, settings: Settings, roste
         name="retrain_sensor",
         jobs=[training_job, evaluation_job],
         minimum_interval_seconds=interval,
-        default_status=_status(settings),
+        default_status=default_status(settings),
         description="Outside the round window: retrains every seed of the roster models whose train or "
         "validation file changed (sha256), then evaluates them (the promotion gate decides); a "
         "newer listed version is recorded, not switched to; decay warnings retrain when RetrainPolicy.on_decay.",

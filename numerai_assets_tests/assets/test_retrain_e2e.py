@@ -15,7 +15,7 @@ from numerai_assets.retraining import RECORDS, TRAIN, current_data
 from numerai_assets.sensors_retrain import KEY_TAG, REASON_TAG, RETRAIN_TAG
 from numerai_assets.tournament.admin import AdminClient
 
-RESOURCES = ("numerai", "submissions", "model_store", "retrain_policy")
+RESOURCES = ("numerai", "submissions", "model_store", "retrain_policy", "store")
 
 
 def tick(platform, name: str, cursor: str | None = None, on_decay: bool = False):
@@ -45,9 +45,11 @@ def execute(platform, request: dg.RunRequest, job: str) -> dg.ExecuteInProcessRe
 def test_changed_train_data_retrains_every_seed_once_outside_the_round_window_then_evaluates(platform):
     for sensor in ("data_refresh_sensor", "retrain_sensor"):  # local mode: on by default
         assert platform.defs.resolve_sensor_def(sensor).default_status == dg.DefaultSensorStatus.RUNNING
+    version = platform.settings.dataset_version
+    assert skipped(tick(platform, "data_refresh_sensor")) == f"every {version} file is current (no round is open)"
     before = current_data(platform.instance)[TRAIN]
     number = platform.server.advance().number
-    new_sha = AdminClient(platform.server.url).republish(f"{platform.settings.dataset_version}/train.parquet")["sha256"]
+    new_sha = AdminClient(platform.server.url).republish(f"{version}/train.parquet")["sha256"]
     assert new_sha != before
 
     for sensor in ("data_refresh_sensor", "retrain_sensor"):  # round open, nothing submitted: both wait
@@ -55,9 +57,11 @@ def test_changed_train_data_retrains_every_seed_once_outside_the_round_window_th
         assert f"round {number} is open" in message and "['demo_slot_a', 'demo_slot_b']" in message
     platform.server.close_round()
 
-    [refresh] = tick(platform, "data_refresh_sensor").run_requests
+    [refresh] = tick(platform, "data_refresh_sensor").run_requests  # the ETag changed, the size did not
+    assert refresh.tags["numerai/data_refresh"] == f"{version} files changed on the server: ['train.parquet']"
     assert execute(platform, refresh, "data_job").success
     assert current_data(platform.instance)[TRAIN] == new_sha  # the same-size file was noticed
+    assert "file is current" in skipped(tick(platform, "data_refresh_sensor"))
 
     first = tick(platform, "retrain_sensor")
     partitions = sorted(r.partition_key for r in first.run_requests)

@@ -29,7 +29,7 @@ from tenacity import (
     wait_exponential,
 )
 
-from numerai_assets.core.numerai.downloads import DownloadResult, Validator, download_to
+from numerai_assets.core.numerai.downloads import DownloadResult, Validator, download_to, probe
 from numerai_assets.core.numerai.transport import (
     TOURNAMENT,
     BoundedNumerAPI,
@@ -312,15 +312,26 @@ class NumeraiClient:
         """
 
         def once() -> DownloadResult:
-            url = self._api.raw_query(
-                DATASET_URL_QUERY,
-                {"filename": filename, "round": round_number, "tournament": TOURNAMENT},
-            )["data"]["dataset"]
-            if not url:
-                raise ValueError(f"no URL for dataset {filename!r}")
+            url = self._dataset_url(filename, round_number)
             return download_to(url, Path(dest), timeout_s=self.policy.timeout_s, validate=validate)
 
         return self._call(f"download {filename}", once)
+
+    def is_current(self, filename: str, dest: Path) -> bool | None:
+        """Whether ``dest`` is the server's current ``filename``, by its ETag, without downloading it
+        (a republished file keeps its name and often its size); None when only a download can tell."""
+        return self._call(
+            f"check {filename}", lambda: probe(self._dataset_url(filename, None), Path(dest), self.policy.timeout_s)
+        )
+
+    def _dataset_url(self, filename: str, round_number: int | None) -> str:
+        url = self._api.raw_query(
+            DATASET_URL_QUERY,
+            {"filename": filename, "round": round_number, "tournament": TOURNAMENT},
+        )["data"]["dataset"]
+        if not url:
+            raise ValueError(f"no URL for dataset {filename!r}")
+        return url
 
     # -- models and submissions -------------------------------------------------------------
     def models(self) -> dict[str, str]:

@@ -101,6 +101,25 @@ def download_to(url: str, dest: Path, *, timeout_s: float, validate: Validator |
     return DownloadResult(dest, sha256, size, downloaded=True)
 
 
+def probe(url: str, dest: Path, timeout_s: float) -> bool | None:
+    """Whether the local copy at ``dest`` is the server's current file, by a conditional GET whose
+    body is never read: False without a local copy; None when no ETag was recorded or served."""
+    cached = _sidecar(dest)
+    if cached is None:
+        return False
+    if not cached.get("etag"):
+        return None
+    with _get(url, timeout_s, {"If-None-Match": cached["etag"]}) as resp:
+        if resp.status_code == 304:
+            return True
+        if resp.status_code >= 500:
+            raise TransportError(f"check answered HTTP {resp.status_code}")
+        if resp.status_code >= 400:
+            raise DownloadError(f"{dest.name}: check answered HTTP {resp.status_code}")
+        etag = resp.headers.get("ETag")
+        return None if etag is None else etag == cached["etag"]
+
+
 class _Unchanged(Exception):
     """Raised inside ``atomic_path`` so the identical download is dropped, not renamed."""
 

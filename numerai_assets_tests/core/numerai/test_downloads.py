@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from numerai_assets.core.numerai.downloads import download_to, sidecar_path
+from numerai_assets.core.numerai.downloads import download_to, probe, sidecar_path
 
 
 class FileHost:
@@ -76,3 +76,21 @@ def test_same_size_changed_file_is_downloaded_again(host: FileHost, tmp_path: Pa
     assert changed.sha256 == hashlib.sha256(host.body).hexdigest()
     assert f'"sha256": "{changed.sha256}"' in sidecar_path(dest).read_text()
     assert list(dest.parent.glob("*.tmp")) == []  # no temporary file left behind
+
+
+def test_probe_tells_a_republished_same_size_file_by_its_etag_without_fetching_it(host: FileHost, tmp_path: Path):
+    host.etag = True
+    dest = tmp_path / "data" / "train.parquet"
+    assert probe(host.url, dest, timeout_s=5) is False  # no local copy: a download is due
+    host.body = b"A" * 1000
+    download_to(host.url, dest, timeout_s=5)
+    assert probe(host.url, dest, timeout_s=5) is True and host.not_modified == 1
+    host.body = b"B" * 1000  # republished in place, same size
+    assert probe(host.url, dest, timeout_s=5) is False
+    assert dest.read_bytes() == b"A" * 1000  # the local copy is untouched; data_job downloads it
+
+
+def test_probe_without_an_etag_says_only_a_download_can_tell(host: FileHost, tmp_path: Path):
+    host.body, dest = b"A" * 1000, tmp_path / "train.parquet"
+    download_to(host.url, dest, timeout_s=5)
+    assert probe(host.url, dest, timeout_s=5) is None
