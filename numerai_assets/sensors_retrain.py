@@ -171,11 +171,15 @@ def build_retrain_sensor(training_job, evaluation_job, settings: Settings, roste
         state = _cursor(context.cursor)
         if window.wait:
             return SensorResult(skip_reason=f"retraining {window.reason}", cursor=json.dumps(state))
-        newer = newer_versions(listed, numerai.dataset_version)
-        note_versions(model_store, numerai.dataset_version, newer)
+        try:
+            newer, unversioned = newer_versions(listed, numerai.dataset_version), []
+            note_versions(model_store, numerai.dataset_version, newer)
+        except ValueError as exc:  # a configured version that cannot be compared: said, not fatal
+            newer, unversioned = [], [str(exc)]
         pending, remembered = list(state.get("pending", [])), set(state.get("requested", []))
         requests = _evaluations_due(context, model_store, pending, evaluation_job.name)
         new, notes = _new_retraining(context, roster, model_store, retrain_policy, newer, remembered, training_job.name)
+        notes += unversioned
         if new:
             pending.append(new[0].tags[RETRAIN_TAG])
             requests += new
