@@ -10,10 +10,12 @@ import dagster as dg
 
 from numerai_assets.assets.scores import BAND_CHECK, monitoring_key
 from numerai_assets.core.artifacts import ChampionRecord
+from numerai_assets.core.training.staleness import parse_version
 from numerai_assets.resources.policy import RetrainPolicy
-from numerai_assets.retraining import RECORDS, TRAIN, current_data
+from numerai_assets.retraining import RECORDS, TRAIN, VERSIONS_KEY, current_data
 from numerai_assets.sensors_retrain import KEY_TAG, REASON_TAG, RETRAIN_TAG
 from numerai_assets.tournament.admin import AdminClient
+from numerai_assets.tournament.generator import generate_tournament
 
 RESOURCES = ("numerai", "submissions", "model_store", "retrain_policy", "store")
 
@@ -130,3 +132,15 @@ def test_a_decay_warning_retrains_its_slots_models_only_when_switched_on(platfor
     assert record["models"]["lgbm_tiny"]["evaluation"] == (
         f"not requested: training run {failed.run_id} ({failed.tags[KEY_TAG]}) ended FAILURE"
     )
+
+
+def test_a_newer_listed_version_is_recorded_and_named_but_not_switched_to(platform):
+    """The local tournament generates a newer version beside the served one (it lists every
+    version under its root): the sensor records and names it, and requests nothing."""
+    major, minor = parse_version(platform.settings.dataset_version) or (0, 0)
+    newer = f"v{major}.{minor + 1}"
+    generate_tournament(platform.server.root, scale="tiny", seed=0, version=newer)
+    message = skipped(tick(platform, "retrain_sensor"))
+    assert f"newer version {newer} listed (recorded, not switched to)" in message
+    record = platform.defs.resources["model_store"].read_json(VERSIONS_KEY)
+    assert record["configured"] == platform.settings.dataset_version and record["newer"] == [newer]
