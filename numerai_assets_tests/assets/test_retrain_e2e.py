@@ -7,15 +7,20 @@ the run tags and the model store's record say why. Sensors are evaluated with
 ``build_sensor_context`` and the runs they request are executed in process (no daemon here)."""
 
 import dagster as dg
+import yaml
 
 from numerai_assets.assets.scores import BAND_CHECK, monitoring_key
 from numerai_assets.core.artifacts import ChampionRecord
+from numerai_assets.core.training.roster import parse_roster
 from numerai_assets.core.training.staleness import parse_version
+from numerai_assets.definitions import build_definitions
 from numerai_assets.resources.policy import RetrainPolicy
 from numerai_assets.retraining import RECORDS, TRAIN, VERSIONS_KEY, current_data
 from numerai_assets.sensors_retrain import KEY_TAG, REASON_TAG, RETRAIN_TAG
+from numerai_assets.settings import Settings
 from numerai_assets.tournament.admin import AdminClient
 from numerai_assets.tournament.generator import generate_tournament
+from numerai_assets_tests.platform import TINY_ROSTER
 
 RESOURCES = ("numerai", "submissions", "model_store", "retrain_policy", "store")
 
@@ -144,3 +149,13 @@ def test_a_newer_listed_version_is_recorded_and_named_but_not_switched_to(platfo
     assert f"newer version {newer} listed (recorded, not switched to)" in message
     record = platform.defs.resources["model_store"].read_json(VERSIONS_KEY)
     assert record["configured"] == platform.settings.dataset_version and record["newer"] == [newer]
+
+
+def test_against_real_numerai_both_sensors_wait_for_a_person_to_switch_them_on(tmp_path, dataset_version):
+    url = "http://127.0.0.1:9/graphql"  # never called: only the definitions are built
+    settings = Settings(mode="numerai", home=tmp_path, api_url=url, dataset_version=dataset_version)
+    defs = build_definitions(settings, parse_roster(yaml.safe_load(TINY_ROSTER)))
+    for name in ("data_refresh_sensor", "retrain_sensor"):
+        sensor = defs.resolve_sensor_def(name)
+        assert sensor.default_status == dg.DefaultSensorStatus.STOPPED, name
+        assert sensor.minimum_interval_seconds == 3600, name  # not the local round poll
