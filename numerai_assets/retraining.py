@@ -93,13 +93,13 @@ def seed_bases(instance: DagsterInstance, roster: Roster, model_store: ModelStor
     return bases
 
 
-def failed_band_slots(instance: DagsterInstance, slots: Sequence[str]) -> dict[str, int]:
-    """Slot -> id of its latest band check evaluation, where that evaluation failed (a decay warning)."""
-    out = {}
+def failed_band_slots(instance: DagsterInstance, slots: Sequence[str]) -> list[str]:
+    """The slots whose latest band check evaluation failed (a decay warning)."""
+    out = []
     for slot in slots:
         record = instance.get_latest_asset_check_evaluation_record(AssetCheckKey(monitoring_key(slot), BAND_CHECK))
         if record is not None and record.status.value == "FAILED":
-            out[slot] = record.id
+            out.append(slot)
     return out
 
 

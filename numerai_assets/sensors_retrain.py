@@ -208,15 +208,15 @@ def _new_retraining(
     current = current_data(context.instance)
     if not current:
         return [], ["no train/validation data materialized yet: run data_job"]
-    reasons = stale_models(seed_bases(context.instance, roster, model_store), current)
-    basis = retrain_basis(current)
+    data_stale = stale_models(seed_bases(context.instance, roster, model_store), current)
+    reasons = {m: list(r) for m, r in data_stale.items()}
     if policy.on_decay:
-        failed = failed_band_slots(context.instance, list(roster.slots))
-        for model, why in decayed_models(failed, roster.slots).items():
+        for model, why in decayed_models(failed_band_slots(context.instance, list(roster.slots)), roster.slots).items():
             reasons.setdefault(model, []).extend(why)
-        basis += "".join(f"-decay{failed[s]}" for s in sorted(failed))
+    # a decay-only retraining: once per data (a warning repeated on the same data asks for nothing new)
+    basis = {m: retrain_basis(current) + ("" if m in data_stale else "-decay") for m in reasons}
     versions = [f"newer version {v} listed (recorded, not switched to)" for v in newer]
-    planned = {m: [(s, retrain_run_key(basis, m, s)) for s in roster.get(m).seeds] for m in reasons}
+    planned = {m: [(s, retrain_run_key(basis[m], m, s)) for s in roster.get(m).seeds] for m in reasons}
     done = _already_requested(context, [k for runs in planned.values() for _, k in runs], remembered)
     runs = {m: [(s, k) for s, k in seeds if k not in done] for m, seeds in planned.items()}
     runs = {m: seeds for m, seeds in runs.items() if seeds}
@@ -224,7 +224,7 @@ def _new_retraining(
         state = f"stale, retraining already requested: {sorted(reasons)}" if reasons else "no model is stale"
         return [], [state, *versions]
     reason = retrain_reason({m: reasons[m] for m in runs}, newer)
-    retrain_id = f"{datetime.now(UTC):%Y%m%dT%H%M%S}-{basis}"
+    retrain_id = f"{datetime.now(UTC):%Y%m%dT%H%M%S}-{retrain_basis(current)}"
     model_store.write_json(
         record_key(retrain_id),
         new_record(retrain_id, {m: reasons[m] for m in runs}, {m: [k for _, k in s] for m, s in runs.items()})

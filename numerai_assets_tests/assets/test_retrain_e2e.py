@@ -118,6 +118,11 @@ def test_a_decay_warning_retrains_its_slots_models_only_when_switched_on(platfor
     decayed = tick(platform, "retrain_sensor", on_decay=True)
     assert sorted(r.partition_key for r in decayed.run_requests) == ["lgbm_tiny|0", "lgbm_tiny|1"]
     assert {r.tags[REASON_TAG] for r in decayed.run_requests} == {"lgbm_tiny: decay warning on slot demo_slot_a"}
+    platform.instance.report_runless_asset_event(  # the warning again, on the same data: nothing new
+        dg.AssetCheckEvaluation(
+            asset_key=monitoring_key("demo_slot_a"), check_name=BAND_CHECK, passed=False, metadata={}
+        )
+    )
     later = tick(platform, "retrain_sensor", cursor=decayed.cursor, on_decay=True)
     assert "already requested" in skipped(later)
 
