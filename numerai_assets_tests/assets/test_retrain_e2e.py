@@ -133,6 +133,8 @@ def test_a_decay_warning_retrains_its_slots_models_only_when_switched_on(platfor
         r.partition_key: platform.instance.create_run_for_job(job, status=statuses[r.partition_key], tags=r.tags)
         for r in decayed.run_requests
     }
+    # a fresh cursor (e.g. the sensor was reset): the runs' key tags in the instance still say "requested"
+    assert "already requested" in skipped(tick(platform, "retrain_sensor", on_decay=True))
     settled = tick(platform, "retrain_sensor", cursor=later.cursor, on_decay=True)
     assert "already requested" in skipped(settled)
     retrain_id = decayed.run_requests[0].tags[RETRAIN_TAG]
