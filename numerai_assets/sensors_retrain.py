@@ -227,8 +227,13 @@ def _new_retraining(
     retrain_id = f"{datetime.now(UTC):%Y%m%dT%H%M%S}-{retrain_basis(current)}"
     model_store.write_json(
         record_key(retrain_id),
-        new_record(retrain_id, {m: reasons[m] for m in runs}, {m: [k for _, k in s] for m, s in runs.items()})
-        | {"reason": reason, "newer_versions": list(newer)},
+        new_record(
+            retrain_id,
+            {m: reasons[m] for m in runs},
+            {m: [k for _, k in s] for m, s in runs.items()},
+            reason=reason,
+            newer_versions=list(newer),
+        ),
     )
     context.log.info(f"retraining {retrain_id}: {reason}")
     return _training_requests(retrain_id, reason, runs, job_name), []
