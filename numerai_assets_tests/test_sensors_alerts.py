@@ -1,0 +1,199 @@
+"""The alert sensors on real Dagster runs (an in-process instance), real Apprise and a real HTTP
+receiver on 127.0.0.1: a missed round, a failed run and a failed ERROR check each arrive once,
+with round, slot and reason; a receiver that is down fails neither the sensor nor anything else.
+
+The failing runs here are minimal stand-in assets named like a slot's (``<slot>/<slot>_submission``)
+whose step raises: the runs, their events and the sensors are real; the round-level scenario
+(decay, round reports, the round's real failed runs) is in assets/test_live_results_e2e.py."""
+
+import logging
+
+import dagster as dg
+import pytest
+
+from numerai_assets.core.alerts import Outbox, redact_url
+from numerai_assets.definitions import build_definitions
+from numerai_assets.resources.notify import NotifyResource
+from numerai_assets.settings import ENV_NOTIFY, Settings
+from numerai_assets.tournament.info import load_tournament_info
+from numerai_assets_tests.alert_receiver import TOKEN, USER, closed_port_url
+from numerai_assets_tests.test_sensors import confirm, record_run
+
+SLOTS = ("demo_slot_a", "demo_slot_b")
+
+
+def notify_for(url: str, tmp_path) -> NotifyResource:
+    return NotifyResource(urls=url, outbox_path=str(tmp_path / "store" / "alerts.sqlite"))
+
+
+def round_open_tick(server, tmp_path, instance, notify, cursor=None):
+    settings = Settings(
+        mode="local", home=tmp_path, api_url=server.url, dataset_version=load_tournament_info(server.root).version
+    )
+    defs = build_definitions(settings)
+    context = dg.build_sensor_context(
+        instance=instance,
+        cursor=cursor,
+        resources={k: defs.resources[k] for k in ("numerai", "submissions")} | {"notify": notify},
+    )
+    return defs.resolve_sensor_def("round_open_sensor")(context)
+
+
+def closed_round_with_slot_a_unconfirmed(server, tmp_path, instance) -> int:
+    number = server.current_round().number
+    instance.add_dynamic_partitions("rounds", [str(number)])
+    record_run(instance, number, dg.DagsterRunStatus.FAILURE)
+    confirm(tmp_path, number, "demo_slot_b")
+    server.close_round()
+    return number
+
+
+def assert_no_secret(*texts: str) -> None:
+    for text in texts:
+        assert TOKEN not in text and f"{USER}:" not in text, text
+
+
+def test_a_missed_round_sends_one_alert_even_when_the_cursor_is_lost(open_server, tmp_path, receiver, caplog, capfd):
+    caplog.set_level(logging.DEBUG)
+    with dg.instance_for_test() as instance:
+        number = closed_round_with_slot_a_unconfirmed(open_server, tmp_path, instance)
+        notify = notify_for(receiver.url, tmp_path)
+        first = round_open_tick(open_server, tmp_path, instance, notify)
+        assert "MISSED" in first.skip_reason.skip_message
+        round_open_tick(open_server, tmp_path, instance, notify, cursor=first.cursor)  # the next tick
+        again = round_open_tick(open_server, tmp_path, instance, notify)  # cursor lost: decides MISSED again
+        assert "MISSED" in again.skip_reason.skip_message
+    [post] = receiver.posts  # once: the outbox remembers what went out
+    assert post["title"] == f"Round {number} missed: demo_slot_a"
+    assert f"- round: {number}" in post["message"] and "- slots: demo_slot_a" in post["message"]
+    assert "closed without a confirmed submission" in post["message"]
+    assert_no_secret(caplog.text, capfd.readouterr().err, first.skip_reason.skip_message)
+
+
+def test_a_receiver_that_is_down_does_not_fail_the_sensor_and_is_reported(open_server, tmp_path, caplog, capfd):
+    caplog.set_level(logging.DEBUG)
+    with dg.instance_for_test() as instance:
+        closed_round_with_slot_a_unconfirmed(open_server, tmp_path, instance)
+        down = closed_port_url()
+        result = round_open_tick(open_server, tmp_path, instance, notify_for(down, tmp_path))
+    assert "MISSED" in result.skip_reason.skip_message  # the tick went on as without alerts
+    with Outbox(tmp_path / "store" / "alerts.sqlite") as outbox:
+        [key] = outbox.keys()
+        outcome = outbox.outcome(key) or ""
+    assert outcome.startswith(f"failed; {redact_url(down)}: A Connection error")
+    stderr = capfd.readouterr().err  # the sensor's log (Dagster's handler writes to stderr)
+    assert f"alert missed_round:1 not delivered to {redact_url(down)}: A Connection error" in stderr
+    assert_no_secret(caplog.text, stderr, outcome)
+
+
+def test_alerts_are_off_without_the_variable_and_read_through_envvar_with_it(tmp_path, receiver, monkeypatch):
+    monkeypatch.delenv(ENV_NOTIFY, raising=False)
+    off = build_definitions(Settings.from_env({"NUMERAI_ASSETS_HOME": str(tmp_path)})).resources["notify"]
+    assert off.urls is None and not off.enabled
+    monkeypatch.setenv(ENV_NOTIFY, f" {receiver.url} ,")
+    settings = Settings.from_env({"NUMERAI_ASSETS_HOME": str(tmp_path), ENV_NOTIFY: "set"})
+    on = build_definitions(settings).resources["notify"]
+    assert isinstance(on.urls, dg.EnvVar) and on.urls.env_var_name == ENV_NOTIFY  # the value stays in the env
+    assert on.outbox_path == str(tmp_path / "store" / "alerts.sqlite")
+    failing = stand_in(fail=True)
+    with dg.instance_for_test() as instance:
+        result = dg.materialize([failing], instance=instance, raise_on_error=False)
+        failure_sensor(instance, result, on)  # the EnvVar resolves when the sensor runs
+    assert len(receiver.posts) == 1
+
+
+def stand_in(fail: bool = False, check_severity: dg.AssetCheckSeverity | None = None, blocking: bool = False):
+    """A slot-named asset whose step fails, or whose check fails with ``check_severity``."""
+    key = dg.AssetKey(["demo_slot_a", "demo_slot_a_submission"])
+    specs = [dg.AssetCheckSpec("upload_verified", asset=key, blocking=blocking)] if check_severity else []
+
+    @dg.asset(key=key, check_specs=specs, partitions_def=dg.StaticPartitionsDefinition(["9"]) if specs else None)
+    def submission():
+        if fail:
+            raise ValueError("demo_slot_a: upload refused by Numerai\nmore detail on the next line")
+        yield dg.MaterializeResult()
+        if check_severity:
+            yield dg.AssetCheckResult(
+                check_name="upload_verified", passed=False, severity=check_severity, description="sha256 differs"
+            )
+
+    return submission
+
+
+def failure_sensor(instance, result, notify):
+    defs = build_definitions(Settings.from_env({}))
+    sensor = defs.resolve_sensor_def("alert_run_failure_sensor")
+    context = dg.build_run_status_sensor_context(
+        sensor_name=sensor.name,
+        dagster_event=result.get_run_failure_event(),
+        dagster_instance=instance,
+        dagster_run=result.dagster_run,
+        resources={"notify": notify},
+    ).for_run_failure()
+    return sensor(context)
+
+
+def results_sensor(instance, result, notify):
+    defs = build_definitions(Settings.from_env({}))
+    sensor = defs.resolve_sensor_def("alert_run_results_sensor")
+    context = dg.build_run_status_sensor_context(
+        sensor_name=sensor.name,
+        dagster_event=result.get_run_success_event(),
+        dagster_instance=instance,
+        dagster_run=result.dagster_run,
+        resources={"notify": notify},
+    )
+    return sensor(context)
+
+
+def test_a_failed_run_sends_one_alert_with_job_round_slot_and_the_error(tmp_path, receiver, caplog):
+    caplog.set_level(logging.DEBUG)
+    notify = notify_for(receiver.url, tmp_path)
+    with dg.instance_for_test() as instance:
+        tags = {"numerai/round": "9"}
+        result = dg.materialize([stand_in(fail=True)], instance=instance, raise_on_error=False, tags=tags)
+        assert not result.success
+        failure_sensor(instance, result, notify)
+        failure_sensor(instance, result, notify)  # seen again (a restarted daemon): not sent again
+        logs = [str(e) for r in instance.get_runs() for e in instance.all_logs(r.run_id)]
+    [post] = receiver.posts
+    assert post["title"] == f"Run failed: {result.dagster_run.job_name} (round 9)"
+    assert f"- run: {result.run_id}" in post["message"] and "- slots: demo_slot_a" in post["message"]
+    assert (
+        "- reason: step demo_slot_a__demo_slot_a_submission: ValueError: demo_slot_a: upload refused by Numerai"
+        in post["message"]
+    )
+    assert "more detail" not in post["message"]  # the error in one line
+    assert_no_secret(caplog.text, *logs)
+
+
+def test_a_failed_error_check_in_a_run_that_succeeded_sends_one_alert(tmp_path, receiver):
+    notify = notify_for(receiver.url, tmp_path)
+    with dg.instance_for_test() as instance:
+        asset = stand_in(check_severity=dg.AssetCheckSeverity.ERROR)
+        result = dg.materialize([asset], instance=instance, partition_key="9", raise_on_error=False)
+        assert result.success  # a non-blocking check fails without failing the run
+        results_sensor(instance, result, notify)
+        results_sensor(instance, result, notify)
+    [post] = receiver.posts
+    assert post["title"] == "Check failed: upload_verified on demo_slot_a/demo_slot_a_submission"
+    assert "- slot: demo_slot_a" in post["message"] and "- round: 9" in post["message"]
+    assert "- reason: sha256 differs" in post["message"]
+
+
+@pytest.mark.parametrize("severity", [dg.AssetCheckSeverity.WARN, dg.AssetCheckSeverity.ERROR])
+def test_a_blocking_check_that_fails_the_run_is_the_runs_one_alert(tmp_path, receiver, severity):
+    """ERROR: the run fails and the failure alert says why; WARN (other than the band check): nothing."""
+    notify = notify_for(receiver.url, tmp_path)
+    with dg.instance_for_test() as instance:
+        asset = stand_in(check_severity=severity, blocking=True)
+        result = dg.materialize([asset], instance=instance, partition_key="9", raise_on_error=False)
+        if result.success:
+            results_sensor(instance, result, notify)
+        else:
+            failure_sensor(instance, result, notify)
+    if severity == dg.AssetCheckSeverity.WARN:
+        assert result.success and receiver.posts == []
+        return
+    [post] = receiver.posts
+    assert post["title"].startswith("Run failed") and "upload_verified" in post["message"]
