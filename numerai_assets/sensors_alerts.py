@@ -6,6 +6,7 @@ the round report when the round settled and when its scores resolved. The outbox
 ``NotifyResource`` keeps each event to one message however often a sensor sees it.
 """
 
+import re
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -49,10 +50,12 @@ def slots_of(step_keys: Sequence[str], slots: Sequence[str]) -> list[str]:
 
 
 def _innermost(error: Any) -> str:
-    """A step error's own message (Dagster wraps the user's exception in its step error)."""
+    """A step error's own message (Dagster wraps the user's exception in its step error), its
+    class unqualified; a ``dagster.Failure`` is our own words, said without its class."""
     while getattr(error, "cause", None) is not None:
         error = error.cause
-    return getattr(error, "message", "") or ""
+    message = re.sub(r"^[\w.]+\.(\w+): ", r"\1: ", getattr(error, "message", "") or "")
+    return message.removeprefix("Failure: ") if getattr(error, "cls_name", None) == "Failure" else message
 
 
 def failure_reason(context: RunFailureSensorContext) -> tuple[str, list[str]]:

@@ -57,3 +57,19 @@ def closed_port_url() -> str:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     return f"json://{USER}:{TOKEN}@127.0.0.1:{port}/hook"
+
+
+def run_sensor_tick(defs: Any, instance: Any, result: Any, notify: Any) -> Any:
+    """Evaluate, on a finished run, the alert sensor that reacts to its outcome (failure or success)."""
+    import dagster as dg
+
+    name = "alert_run_results_sensor" if result.success else "alert_run_failure_sensor"
+    event = result.get_run_success_event() if result.success else result.get_run_failure_event()
+    context = dg.build_run_status_sensor_context(
+        sensor_name=name,
+        dagster_event=event,
+        dagster_instance=instance,
+        dagster_run=result.dagster_run,
+        resources={"notify": notify},
+    )
+    return defs.resolve_sensor_def(name)(context if result.success else context.for_run_failure())

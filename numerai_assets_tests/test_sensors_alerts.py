@@ -11,12 +11,13 @@ import logging
 import dagster as dg
 import pytest
 
+from numerai_assets.assets.scores import BAND_CHECK, monitoring_key
 from numerai_assets.core.alerts import Outbox, redact_url
-from numerai_assets.definitions import build_definitions
+from numerai_assets.definitions import build_definitions, defs
 from numerai_assets.resources.notify import NotifyResource
 from numerai_assets.settings import ENV_NOTIFY, Settings
 from numerai_assets.tournament.info import load_tournament_info
-from numerai_assets_tests.alert_receiver import TOKEN, USER, closed_port_url
+from numerai_assets_tests.alert_receiver import TOKEN, USER, closed_port_url, run_sensor_tick
 from numerai_assets_tests.test_sensors import confirm, record_run
 
 SLOTS = ("demo_slot_a", "demo_slot_b")
@@ -30,13 +31,13 @@ def round_open_tick(server, tmp_path, instance, notify, cursor=None):
     settings = Settings(
         mode="local", home=tmp_path, api_url=server.url, dataset_version=load_tournament_info(server.root).version
     )
-    defs = build_definitions(settings)
+    local = build_definitions(settings)
     context = dg.build_sensor_context(
         instance=instance,
         cursor=cursor,
-        resources={k: defs.resources[k] for k in ("numerai", "submissions")} | {"notify": notify},
+        resources={k: local.resources[k] for k in ("numerai", "submissions")} | {"notify": notify},
     )
-    return defs.resolve_sensor_def("round_open_sensor")(context)
+    return local.resolve_sensor_def("round_open_sensor")(context)
 
 
 def closed_round_with_slot_a_unconfirmed(server, tmp_path, instance) -> int:
@@ -98,7 +99,7 @@ def test_alerts_are_off_without_the_variable_and_read_through_envvar_with_it(tmp
     failing = stand_in(fail=True)
     with dg.instance_for_test() as instance:
         result = dg.materialize([failing], instance=instance, raise_on_error=False)
-        failure_sensor(instance, result, on)  # the EnvVar resolves when the sensor runs
+        tick(instance, result, on)  # the EnvVar resolves when the sensor runs
     assert len(receiver.posts) == 1
 
 
@@ -120,30 +121,8 @@ def stand_in(fail: bool = False, check_severity: dg.AssetCheckSeverity | None = 
     return submission
 
 
-def failure_sensor(instance, result, notify):
-    defs = build_definitions(Settings.from_env({}))
-    sensor = defs.resolve_sensor_def("alert_run_failure_sensor")
-    context = dg.build_run_status_sensor_context(
-        sensor_name=sensor.name,
-        dagster_event=result.get_run_failure_event(),
-        dagster_instance=instance,
-        dagster_run=result.dagster_run,
-        resources={"notify": notify},
-    ).for_run_failure()
-    return sensor(context)
-
-
-def results_sensor(instance, result, notify):
-    defs = build_definitions(Settings.from_env({}))
-    sensor = defs.resolve_sensor_def("alert_run_results_sensor")
-    context = dg.build_run_status_sensor_context(
-        sensor_name=sensor.name,
-        dagster_event=result.get_run_success_event(),
-        dagster_instance=instance,
-        dagster_run=result.dagster_run,
-        resources={"notify": notify},
-    )
-    return sensor(context)
+def tick(instance, result, notify):
+    return run_sensor_tick(defs, instance, result, notify)
 
 
 def test_a_failed_run_sends_one_alert_with_job_round_slot_and_the_error(tmp_path, receiver, caplog):
@@ -153,8 +132,8 @@ def test_a_failed_run_sends_one_alert_with_job_round_slot_and_the_error(tmp_path
         tags = {"numerai/round": "9"}
         result = dg.materialize([stand_in(fail=True)], instance=instance, raise_on_error=False, tags=tags)
         assert not result.success
-        failure_sensor(instance, result, notify)
-        failure_sensor(instance, result, notify)  # seen again (a restarted daemon): not sent again
+        tick(instance, result, notify)
+        tick(instance, result, notify)  # seen again (a restarted daemon): not sent again
         logs = [str(e) for r in instance.get_runs() for e in instance.all_logs(r.run_id)]
     [post] = receiver.posts
     assert post["title"] == f"Run failed: {result.dagster_run.job_name} (round 9)"
@@ -173,8 +152,8 @@ def test_a_failed_error_check_in_a_run_that_succeeded_sends_one_alert(tmp_path, 
         asset = stand_in(check_severity=dg.AssetCheckSeverity.ERROR)
         result = dg.materialize([asset], instance=instance, partition_key="9", raise_on_error=False)
         assert result.success  # a non-blocking check fails without failing the run
-        results_sensor(instance, result, notify)
-        results_sensor(instance, result, notify)
+        tick(instance, result, notify)
+        tick(instance, result, notify)
     [post] = receiver.posts
     assert post["title"] == "Check failed: upload_verified on demo_slot_a/demo_slot_a_submission"
     assert "- slot: demo_slot_a" in post["message"] and "- round: 9" in post["message"]
@@ -188,12 +167,37 @@ def test_a_blocking_check_that_fails_the_run_is_the_runs_one_alert(tmp_path, rec
     with dg.instance_for_test() as instance:
         asset = stand_in(check_severity=severity, blocking=True)
         result = dg.materialize([asset], instance=instance, partition_key="9", raise_on_error=False)
-        if result.success:
-            results_sensor(instance, result, notify)
-        else:
-            failure_sensor(instance, result, notify)
+        tick(instance, result, notify)
     if severity == dg.AssetCheckSeverity.WARN:
         assert result.success and receiver.posts == []
         return
     [post] = receiver.posts
     assert post["title"].startswith("Run failed") and "upload_verified" in post["message"]
+    assert "DagsterAssetCheckFailedError: 1 blocking asset check failed" in post["message"]  # class unqualified
+
+
+def test_a_decay_warning_is_sent_on_entry_not_while_it_stays_and_again_after_a_recovery(tmp_path, receiver):
+    """A stand-in of a slot's monitoring asset whose band check fails, fails, passes, fails: two alerts."""
+    key = monitoring_key("demo_slot_a")
+    outcomes = iter([False, False, True, False])
+
+    @dg.asset(key=key, check_specs=[dg.AssetCheckSpec(BAND_CHECK, asset=key)])
+    def monitoring():
+        yield dg.MaterializeResult()
+        yield dg.AssetCheckResult(
+            check_name=BAND_CHECK,
+            passed=next(outcomes),
+            severity=dg.AssetCheckSeverity.WARN,
+            description="CORR20: cumulative live mean below the validation band for 2 consecutive rounds",
+            metadata={"latest_round": 12},
+        )
+
+    notify = notify_for(receiver.url, tmp_path)
+    with dg.instance_for_test() as instance:
+        runs = [dg.materialize([monitoring], instance=instance) for _ in range(4)]
+        for result in runs:
+            tick(instance, result, notify)
+    assert [p["title"] for p in receiver.posts] == ["Score decay: demo_slot_a at round 12"] * 2
+    with Outbox(notify.outbox_path) as outbox:  # the first run entered the warning, the fourth re-entered
+        assert outbox.keys() == [f"decay_warning:demo_slot_a:{runs[i].run_id}" for i in (0, 3)]
+    assert all("- slot: demo_slot_a" in p["message"] and "consecutive rounds" in p["message"] for p in receiver.posts)
