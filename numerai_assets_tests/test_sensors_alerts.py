@@ -91,6 +91,7 @@ def test_alerts_are_off_without_the_variable_and_read_through_envvar_with_it(tmp
     monkeypatch.delenv(ENV_NOTIFY, raising=False)
     off = build_definitions(Settings.from_env({"NUMERAI_ASSETS_HOME": str(tmp_path)})).resources["notify"]
     assert off.urls is None and not off.enabled
+    assert not Settings.from_env({ENV_NOTIFY: "  "}).notify_set  # blank: off, like unset
     monkeypatch.setenv(ENV_NOTIFY, f" {receiver.url} ,")
     settings = Settings.from_env({"NUMERAI_ASSETS_HOME": str(tmp_path), ENV_NOTIFY: "set"})
     on = build_definitions(settings).resources["notify"]

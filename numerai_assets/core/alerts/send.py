@@ -86,7 +86,11 @@ class _Scrub(logging.Filter):
             self.secrets |= {s for s in secrets if s}
 
     def filter(self, record: logging.LogRecord) -> bool:
-        record.msg, record.args = redact(record.getMessage(), self.secrets), None
+        try:
+            text = record.getMessage()
+        except (TypeError, ValueError):  # a malformed record: keep its template, never its arguments
+            text = str(record.msg)
+        record.msg, record.args = redact(text, self.secrets), None
         if record.exc_info:  # a traceback may print the URL: keep its text, scrubbed
             record.exc_text = redact(logging.Formatter().formatException(record.exc_info), self.secrets)
             record.exc_info = None
