@@ -30,16 +30,18 @@ from numerai_assets.jobs import StageAssets, build_jobs
 from numerai_assets.partitions import model_partitions, model_seed_partitions
 from numerai_assets.resources.compute import ComputeResource
 from numerai_assets.resources.deploy import io_managers, model_store, training_executor
+from numerai_assets.resources.notify import NotifyResource
 from numerai_assets.resources.numerai import NumeraiResource
 from numerai_assets.resources.policy import EvaluationPolicy, GatePolicy, RetrainPolicy
 from numerai_assets.resources.store import LocalDataStore
 from numerai_assets.resources.submissions import SubmissionsResource
 from numerai_assets.resources.tracking import WandbTrackingResource
 from numerai_assets.sensors import build_round_open_sensor
+from numerai_assets.sensors_alerts import build_alert_sensors
 from numerai_assets.sensors_data import build_data_refresh_sensor
 from numerai_assets.sensors_retrain import build_retrain_sensor
 from numerai_assets.sensors_scores import build_live_scores_sensor
-from numerai_assets.settings import ENV_PUBLIC_ID, ENV_SECRET_KEY, ENV_WANDB_API_KEY, Settings
+from numerai_assets.settings import ENV_NOTIFY, ENV_PUBLIC_ID, ENV_SECRET_KEY, ENV_WANDB_API_KEY, Settings
 
 
 def build_resources(settings: Settings) -> dict[str, object]:
@@ -76,6 +78,10 @@ def build_resources(settings: Settings) -> dict[str, object]:
             mode=settings.tracking_mode,
             directory=str(settings.home / "wandb"),
             api_key=EnvVar(ENV_WANDB_API_KEY) if settings.wandb_key_set else None,
+        ),
+        # alerts: off unless NUMERAI_ASSETS_NOTIFY is set; its URLs hold tokens, so only EnvVar reads them
+        "notify": NotifyResource(
+            urls=EnvVar(ENV_NOTIFY) if settings.notify_set else None, outbox_path=str(settings.outbox_path)
         ),
     } | io_managers(settings)
 
@@ -136,6 +142,7 @@ def build_definitions(
             build_live_scores_sensor(jobs.live_scores, jobs.live_monitoring, settings, list(roster.slots)),
             build_data_refresh_sensor(jobs.data, settings, list(roster.slots_in_mode("submit"))),
             build_retrain_sensor(jobs.training, jobs.evaluation, settings, roster),
+            *build_alert_sensors(settings, list(roster.slots)),
         ],
         resources=resources,
         # Two cores: two steps at a time; each step subprocess pays the import cost once. With

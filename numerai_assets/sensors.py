@@ -3,7 +3,7 @@
 A round counts as handled only when every slot has a confirmed submission in the ledger. While
 the round still accepts ours, a round with an unconfirmed slot and no run in flight gets a retry
 run for those slots (bounded, with backoff); a round that ends with an unconfirmed slot is
-reported as MISSED (a warning naming round and slots), once.
+reported as MISSED (a warning naming round and slots), once, and sent as one alert.
 """
 
 import json
@@ -25,10 +25,12 @@ from dagster import (
     sensor,
 )
 
+from numerai_assets.core.alerts import alert as alerts
 from numerai_assets.core.live.names import ROUND_STAGES, slot_asset_path
 from numerai_assets.core.live.rounds import FollowUp, decide, follow_up
 from numerai_assets.core.numerai.client import NumeraiError
 from numerai_assets.partitions import rounds_partitions
+from numerai_assets.resources.notify import NotifyResource
 from numerai_assets.resources.numerai import NumeraiResource
 from numerai_assets.resources.submissions import SubmissionsResource
 from numerai_assets.settings import Settings
@@ -94,9 +96,18 @@ def _settled(cursor: str | None) -> set[int]:
         return set()
 
 
+def _report_missed(
+    context: SensorEvaluationContext, notify: NotifyResource, number: int, slots: Sequence[str], reason: str
+) -> None:
+    """The warning in the tick's log and one alert for the round (the outbox keeps it to one)."""
+    context.log.warning(reason)
+    notify.send(alerts.missed_round(number, slots, reason), context.log)
+
+
 def _settle_ended(
     context: SensorEvaluationContext,
     submissions: SubmissionsResource,
+    notify: NotifyResource,
     number: int,
     slots: Sequence[str],
     settled: set[int],
@@ -109,7 +120,7 @@ def _settle_ended(
     if not left:
         return []
     reason = f"round {number} MISSED for slots {left}: it closed without a confirmed submission"
-    context.log.warning(reason)
+    _report_missed(context, notify, number, left, reason)
     return [reason]
 
 
@@ -129,7 +140,12 @@ def build_round_open_sensor(job, settings: Settings, slots: Sequence[str]) -> Se
             f"{settings.late_policy}."
         ),
     )
-    def round_open_sensor(context: SensorEvaluationContext, numerai: NumeraiResource, submissions: SubmissionsResource):
+    def round_open_sensor(
+        context: SensorEvaluationContext,
+        numerai: NumeraiResource,
+        submissions: SubmissionsResource,
+        notify: NotifyResource,
+    ):
         try:
             current = numerai.get_client(retry_budget_s=SENSOR_BUDGET_S).current_round()
         except NumeraiError as exc:  # reported on this tick; the next tick tries again
@@ -162,11 +178,11 @@ def build_round_open_sensor(job, settings: Settings, slots: Sequence[str]) -> Se
                 context.log.info(follow.reason)
                 requests.append(retry_request(current.number, late, follow))
             elif follow.action == "missed":
-                context.log.warning(follow.reason)
+                _report_missed(context, notify, current.number, follow.slots, follow.reason)
                 settled.add(current.number)
         ended = max((n for n in requested if current is None or n < current.number), default=None)
         if ended is not None and ended not in settled:
-            notes.extend(_settle_ended(context, submissions, ended, slots, settled))
+            notes.extend(_settle_ended(context, submissions, notify, ended, slots, settled))
         return SensorResult(
             run_requests=requests or None,
             dynamic_partitions_requests=partitions or None,

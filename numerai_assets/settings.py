@@ -38,6 +38,7 @@ EXECUTORS = ("multiprocess", "celery", "k8s")
 ENV_WANDB_API_KEY = "WANDB_API_KEY"
 ENV_PUBLIC_ID = "NUMERAI_PUBLIC_ID"
 ENV_SECRET_KEY = "NUMERAI_SECRET_KEY"
+ENV_NOTIFY = "NUMERAI_ASSETS_NOTIFY"  # Apprise URLs for alerts (secret: read only through EnvVar)
 
 
 @dataclass(frozen=True)
@@ -54,6 +55,7 @@ class Settings:
     dry_run: bool = False  # write submission files and ledger entries, upload nothing
     store_url: str | None = None  # None: local folders under home (the embedded default)
     executor: str = "multiprocess"  # training steps: multiprocess (this host) | celery | k8s
+    notify_set: bool = False  # alerts on: NUMERAI_ASSETS_NOTIFY holds Apprise URLs (the resource reads them)
 
     @property
     def data_dir(self) -> Path:
@@ -63,6 +65,11 @@ class Settings:
     def store_dir(self) -> Path:
         """The model store: models, predictions, champion records, submissions, ledger."""
         return self.home / "store"
+
+    @property
+    def outbox_path(self) -> Path:
+        """The alerts outbox: every alert key sent, so each event goes out once."""
+        return self.store_dir / "alerts.sqlite"
 
     @property
     def cache_dir(self) -> Path:
@@ -93,6 +100,7 @@ class Settings:
             dry_run=env_bool(env, ENV_DRY_RUN, False),
             store_url=_store_url(env),
             executor=env_choice(env, ENV_EXECUTOR, EXECUTORS, "multiprocess"),
+            notify_set=_raw(env, ENV_NOTIFY) is not None,
         )
 
 

@@ -11,6 +11,7 @@ import numerapi.base_api
 import pytest
 
 from numerai_assets.tournament.server import TournamentServer
+from numerai_assets_tests.alert_receiver import Receiver
 
 PUBLIC_ID, SECRET_KEY = "LOCALPUBLICID", "local-secret-key-never-logged"
 
@@ -77,3 +78,10 @@ def dataset_version(tournament_template: Path) -> str:
     from numerai_assets.tournament.info import load_tournament_info
 
     return load_tournament_info(tournament_template).version
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    """A real HTTP receiver on 127.0.0.1 recording the alerts Apprise posts (alert_receiver.py)."""
+    with Receiver() as r:
+        yield r

@@ -26,7 +26,7 @@ def evaluate(server, tmp_path, instance, cursor=None, **settings_overrides):
     context = dg.build_sensor_context(
         instance=instance,
         cursor=cursor,
-        resources={"numerai": defs.resources["numerai"], "submissions": defs.resources["submissions"]},
+        resources={k: defs.resources[k] for k in ("numerai", "submissions", "notify")},
     )
     return sensor, sensor(context)
 

@@ -220,7 +220,12 @@ def _monitoring_asset(slot: str, models: list[str]) -> AssetsDefinition:
             passed=not warnings,
             severity=AssetCheckSeverity.WARN,
             description="; ".join(warnings) or f"live within the validation band (z={config.z:g})",
-            metadata={"decay_rounds": config.decay_rounds, "warnings": MetadataValue.json(warnings)},
+            metadata={
+                "decay_rounds": config.decay_rounds,
+                "warnings": MetadataValue.json(warnings),
+                # the round an alert names: the latest one scored
+                **({"latest_round": max(r.round_number for r in records)} if records else {}),
+            },
         )
 
     return live_monitoring
@@ -243,7 +248,7 @@ def build_round_report(roster: Roster) -> AssetsDefinition:
         model_store: ModelStore,
         submissions: SubmissionsResource,
     ) -> MaterializeResult:
-        from numerai_assets.core.scores.report import render_round_report, slot_round
+        from numerai_assets.core.scores.report import render_round_report, round_finished, round_settled, slot_round
 
         round_number = int(context.partition_key)
         details = numerai.get_client(logger=context.log).round_details(round_number)
@@ -262,6 +267,9 @@ def build_round_report(roster: Roster) -> AssetsDefinition:
             metadata={
                 "report": MetadataValue.md(text),
                 "path": model_store.uri(key),
+                # what the alerts sensor reads: the report goes out when settled, then when finished
+                "settled": round_settled(parts),
+                "finished": round_finished(parts),
                 **{f"{p.slot}_status": p.status for p in parts},
             }
         )

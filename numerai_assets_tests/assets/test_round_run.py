@@ -286,7 +286,7 @@ def test_the_sensors_retry_run_submits_only_the_unconfirmed_slot(platform, open_
         return sensor(
             dg.build_sensor_context(
                 instance=platform.instance,
-                resources={name: platform.defs.resources[name] for name in ("numerai", "submissions")},
+                resources={name: platform.defs.resources[name] for name in ("numerai", "submissions", "notify")},
             )
         )
 

@@ -106,3 +106,25 @@ def render_round_report(
             lines.append("(scores of a submission this platform did not make)")
         lines.append(summary_markdown(s.scores))
     return "\n".join(lines)
+
+
+# statuses whose submission Numerai scores: the round is finished once these have resolved scores
+_SCORED = ("submitted", "submitted elsewhere")
+
+
+def round_settled(slots: Sequence[SlotRound]) -> bool:
+    """Every slot's outcome is known (none still uncertain): the report can go out."""
+    return bool(slots) and all(s.status != "uncertain" for s in slots)
+
+
+def round_finished(slots: Sequence[SlotRound]) -> bool:
+    """Settled, and every scored slot has scores that are all resolved: the round's final report."""
+    scored = [s for s in slots if s.status in _SCORED]
+    if not round_settled(slots) or not scored:
+        return False
+    return all(s.scores is not None and _all_resolved(s.scores) for s in scored)
+
+
+def _all_resolved(scores: RoundScores) -> bool:
+    summary = scores.summary()
+    return bool(summary) and all(s["resolved"] for s in summary.values())

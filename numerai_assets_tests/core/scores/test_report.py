@@ -4,7 +4,7 @@ from datetime import UTC, datetime
 
 from numerai_assets.core.live.ledger import LedgerEntry
 from numerai_assets.core.scores.live import RoundScores
-from numerai_assets.core.scores.report import render_round_report, slot_round
+from numerai_assets.core.scores.report import render_round_report, round_finished, round_settled, slot_round
 
 CLOSE = datetime(2026, 6, 2, 13, 0, tzinfo=UTC)
 
@@ -47,3 +47,21 @@ def test_the_report_renders_every_slot_and_its_scores():
     assert text.startswith("## Round 5") and "- round_target: target_x" in text
     assert "| a | submitted | sub-1 | 40.0 |" in text and "| b | gated | - |" in text
     assert "| corr_v9 | 0.0123 | 3 | no |" in text and "### b scores\nno scores yet" in text
+
+
+def test_a_round_is_settled_once_no_slot_is_uncertain_and_finished_once_its_scores_resolved():
+    """What the alerts send the report on: settled first, finished when every scored slot resolved."""
+
+    def scores(resolved: bool) -> RoundScores:
+        row = {"roundNumber": 5, "submissionId": "sub-1", "displayName": "corr_v9", "value": 0.01, "resolved": resolved}
+        return RoundScores("a", 5, "m", (row,), "sub-1")
+
+    confirmed, gated = [entry("confirmed", "2026-06-02T12:20:00+00:00")], slot_round("b", [], GATED, None, CLOSE)
+    uncertain = slot_round("a", [entry("uploaded", "2026-06-02T12:20:00+00:00")], GATES_OK, None, CLOSE)
+    assert not round_settled([uncertain, gated]) and not round_finished([uncertain, gated])
+    waiting = slot_round("a", confirmed, GATES_OK, None, CLOSE)
+    assert round_settled([waiting, gated]) and not round_finished([waiting, gated])  # no scores yet
+    daily = slot_round("a", confirmed, GATES_OK, scores(False), CLOSE)
+    assert not round_finished([daily, gated])
+    assert round_finished([slot_round("a", confirmed, GATES_OK, scores(True), CLOSE), gated])
+    assert not round_finished([gated])  # nothing was submitted: nothing to finish
