@@ -39,7 +39,10 @@ from numerai_assets.resources.policy import EvaluationPolicy
 from numerai_assets.resources.tracking import WandbTrackingResource
 
 if TYPE_CHECKING:  # heavy at definitions load (pandas, numerai-tools): imported inside the steps
+    import pandas as pd
+
     from numerai_assets.core.evaluation.candidate import CandidateFiles, ScoredCandidate, ScoringSettings
+    from numerai_assets.core.evaluation.evidence import EvidenceSettings
     from numerai_assets.core.evaluation.promotion import PromotionDecision
     from numerai_assets.core.evaluation.tracking import TrackedRun
 
@@ -118,7 +121,8 @@ def promotion_gate_spec(model_pdef: StaticPartitionsDefinition) -> AssetCheckSpe
             "promotion_gate",
             asset="model_evaluation",
             blocking=True,
-            description="mean CORR > 0, Sharpe floor, no regression",
+            description="mean CORR > 0, Sharpe floor, no regression, and a paired per-era CORR test "
+            "against the champion on the eras neither trained on",
             partitions_def=model_pdef,
         )
 
@@ -148,6 +152,7 @@ def _model_evaluation_asset(roster: Roster, model_pdef: StaticPartitionsDefiniti
     ) -> Iterator[Output[EvaluationRef] | AssetCheckResult]:
         """The candidate: seeds ranked per era and averaged, scored like Numerai scores."""
         from numerai_assets.core.evaluation.candidate import check_seeds, score_candidate
+        from numerai_assets.core.evaluation.evaluate import ENSEMBLE
 
         spec = roster.get(context.partition_key)
         seeds: dict[int, PredictionsRef] = {p.seed: p for p in _per_partition(validation_predictions)}
@@ -170,7 +175,7 @@ def _model_evaluation_asset(roster: Roster, model_pdef: StaticPartitionsDefiniti
             tracked.artifact,
         )
         yield Output(ref, metadata=_evaluation_metadata(roster, spec.name, scored, tracked, model_store, chart_key))
-        yield _promotion_gate(spec.name, ref.headline, model_store, policy)
+        yield _promotion_gate(ref, scored.result.per_era[ENSEMBLE]["corr"], model_store, policy)
 
     return model_evaluation
 
@@ -313,19 +318,53 @@ def _champion_columns(roster: Roster, model_store: ModelStore, promoted: str | N
 
 
 def _promotion_gate(
-    model: str, headline: Mapping[str, float], model_store: ModelStore, policy: EvaluationPolicy
+    ref: EvaluationRef, per_era_corr: "pd.Series", model_store: ModelStore, policy: EvaluationPolicy
 ) -> AssetCheckResult:
-    """The blocking check: the candidate against the floors and the current champion."""
+    """The blocking check: the candidate against the floors and, by a paired per-era test, the
+    current champion."""
+    from numerai_assets.core.evaluation.evidence import judge_challenger
     from numerai_assets.core.evaluation.promotion import decide_promotion
 
-    previous = model_store.read_json(ChampionRecord.key(model))
+    previous = model_store.read_json(ChampionRecord.key(ref.model))
+    evidence = None
+    if previous is not None:
+        shas = [m.model_sha256 for m in ref.seeds]
+        reader = _per_era_reader(model_store)
+        evidence = judge_challenger(shas, per_era_corr, previous, reader, evidence_settings(policy))
     decision = decide_promotion(
-        headline,
+        ref.headline,
         previous["headline"] if previous else None,
         min_sharpe=policy.min_sharpe,
         max_regression=policy.max_regression,
+        evidence=evidence,
     )
-    return promotion_gate_result(model, decision, previous)
+    return promotion_gate_result(ref.model, decision, previous)
+
+
+def evidence_settings(policy: EvaluationPolicy) -> "EvidenceSettings":
+    """The policy's paired-test knobs as the plain values the core takes."""
+    from numerai_assets.core.evaluation.evidence import EvidenceSettings
+
+    return EvidenceSettings(
+        method=policy.promotion_test,
+        confidence=policy.promotion_confidence,
+        min_eras=policy.promotion_min_eras,
+        bootstrap_samples=policy.bootstrap_samples,
+    )
+
+
+def _per_era_reader(model_store: ModelStore):
+    """Reads a stored per-era scores parquet's CORR column; None when the store has no such key."""
+    import pandas as pd
+
+    def read(key: str) -> "pd.Series | None":
+        try:
+            path = model_store.local_path(key)
+        except FileNotFoundError:
+            return None
+        return pd.read_parquet(path)["corr"] if path.exists() else None
+
+    return read
 
 
 def promotion_gate_result(model: str, decision: "PromotionDecision", previous: Mapping | None) -> AssetCheckResult:
@@ -344,8 +383,15 @@ def promotion_gate_result(model: str, decision: "PromotionDecision", previous: M
             "reason": decision.reason,
             "compared": MetadataValue.json(readable(compared)),
             "has_champion": previous is not None,
+            **readable(_evidence_entries(decision.evidence)),
         },
     )
+
+
+def _evidence_entries(figures: Mapping[str, Any]) -> dict[str, Any]:
+    """The paired test's figures as their own entries (``test_method``, ``test_statistic``, ...);
+    figures that were not computed are left out."""
+    return {f"test_{name}": value for name, value in figures.items() if value is not None}
 
 
 def _champion_asset(roster: Roster, model_pdef: StaticPartitionsDefinition) -> AssetsDefinition:
@@ -392,5 +438,9 @@ def champion_record(evaluation: EvaluationRef, model_store: ModelStore, run_id: 
         reason="passed the promotion gate",
         run_id=run_id,
         dataset_version=versions.pop(),
-        extra={"tracked_artifact": evaluation.tracked_artifact, "ensemble_key": evaluation.ensemble_key},
+        extra={
+            "tracked_artifact": evaluation.tracked_artifact,
+            "ensemble_key": evaluation.ensemble_key,
+            "per_era_key": evaluation.per_era_key,  # what the next challenger's paired test compares with
+        },
     )
