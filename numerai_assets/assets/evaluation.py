@@ -28,7 +28,7 @@ from dagster import (
 )
 
 from numerai_assets.assets.metadata import readable
-from numerai_assets.checks.partitioned import building_partitioned_specs
+from numerai_assets.assets.promotion_gate import promotion_gate, promotion_gate_spec
 from numerai_assets.core.artifacts import ChampionRecord, EvaluationRef, ModelRef, PredictionsRef
 from numerai_assets.core.data.dataset import DatasetFile, FeatureSets, write_by_id
 from numerai_assets.core.training.roster import ModelSpec, Roster
@@ -39,11 +39,7 @@ from numerai_assets.resources.policy import EvaluationPolicy
 from numerai_assets.resources.tracking import WandbTrackingResource
 
 if TYPE_CHECKING:  # heavy at definitions load (pandas, numerai-tools): imported inside the steps
-    import pandas as pd
-
     from numerai_assets.core.evaluation.candidate import CandidateFiles, ScoredCandidate, ScoringSettings
-    from numerai_assets.core.evaluation.evidence import EvidenceSettings
-    from numerai_assets.core.evaluation.promotion import PromotionDecision
     from numerai_assets.core.evaluation.tracking import TrackedRun
 
 GROUP = "evaluation"
@@ -114,19 +110,6 @@ def build_evaluation_assets(
     return [_model_evaluation_asset(roster, model_pdef), _champion_asset(roster, model_pdef)]
 
 
-def promotion_gate_spec(model_pdef: StaticPartitionsDefinition) -> AssetCheckSpec:
-    """Partitioned by model like ``model_evaluation``: each result records the model it judged."""
-    with building_partitioned_specs():
-        return AssetCheckSpec(
-            "promotion_gate",
-            asset="model_evaluation",
-            blocking=True,
-            description="mean CORR > 0, Sharpe floor, no regression, and a paired per-era CORR test "
-            "against the champion on the eras neither trained on",
-            partitions_def=model_pdef,
-        )
-
-
 def _model_evaluation_asset(roster: Roster, model_pdef: StaticPartitionsDefinition) -> AssetsDefinition:
     by_model = MultiToSingleDimensionPartitionMapping(partition_dimension_name=MODEL_DIM)  # all seeds of the model
 
@@ -175,7 +158,7 @@ def _model_evaluation_asset(roster: Roster, model_pdef: StaticPartitionsDefiniti
             tracked.artifact,
         )
         yield Output(ref, metadata=_evaluation_metadata(roster, spec.name, scored, tracked, model_store, chart_key))
-        yield _promotion_gate(ref, scored.result.per_era[ENSEMBLE]["corr"], model_store, policy)
+        yield promotion_gate(ref, scored.result.per_era[ENSEMBLE]["corr"], model_store, policy)
 
     return model_evaluation
 
@@ -315,83 +298,6 @@ def _champion_columns(roster: Roster, model_store: ModelStore, promoted: str | N
         label = f"{name} ({'new champion' if name == promoted else 'champion'})"
         columns.append((label if record else f"{name} (no champion)", record["headline"] if record else None))
     return columns
-
-
-def _promotion_gate(
-    ref: EvaluationRef, per_era_corr: "pd.Series", model_store: ModelStore, policy: EvaluationPolicy
-) -> AssetCheckResult:
-    """The blocking check: the candidate against the floors and, by a paired per-era test, the
-    current champion."""
-    from numerai_assets.core.evaluation.evidence import judge_challenger
-    from numerai_assets.core.evaluation.promotion import decide_promotion
-
-    previous = model_store.read_json(ChampionRecord.key(ref.model))
-    evidence = None
-    if previous is not None:
-        shas = [m.model_sha256 for m in ref.seeds]
-        reader = _per_era_reader(model_store)
-        evidence = judge_challenger(shas, per_era_corr, previous, reader, evidence_settings(policy))
-    decision = decide_promotion(
-        ref.headline,
-        previous["headline"] if previous else None,
-        min_sharpe=policy.min_sharpe,
-        max_regression=policy.max_regression,
-        evidence=evidence,
-    )
-    return promotion_gate_result(ref.model, decision, previous)
-
-
-def evidence_settings(policy: EvaluationPolicy) -> "EvidenceSettings":
-    """The policy's paired-test knobs as the plain values the core takes."""
-    from numerai_assets.core.evaluation.evidence import EvidenceSettings
-
-    return EvidenceSettings(
-        method=policy.promotion_test,
-        confidence=policy.promotion_confidence,
-        min_eras=policy.promotion_min_eras,
-        bootstrap_samples=policy.bootstrap_samples,
-    )
-
-
-def _per_era_reader(model_store: ModelStore):
-    """Reads a stored per-era scores parquet's CORR column; None when the store has no such key."""
-    import pandas as pd
-
-    def read(key: str) -> "pd.Series | None":
-        try:
-            path = model_store.local_path(key)
-        except FileNotFoundError:
-            return None
-        return pd.read_parquet(path)["corr"] if path.exists() else None
-
-    return read
-
-
-def promotion_gate_result(model: str, decision: "PromotionDecision", previous: Mapping | None) -> AssetCheckResult:
-    """The check result names the model it judged, the verdict and the figures compared."""
-    from numerai_assets.core.evaluation.report import promotion_description
-
-    compared = {k: v for k, v in decision.compared.items() if v is not None}
-    return AssetCheckResult(
-        check_name="promotion_gate",
-        passed=decision.promote,
-        severity=AssetCheckSeverity.ERROR,
-        description=promotion_description(model, decision),
-        metadata={
-            "model": model,
-            "decision": "promote" if decision.promote else "keep champion",
-            "reason": decision.reason,
-            "compared": MetadataValue.json(readable(compared)),
-            "has_champion": previous is not None,
-            **readable(_evidence_entries(decision.evidence)),
-        },
-    )
-
-
-def _evidence_entries(figures: Mapping[str, Any]) -> dict[str, Any]:
-    """The paired test's figures as their own entries (``test_method``, ``test_statistic``, ...);
-    figures that were not computed are left out."""
-    return {f"test_{name}": value for name, value in figures.items() if value is not None}
 
 
 def _champion_asset(roster: Roster, model_pdef: StaticPartitionsDefinition) -> AssetsDefinition:

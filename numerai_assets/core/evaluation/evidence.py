@@ -78,6 +78,10 @@ def skipped(method: str, reason: str) -> Evidence:
     return Evidence(True, reason, {"method": method, "run": "no"})
 
 
+def _off() -> Evidence:
+    return skipped("none", "no paired test (method none): the floors decide")
+
+
 def judge_challenger(
     candidate_sha256s: Iterable[str],
     candidate_corr: pd.Series,
@@ -95,7 +99,7 @@ def judge_challenger(
             settings.method, "same seeds as the champion (identical model sha256s): a re-run of its evaluation"
         )
     if settings.method == "none":
-        return skipped("none", "no paired test (method none): the floors decide")
+        return _off()
     key = champion_per_era_key(champion_record.get("extra") or {})
     champion = None if key is None else read_per_era(key)
     if champion is None:
@@ -108,7 +112,7 @@ def compare_per_era(candidate: pd.Series, champion: pd.Series, settings: Evidenc
     """The paired test of ``candidate - champion`` per-era CORR (both indexed by era) on the eras
     both hold a finite score for; refused when there are fewer than ``settings.min_eras``."""
     if settings.method == "none":
-        return skipped("none", "no paired test (method none): the floors decide")
+        return _off()
     diff = _paired_differences(candidate, champion)
     figures: dict[str, float | int | str | None] = {
         "method": settings.method,
