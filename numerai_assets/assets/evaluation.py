@@ -28,7 +28,7 @@ from dagster import (
 )
 
 from numerai_assets.assets.metadata import readable
-from numerai_assets.checks.partitioned import building_partitioned_specs
+from numerai_assets.assets.promotion_gate import promotion_gate, promotion_gate_spec
 from numerai_assets.core.artifacts import ChampionRecord, EvaluationRef, ModelRef, PredictionsRef
 from numerai_assets.core.data.dataset import DatasetFile, FeatureSets, write_by_id
 from numerai_assets.core.training.roster import ModelSpec, Roster
@@ -40,7 +40,6 @@ from numerai_assets.resources.tracking import WandbTrackingResource
 
 if TYPE_CHECKING:  # heavy at definitions load (pandas, numerai-tools): imported inside the steps
     from numerai_assets.core.evaluation.candidate import CandidateFiles, ScoredCandidate, ScoringSettings
-    from numerai_assets.core.evaluation.promotion import PromotionDecision
     from numerai_assets.core.evaluation.tracking import TrackedRun
 
 GROUP = "evaluation"
@@ -111,18 +110,6 @@ def build_evaluation_assets(
     return [_model_evaluation_asset(roster, model_pdef), _champion_asset(roster, model_pdef)]
 
 
-def promotion_gate_spec(model_pdef: StaticPartitionsDefinition) -> AssetCheckSpec:
-    """Partitioned by model like ``model_evaluation``: each result records the model it judged."""
-    with building_partitioned_specs():
-        return AssetCheckSpec(
-            "promotion_gate",
-            asset="model_evaluation",
-            blocking=True,
-            description="mean CORR > 0, Sharpe floor, no regression",
-            partitions_def=model_pdef,
-        )
-
-
 def _model_evaluation_asset(roster: Roster, model_pdef: StaticPartitionsDefinition) -> AssetsDefinition:
     by_model = MultiToSingleDimensionPartitionMapping(partition_dimension_name=MODEL_DIM)  # all seeds of the model
 
@@ -148,6 +135,7 @@ def _model_evaluation_asset(roster: Roster, model_pdef: StaticPartitionsDefiniti
     ) -> Iterator[Output[EvaluationRef] | AssetCheckResult]:
         """The candidate: seeds ranked per era and averaged, scored like Numerai scores."""
         from numerai_assets.core.evaluation.candidate import check_seeds, score_candidate
+        from numerai_assets.core.evaluation.evaluate import ENSEMBLE
 
         spec = roster.get(context.partition_key)
         seeds: dict[int, PredictionsRef] = {p.seed: p for p in _per_partition(validation_predictions)}
@@ -170,7 +158,7 @@ def _model_evaluation_asset(roster: Roster, model_pdef: StaticPartitionsDefiniti
             tracked.artifact,
         )
         yield Output(ref, metadata=_evaluation_metadata(roster, spec.name, scored, tracked, model_store, chart_key))
-        yield _promotion_gate(spec.name, ref.headline, model_store, policy)
+        yield promotion_gate(ref, scored.result.per_era[ENSEMBLE]["corr"], model_store, policy)
 
     return model_evaluation
 
@@ -312,42 +300,6 @@ def _champion_columns(roster: Roster, model_store: ModelStore, promoted: str | N
     return columns
 
 
-def _promotion_gate(
-    model: str, headline: Mapping[str, float], model_store: ModelStore, policy: EvaluationPolicy
-) -> AssetCheckResult:
-    """The blocking check: the candidate against the floors and the current champion."""
-    from numerai_assets.core.evaluation.promotion import decide_promotion
-
-    previous = model_store.read_json(ChampionRecord.key(model))
-    decision = decide_promotion(
-        headline,
-        previous["headline"] if previous else None,
-        min_sharpe=policy.min_sharpe,
-        max_regression=policy.max_regression,
-    )
-    return promotion_gate_result(model, decision, previous)
-
-
-def promotion_gate_result(model: str, decision: "PromotionDecision", previous: Mapping | None) -> AssetCheckResult:
-    """The check result names the model it judged, the verdict and the figures compared."""
-    from numerai_assets.core.evaluation.report import promotion_description
-
-    compared = {k: v for k, v in decision.compared.items() if v is not None}
-    return AssetCheckResult(
-        check_name="promotion_gate",
-        passed=decision.promote,
-        severity=AssetCheckSeverity.ERROR,
-        description=promotion_description(model, decision),
-        metadata={
-            "model": model,
-            "decision": "promote" if decision.promote else "keep champion",
-            "reason": decision.reason,
-            "compared": MetadataValue.json(readable(compared)),
-            "has_champion": previous is not None,
-        },
-    )
-
-
 def _champion_asset(roster: Roster, model_pdef: StaticPartitionsDefinition) -> AssetsDefinition:
     @asset(group_name=GROUP, partitions_def=model_pdef, kinds={"json"})
     def champion(
@@ -392,5 +344,9 @@ def champion_record(evaluation: EvaluationRef, model_store: ModelStore, run_id: 
         reason="passed the promotion gate",
         run_id=run_id,
         dataset_version=versions.pop(),
-        extra={"tracked_artifact": evaluation.tracked_artifact, "ensemble_key": evaluation.ensemble_key},
+        extra={
+            "tracked_artifact": evaluation.tracked_artifact,
+            "ensemble_key": evaluation.ensemble_key,
+            "per_era_key": evaluation.per_era_key,  # what the next challenger's paired test compares with
+        },
     )

@@ -1,5 +1,7 @@
 """Thresholds that decide what is good enough: one resource, visible and settable per deployment."""
 
+from typing import Literal
+
 from dagster import ConfigurableResource
 from pydantic import Field
 
@@ -9,8 +11,21 @@ class EvaluationPolicy(ConfigurableResource):
 
     min_sharpe: float = Field(default=0.25, description="candidate CORR Sharpe floor")
     max_regression: float = Field(
-        default=0.002, description="how far candidate mean CORR may fall below the champion's"
+        default=0.002,
+        description="how far candidate mean CORR may fall below the champion's (a floor, kept with a test on)",
     )
+    promotion_test: Literal["paired_t", "bootstrap", "none"] = Field(
+        default="paired_t",
+        description="paired per-era CORR test a challenger must pass against the champion on the eras "
+        "neither trained on; none: the floors alone decide",
+    )
+    promotion_confidence: float = Field(
+        default=0.9, gt=0, lt=1, description="confidence the test needs that the challenger is better"
+    )
+    promotion_min_eras: int = Field(
+        default=20, ge=2, description="fewest common out-of-sample eras the test accepts (fewer: not promoted)"
+    )
+    bootstrap_samples: int = Field(default=2000, ge=100, description="resamples of the bootstrap test")
     recent_eras: int = Field(default=52, description="window of the 'recent' summaries")
     benchmark_column: str | None = Field(
         default=None, description="the BMC reference; None: the version's *_lgbm_ender20 column"

@@ -51,6 +51,59 @@ def test_a_regressing_candidate_does_not_replace_the_champion(platform):
         path.write_text(original)
 
 
+def test_a_challenger_replaces_the_champion_only_on_per_era_evidence(platform):
+    """The champion's stored per-era CORR is rewritten (no training needed): above the candidate's,
+    the candidate is kept out (the champion an older record, found through its ensemble_key);
+    below it, the candidate is promoted; the gate shows the t-test."""
+    model = platform.roster.names[0]
+    store = platform.settings.store_dir
+    result = platform.run("evaluation_job", model)
+    assert result.success
+    candidate = result.output_for_node("model_evaluation")
+    ours = pd.read_parquet(store / candidate.per_era_key)["corr"]
+    path = store / ChampionRecord.key(model)
+    original = path.read_text()
+    assert json.loads(original)["extra"]["per_era_key"] == candidate.per_era_key
+    wiggle = pd.Series([0.01 * math.sin(i) for i in range(len(ours))], index=ours.index)
+    try:
+        older = json.loads(original)
+        del older["extra"]["per_era_key"]  # written before champions kept it
+        kept = _evaluate_against_champion(platform, model, older, ours + 0.05 + wiggle)
+        [gate] = kept.get_asset_check_evaluations()
+        assert not gate.passed and "not shown better" in gate.description and "regresses" not in gate.description
+        assert gate.metadata["test_method"].value == "paired_t" and gate.metadata["test_p_value"].value > 0.5
+        assert gate.metadata["test_eras"].value == len(ours)
+        assert gate.metadata["test_first_era"].value == ours.index.min()
+        assert kept.asset_materializations_for_node("champion") == []
+        assert json.loads(path.read_text())["seeds"][0]["model_sha256"] == "0" * 64  # still the old one
+
+        promoted = _evaluate_against_champion(platform, model, json.loads(original), ours - 0.05 + wiggle)
+        [gate] = promoted.get_asset_check_evaluations()
+        assert gate.passed and f"paired_t on {len(ours)} common eras" in gate.description
+        assert gate.metadata["test_statistic"].value > 0 and gate.metadata["test_p_value"].value < 0.1
+        assert gate.metadata["test_mean_difference"].value == pytest.approx(0.05 - wiggle.mean(), abs=1e-5)
+        assert len(promoted.asset_materializations_for_node("champion")) == 1
+        new = json.loads(path.read_text())
+        assert new["seeds"] == json.loads(original)["seeds"] and new["extra"]["per_era_key"] == candidate.per_era_key
+    finally:
+        path.write_text(original)
+
+
+def _evaluate_against_champion(platform, model: str, record: dict, champion_corr: pd.Series):
+    """Evaluate ``model`` against its champion made another model (other sha256s) scoring ``champion_corr``."""
+    key = f"evaluation/{model}/other_champion/per_era.parquet"
+    target = platform.settings.store_dir / key
+    target.parent.mkdir(parents=True, exist_ok=True)
+    champion_corr.rename("corr").to_frame().to_parquet(target)
+    record["seeds"] = [dict(seed, model_sha256="0" * 64) for seed in record["seeds"]]
+    if "per_era_key" in record["extra"]:
+        record["extra"]["per_era_key"] = key
+    else:
+        record["extra"]["ensemble_key"] = key.replace("per_era.parquet", "ensemble.parquet")
+    (platform.settings.store_dir / ChampionRecord.key(model)).write_text(json.dumps(record))
+    return platform.run("evaluation_job", model)
+
+
 def floats_in(metadata) -> dict[str, float]:
     """Every float a metadata entry shows, the ones inside JSON entries too."""
     out = {}

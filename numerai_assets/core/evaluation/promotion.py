@@ -1,9 +1,11 @@
 """Champion / candidate promotion on validation CORR.
 
 A candidate replaces the champion only if it is worth submitting on its own (positive mean CORR,
-Sharpe above a floor) and is not a step back from what is live now (mean CORR no more than
-``max_regression`` below the champion's). Every decision carries its reason and the figures it
-compared, so a refusal can be read in the UI without re-running anything.
+Sharpe above a floor), is not a step back from what is live now (mean CORR no more than
+``max_regression`` below the champion's), and, when a paired test is configured, the evidence
+says it is better than the champion on the eras neither trained on (``evidence``). Every decision
+carries its reason and the figures it compared, so a refusal can be read in the UI without
+re-running anything.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from numerai_assets.core.evaluation.evidence import Evidence
 from numerai_assets.core.evaluation.scoring import summary_stat
 
 
@@ -20,6 +23,7 @@ class PromotionDecision:
     promote: bool
     reason: str
     compared: dict[str, float | None] = field(default_factory=dict)
+    evidence: dict[str, float | int | str | None] = field(default_factory=dict)  # the paired test's figures
 
 
 def corr_stat(summary: Mapping, stat: str) -> float:
@@ -34,10 +38,17 @@ def decide_promotion(
     *,
     min_sharpe: float,
     max_regression: float,
+    evidence: Evidence | None = None,
 ) -> PromotionDecision:
     """Promote when all of: candidate mean CORR > 0; candidate CORR Sharpe >= ``min_sharpe``;
-    candidate mean CORR >= champion mean CORR - ``max_regression`` (skipped with no champion,
-    so the first passing candidate is promoted). NaN figures fail their rule."""
+    candidate mean CORR >= champion mean CORR - ``max_regression``; and ``evidence`` passed (the
+    paired per-era test against the champion, ``evidence.compare_per_era``, or the reason none
+    was run). The champion rules are skipped with no champion, so the floors alone decide the
+    first promotion. NaN figures fail their rule.
+
+    ``max_regression`` stays as an extra floor when a test is on: the test compares the common
+    eras only, the floor the whole-validation means, so a challenger cannot win on a short overlap
+    while its full record is clearly worse; with ``method none`` it is the only champion rule."""
     mean, sharpe = corr_stat(candidate, "mean"), corr_stat(candidate, "sharpe")
     compared: dict[str, float | None] = {
         "candidate_corr_mean": mean,
@@ -50,9 +61,14 @@ def decide_promotion(
     failures = _floor_failures(mean, sharpe, min_sharpe)
     if champion is not None:
         failures += _regression_failures(mean, corr_stat(champion, "mean"), max_regression, compared)
+    judged = evidence if champion is not None else None  # no champion: nothing to compare with
+    if judged is not None and not judged.passed:
+        failures.append(judged.reason)
+    tested = {} if judged is None else judged.figures
     if failures:
-        return PromotionDecision(False, "not promoted: " + "; ".join(failures), compared)
-    return PromotionDecision(True, _promoted_reason(mean, sharpe, min_sharpe, max_regression, compared), compared)
+        return PromotionDecision(False, "not promoted: " + "; ".join(failures), compared, tested)
+    reason = _promoted_reason(mean, sharpe, min_sharpe, max_regression, compared)
+    return PromotionDecision(True, reason if judged is None else f"{reason}; {judged.reason}", compared, tested)
 
 
 def _floor_failures(mean: float, sharpe: float, min_sharpe: float) -> list[str]:
