@@ -135,7 +135,7 @@ def _plan(roster, round_number: int | None, late: bool = False) -> list[PlanStep
     """data -> every model x seed -> evaluation and promotion per model -> the round, if open,
     with the tags the round-open sensor puts on a round's run."""
     from numerai_assets.partitions import model_seed_keys
-    from numerai_assets.sensors import round_tags
+    from numerai_assets.sensors.rounds import round_tags
 
     plan: list[PlanStep] = [
         ("data_job", [None], {}),

@@ -36,11 +36,11 @@ from numerai_assets.resources.policy import EvaluationPolicy, GatePolicy, Retrai
 from numerai_assets.resources.store import LocalDataStore
 from numerai_assets.resources.submissions import SubmissionsResource
 from numerai_assets.resources.tracking import WandbTrackingResource
-from numerai_assets.sensors import build_round_open_sensor
-from numerai_assets.sensors_alerts import build_alert_sensors
-from numerai_assets.sensors_data import build_data_refresh_sensor
-from numerai_assets.sensors_retrain import build_retrain_sensor
-from numerai_assets.sensors_scores import build_live_scores_sensor
+from numerai_assets.sensors.alerts import build_alert_sensors
+from numerai_assets.sensors.data import build_data_refresh_sensor
+from numerai_assets.sensors.retrain import build_retrain_sensor
+from numerai_assets.sensors.rounds import build_round_open_sensor
+from numerai_assets.sensors.scores import build_live_scores_sensor
 from numerai_assets.settings import ENV_NOTIFY, ENV_PUBLIC_ID, ENV_SECRET_KEY, ENV_WANDB_API_KEY, Settings
 
 

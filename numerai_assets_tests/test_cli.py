@@ -93,7 +93,7 @@ def assert_runs_are_runs_of_their_jobs(dagster_home, roster_path, round_number: 
 
     from numerai_assets.core.training.roster import load_roster
     from numerai_assets.partitions import model_seed_keys
-    from numerai_assets.sensors import round_tags
+    from numerai_assets.sensors.rounds import round_tags
 
     [location] = location_origins_from_yaml_paths(["workspace.yaml"])
     roster = load_roster(roster_path)

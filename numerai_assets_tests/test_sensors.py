@@ -51,7 +51,7 @@ def confirm(tmp_path, number: int, slot: str) -> None:
 
 @pytest.fixture
 def no_backoff(monkeypatch):
-    monkeypatch.setattr("numerai_assets.sensors.RETRY_BACKOFF_S", 0.0)  # no waiting in tests
+    monkeypatch.setattr("numerai_assets.sensors.rounds.RETRY_BACKOFF_S", 0.0)  # no waiting in tests
 
 
 def test_new_round_is_requested_once_with_its_partition(open_server, tmp_path):
@@ -134,7 +134,7 @@ def test_between_rounds_and_closed_windows_skip_with_a_reason(server, tmp_path):
 
 
 def test_transport_failure_is_reported_on_the_tick_not_raised(open_server, tmp_path, monkeypatch):
-    monkeypatch.setattr("numerai_assets.sensors.SENSOR_BUDGET_S", 2.0)  # keep the test short
+    monkeypatch.setattr("numerai_assets.sensors.rounds.SENSOR_BUDGET_S", 2.0)  # keep the test short
     open_server.faults.set(graphql_5xx=10_000)
     with dg.instance_for_test() as instance:
         _, result = evaluate(open_server, tmp_path, instance)

@@ -15,8 +15,8 @@ from numerai_assets.core.training.roster import parse_roster
 from numerai_assets.core.training.staleness import parse_version
 from numerai_assets.definitions import build_definitions
 from numerai_assets.resources.policy import RetrainPolicy
-from numerai_assets.retraining import RECORDS, TRAIN, VERSIONS_KEY, current_data
-from numerai_assets.sensors_retrain import KEY_TAG, REASON_TAG, RETRAIN_TAG
+from numerai_assets.sensors.retrain import KEY_TAG, REASON_TAG, RETRAIN_TAG
+from numerai_assets.sensors.retrain_inputs import RECORDS, TRAIN, VERSIONS_KEY, current_data
 from numerai_assets.settings import Settings
 from numerai_assets.tournament.admin import AdminClient
 from numerai_assets.tournament.generator import generate_tournament

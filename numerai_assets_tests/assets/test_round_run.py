@@ -277,7 +277,7 @@ def test_a_refused_upload_put_is_retried_within_the_run_and_lands_once(platform,
 def test_the_sensors_retry_run_submits_only_the_unconfirmed_slot(platform, open_round, tmp_path, monkeypatch):
     """Slot b failed in the round's run; the sensor's retry run (its own asset selection and tags)
     submits b, leaves a alone, and the next tick finds the round done."""
-    monkeypatch.setattr("numerai_assets.sensors.RETRY_BACKOFF_S", 0.0)
+    monkeypatch.setattr("numerai_assets.sensors.rounds.RETRY_BACKOFF_S", 0.0)
     with broken_champion(platform, "xgb_tiny", tmp_path):
         assert not platform.run_round(open_round).success
     sensor = platform.defs.resolve_sensor_def("round_open_sensor")

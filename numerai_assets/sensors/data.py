@@ -25,8 +25,8 @@ from numerai_assets.core.numerai.client import NumeraiClient, NumeraiError
 from numerai_assets.resources.numerai import NumeraiResource
 from numerai_assets.resources.store import LocalDataStore
 from numerai_assets.resources.submissions import SubmissionsResource
-from numerai_assets.retraining import window_now
-from numerai_assets.sensors import IN_FLIGHT, SENSOR_BUDGET_S
+from numerai_assets.sensors.retrain_inputs import window_now
+from numerai_assets.sensors.rounds import IN_FLIGHT, SENSOR_BUDGET_S
 from numerai_assets.settings import Settings
 
 DAILY_S = 24 * 3600

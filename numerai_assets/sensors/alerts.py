@@ -31,7 +31,7 @@ from numerai_assets.assets.scores import BAND_CHECK, ROUND_REPORT_KEY
 from numerai_assets.core.alerts import Alert
 from numerai_assets.core.alerts import alert as alerts
 from numerai_assets.resources.notify import NotifyResource
-from numerai_assets.sensors import ROUND_TAG
+from numerai_assets.sensors.rounds import ROUND_TAG
 from numerai_assets.settings import Settings
 
 PARTITION_TAG = "dagster/partition"

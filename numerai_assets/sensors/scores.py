@@ -25,7 +25,7 @@ from numerai_assets.core.numerai.client import NumeraiError
 from numerai_assets.core.scores.live import digest, rounds_of
 from numerai_assets.partitions import rounds_partitions
 from numerai_assets.resources.numerai import NumeraiResource
-from numerai_assets.sensors import SENSOR_BUDGET_S
+from numerai_assets.sensors.rounds import SENSOR_BUDGET_S
 from numerai_assets.settings import Settings
 
 LAST_N_ROUNDS = 30  # scores keep changing for ~a month: about 25 rounds overlap

@@ -21,7 +21,7 @@ from numerai_assets.core.training.staleness import SeedBasis, WindowDecision, ro
 from numerai_assets.partitions import MODEL_DIM, SEED_DIM
 from numerai_assets.resources.model_store import ModelStore
 from numerai_assets.resources.submissions import SubmissionsResource
-from numerai_assets.sensors import round_runs, unconfirmed_slots
+from numerai_assets.sensors.rounds import round_runs, unconfirmed_slots
 
 TRAIN, VALIDATION = "train_data", "validation_data"  # the files a model is built and judged on
 RECORDS = "retraining"  # model store folder of retraining records

@@ -1,6 +1,6 @@
 """Retraining that follows the data, outside the round window.
 
-Once ``data_refresh_sensor`` (sensors_data.py) has downloaded a republished file,
+Once ``data_refresh_sensor`` (sensors/data.py) has downloaded a republished file,
 ``retrain_sensor`` finds the roster models whose seeds were trained on other bytes
 (``core.training.staleness``) and requests ONE retraining:
 a training run per (model, seed), then, once a model's runs all succeeded, its evaluation run,
@@ -41,7 +41,8 @@ from numerai_assets.resources.model_store import ModelStore
 from numerai_assets.resources.numerai import NumeraiResource
 from numerai_assets.resources.policy import RetrainPolicy
 from numerai_assets.resources.submissions import SubmissionsResource
-from numerai_assets.retraining import (
+from numerai_assets.sensors.data import default_status
+from numerai_assets.sensors.retrain_inputs import (
     current_data,
     failed_band_slots,
     new_record,
@@ -50,8 +51,7 @@ from numerai_assets.retraining import (
     seed_bases,
     window_now,
 )
-from numerai_assets.sensors import IN_FLIGHT, SENSOR_BUDGET_S
-from numerai_assets.sensors_data import default_status
+from numerai_assets.sensors.rounds import IN_FLIGHT, SENSOR_BUDGET_S
 from numerai_assets.settings import Settings
 
 RETRAIN_TAG, REASON_TAG = "numerai/retrain", "numerai/retrain_reason"
