@@ -176,8 +176,45 @@ def _num(value: Any) -> float | None:
     return None if pd.isna(out) else out
 
 
+@dataclass(frozen=True)
+class PayoutEstimate:
+    """The round's payout as a share of stake, as the scores stand (final once all resolved)."""
+
+    share: float  # stake * share = NMR paid (negative: burned)
+    unclipped: float
+    clip: float | None
+    terms: tuple[tuple[str, float, float], ...]  # (score label, multiplier, value)
+
+    def describe(self, payout_factor: float) -> str:
+        parts = " + ".join(f"{m:g} x {label} {v:+.4f}" for label, m, v in self.terms)
+        clip = f", clipped to +-{self.clip:g}" if self.clip is not None else ""
+        return f"payout {self.share:+.2%} of stake = {payout_factor:g} x ({parts}){clip}"
+
+
+def payout_estimate(scores: RoundScores) -> PayoutEstimate | None:
+    """``payout_factor * sum(multiplier * score)`` over the round's payout scores, clipped at the
+    configs' ``clipThreshold`` (Numerai's rule, reference numerai.md); every figure comes from the
+    server's ``roundScoreConfigs`` and ``payoutFactor``, never from a fixed list of names. None when
+    the server gives no payout factor or no payout score has a value yet."""
+    if scores.payout_factor is None:
+        return None
+    summary = scores.summary()
+    terms = tuple(
+        (label, s["multiplier"], s["value"])
+        for label, s in summary.items()
+        if s["payout"] and s["multiplier"] is not None and s["value"] is not None
+    )
+    if not terms:
+        return None
+    unclipped = float(scores.payout_factor) * sum(m * v for _, m, v in terms)
+    clips = [_num(c.get("clipThreshold")) for c in scores.score_configs or () if c.get("isPayout")]
+    clip = min((c for c in clips if c is not None), default=None)
+    share = unclipped if clip is None else max(-clip, min(clip, unclipped))
+    return PayoutEstimate(share, unclipped, clip, terms)
+
+
 def summary_markdown(scores: RoundScores) -> str:
-    """A table of the round's scores as they stand."""
+    """A table of the round's scores as they stand, then the payout they imply."""
     rows = scores.summary()
     if not rows:
         return f"round {scores.round_number}: no scores yet"
@@ -186,4 +223,8 @@ def summary_markdown(scores: RoundScores) -> str:
         cells = [_fmt(s["value"]), _fmt(s["day"]), "yes" if s["resolved"] else "no", _fmt(s["percentile"]),
                  _fmt(s["multiplier"])]  # fmt: skip
         lines.append(f"| {label} | " + " | ".join(cells) + " |")
+    estimate = payout_estimate(scores)
+    if estimate is not None and scores.payout_factor is not None:
+        final = all(s["resolved"] for s in rows.values())
+        lines += ["", estimate.describe(float(scores.payout_factor)) + ("" if final else " (not resolved yet)")]
     return "\n".join(lines)

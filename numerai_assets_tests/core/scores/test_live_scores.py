@@ -1,7 +1,7 @@
 """Live scores are kept as served: any name and version, the round's multipliers where a config
 matches, and whether the scored submission is ours."""
 
-from numerai_assets.core.scores.live import RoundScores, digest, rounds_of
+from numerai_assets.core.scores.live import RoundScores, digest, payout_estimate, rounds_of, summary_markdown
 
 ROWS = (
     {"roundNumber": 7, "submissionId": "ours", "displayName": "corr_v9", "version": "3", "day": 1, "value": 0.01,
@@ -44,3 +44,18 @@ def test_the_fingerprint_changes_with_any_value_and_not_with_order():
     changed = [dict(r) for r in by_round[7]]
     changed[0]["value"] = 0.011
     assert digest(changed) != digest(by_round[7])
+
+
+def test_the_payout_follows_the_rounds_configs_and_is_clipped():
+    """payout_factor * (0.75 * corr_v9 + 2.5 * mmc_2); mmc version 9 has no config and pays nothing."""
+    clipped = tuple(dict(c, clipThreshold="0.05") for c in CONFIGS)
+    estimate = payout_estimate(RoundScores("slot_a", 7, "model", ROWS, "ours", clipped, 0.8))
+    assert estimate is not None
+    assert estimate.unclipped == 0.8 * (0.75 * 0.02 + 2.5 * -0.01)
+    assert estimate.share == estimate.unclipped and estimate.clip == 0.05
+    big = tuple(dict(r, value=r["value"] * 10) for r in ROWS)  # -0.08 before the clip
+    assert payout_estimate(RoundScores("slot_a", 7, "model", big, "ours", clipped, 0.8)).share == -0.05
+    assert payout_estimate(RoundScores("slot_a", 7, "model", ROWS, "ours", CONFIGS, None)) is None
+    text = summary_markdown(RoundScores("slot_a", 7, "model", ROWS, "ours", clipped, 0.8))
+    assert "payout -0.80% of stake = 0.8 x (0.75 x corr_v9 +0.0200 + 2.5 x mmc_2 -0.0100)" in text
+    assert text.endswith("clipped to +-0.05 (not resolved yet)")
