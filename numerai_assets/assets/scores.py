@@ -202,7 +202,7 @@ def _monitoring_asset(slot: str, models: list[str]) -> AssetsDefinition:
         metadata: dict[str, Any] = {"rounds_scored": len(records), "notes": "; ".join(notes + report.notes) or "-"}
         if report.tracks:
             frames, names = chart_inputs(report)
-            png = charts.cumulative_scores_png(frames, metrics=names)
+            png = charts.cumulative_scores_png(frames, metrics=names, step="round")
             metadata["live_vs_validation"] = MetadataValue.md(table_markdown(report))
             chart = charts.png_markdown(png, f"{slot} live vs validation")
             metadata["cumulative_live_scores"] = MetadataValue.md(chart)

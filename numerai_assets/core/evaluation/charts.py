@@ -31,11 +31,12 @@ def cumulative_scores_png(
     metrics: Sequence[str] = ("corr", "mmc", "bmc"),
     oracle: pd.Series | None = None,
     bars: str | None = None,
+    step: str = "era",
 ) -> bytes:
     """:func:`scores_figure` as a PNG: 900 x 300 px per panel at 80 dpi, 64-colour palette (three
     panels measured 24-30 KB); same inputs give the same bytes."""
     with matplotlib.rc_context(matplotlib.rcParamsDefault):
-        fig = scores_figure(per_era_by_model, metrics, oracle, bars)
+        fig = scores_figure(per_era_by_model, metrics, oracle, bars, step)
         rendered = io.BytesIO()
         fig.savefig(rendered, format="png", dpi=DPI, metadata={"Software": None})
     return _quantize(rendered.getvalue())
@@ -46,11 +47,12 @@ def scores_figure(
     metrics: Sequence[str] = ("corr", "mmc", "bmc"),
     oracle: pd.Series | None = None,
     bars: str | None = None,
+    step: str = "era",
 ) -> Figure:
     """One panel per metric: the cumulative per-era score of every model as lines, the per-era
     scores of ``bars`` (default: the first model) as bars on the right axis, and the oracle's
     per-era CORR (``oracle``, index era) as a dashed line on the CORR panel. Metrics no model has
-    are left out."""
+    are left out. ``step`` names the x axis' unit (eras for validation, rounds for live scores)."""
     shown = [m for m in metrics if any(m in df.columns for df in per_era_by_model.values())] or ["corr"]
     eras = _all_eras([df.index for df in per_era_by_model.values()] + ([] if oracle is None else [oracle.index]))
     barred = bars if bars is not None else next(iter(per_era_by_model), None)
@@ -65,8 +67,8 @@ def scores_figure(
             lines.append(("oracle", oracle, {"linestyle": "--", "color": "black"}))
         _cumulative_lines(ax, eras, lines)
         if barred is not None and metric in per_era_by_model.get(barred, pd.DataFrame()).columns:
-            _align_zero(ax, _per_era_bars(ax, eras, per_era_by_model[barred][metric], barred))
-        ax.set_title(f"{TITLES.get(metric, metric)}: cumulative (lines), per era (bars, right axis)", fontsize=10)
+            _align_zero(ax, _per_era_bars(ax, eras, per_era_by_model[barred][metric], f"{barred} per {step}"))
+        ax.set_title(f"{TITLES.get(metric, metric)}: cumulative (lines), per {step} (bars, right axis)", fontsize=10)
     fig.tight_layout()
     return fig
 
@@ -89,15 +91,15 @@ def _cumulative_lines(ax: Any, eras: pd.Index, lines: Sequence[tuple[str, pd.Ser
         ax.legend(fontsize=7, loc="upper left")
 
 
-def _per_era_bars(ax: Any, eras: pd.Index, scores: pd.Series, name: str) -> Any:
+def _per_era_bars(ax: Any, eras: pd.Index, scores: pd.Series, label: str) -> Any:
     """Per-era scores as bars (green up, red down) on a right-hand axis, drawn under the lines."""
     values = scores.sort_index().dropna()
     bar_axis = ax.twinx()
     colors = ["#5aa469" if v >= 0 else "#d35d6e" for v in values.to_numpy()]
-    bar_axis.bar(eras.get_indexer(values.index), values.to_numpy(), width=0.8, color=colors, alpha=0.5, label=name)
+    bar_axis.bar(eras.get_indexer(values.index), values.to_numpy(), width=0.8, color=colors, alpha=0.5, label=label)
     bar_axis.axhline(0.0, color="grey", linewidth=0.4)
     bar_axis.tick_params(axis="y", labelsize=7)
-    bar_axis.set_ylabel(f"{name} per era", fontsize=7)
+    bar_axis.set_ylabel(label, fontsize=7)
     ax.set_zorder(bar_axis.get_zorder() + 1)  # the lines in front of the bars
     ax.patch.set_visible(False)
     return bar_axis
