@@ -43,7 +43,6 @@ from numerai_assets.sensors.rounds import build_round_open_sensor
 from numerai_assets.sensors.scores import build_live_scores_sensor
 from numerai_assets.settings import ENV_NOTIFY, ENV_PUBLIC_ID, ENV_SECRET_KEY, ENV_WANDB_API_KEY, Settings
 
-
 # Two cores: two steps at a time. Each step runs in its own process (a crash or a leak stays in
 # it), forked from a server that imported this module once per run instead of every step paying
 # ~3 s of imports ("spawn", Dagster's default): that was half the tiny main job's time.
