@@ -9,7 +9,6 @@ import warnings
 from dagster import (
     Definitions,
     EnvVar,
-    multiprocess_executor,
 )
 
 from numerai_assets.assets.compute import build_compute_assets
@@ -29,7 +28,7 @@ from numerai_assets.core.training.roster import Roster, load_roster
 from numerai_assets.jobs import StageAssets, build_jobs
 from numerai_assets.partitions import model_partitions, model_seed_partitions
 from numerai_assets.resources.compute import ComputeResource
-from numerai_assets.resources.deploy import io_managers, model_store, training_executor
+from numerai_assets.resources.deploy import io_managers, local_executor, model_store, training_executor
 from numerai_assets.resources.notify import NotifyResource
 from numerai_assets.resources.numerai import NumeraiResource
 from numerai_assets.resources.policy import EvaluationPolicy, GatePolicy, RetrainPolicy
@@ -42,13 +41,6 @@ from numerai_assets.sensors.retrain import build_retrain_sensor
 from numerai_assets.sensors.rounds import build_round_open_sensor
 from numerai_assets.sensors.scores import build_live_scores_sensor
 from numerai_assets.settings import ENV_NOTIFY, ENV_PUBLIC_ID, ENV_SECRET_KEY, ENV_WANDB_API_KEY, Settings
-
-# Two cores: two steps at a time. Each step runs in its own process (a crash or a leak stays in
-# it), forked from a server that imported this module once per run instead of every step paying
-# ~3 s of imports ("spawn", Dagster's default): that was half the tiny main job's time.
-LOCAL_EXECUTOR = multiprocess_executor.configured(
-    {"max_concurrent": 2, "start_method": {"forkserver": {"preload_modules": ["numerai_assets.definitions"]}}}
-)
 
 
 def build_resources(settings: Settings) -> dict[str, object]:
@@ -153,7 +145,7 @@ def build_definitions(
         ],
         resources=resources,
         # With NUMERAI_ASSETS_EXECUTOR, every run but the round's (backfills too) uses that executor.
-        executor=training_executor(settings) or LOCAL_EXECUTOR,
+        executor=training_executor(settings) or local_executor(settings),
     )
 
 

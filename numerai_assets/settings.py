@@ -35,6 +35,8 @@ ENV_EXECUTOR = "NUMERAI_ASSETS_EXECUTOR"  # where training steps run
 ENV_CELERY_BROKER = "NUMERAI_ASSETS_CELERY_BROKER"  # read by dagster-celery through EnvVar (may hold a password)
 ENV_CELERY_BACKEND = "NUMERAI_ASSETS_CELERY_BACKEND"  # default: the broker
 EXECUTORS = ("multiprocess", "celery", "k8s")
+ENV_STEP_START = "NUMERAI_ASSETS_STEP_START"  # how the local executor starts a step's process
+STEP_STARTS = ("forkserver", "spawn")
 ENV_WANDB_API_KEY = "WANDB_API_KEY"
 ENV_PUBLIC_ID = "NUMERAI_PUBLIC_ID"
 ENV_SECRET_KEY = "NUMERAI_SECRET_KEY"
@@ -55,6 +57,9 @@ class Settings:
     dry_run: bool = False  # write submission files and ledger entries, upload nothing
     store_url: str | None = None  # None: local folders under home (the embedded default)
     executor: str = "multiprocess"  # training steps: multiprocess (this host) | celery | k8s
+    # multiprocess steps fork from a server that imported the definitions once per run; "spawn"
+    # (Dagster's default) starts a fresh interpreter per step (~3 s of imports each here)
+    step_start: str = "forkserver"
     notify_set: bool = False  # alerts on: NUMERAI_ASSETS_NOTIFY holds Apprise URLs (the resource reads them)
 
     @property
@@ -100,6 +105,7 @@ class Settings:
             dry_run=env_bool(env, ENV_DRY_RUN, False),
             store_url=_store_url(env),
             executor=env_choice(env, ENV_EXECUTOR, EXECUTORS, "multiprocess"),
+            step_start=env_choice(env, ENV_STEP_START, STEP_STARTS, "forkserver"),
             notify_set=_raw(env, ENV_NOTIFY) is not None,
         )
 

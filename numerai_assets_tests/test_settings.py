@@ -34,6 +34,7 @@ def test_dry_run_reads_every_usual_boolean_word(word, expected):
         ("NUMERAI_ASSETS_ROUND_POLL_S", "-5", "positive whole number"),
         ("NUMERAI_ASSETS_TRACKING", "sometimes", "'offline'"),
         ("NUMERAI_ASSETS_MODE", "prod", "('local', 'numerai')"),
+        ("NUMERAI_ASSETS_STEP_START", "fork", "('forkserver', 'spawn')"),
     ],
 )
 def test_a_bad_value_names_the_variable_and_what_it_accepts(name, value, accepted):
@@ -64,3 +65,16 @@ def test_values_are_normalised_and_unset_means_the_default():
         False,
         "auto",
     )
+
+
+@pytest.mark.parametrize("value, expected", [(None, "forkserver"), ("spawn", "spawn"), ("FORKSERVER", "forkserver")])
+def test_the_step_start_setting_reaches_the_local_executor(value, expected):
+    """Steps fork from a server that preloaded the definitions (default) or spawn a fresh
+    interpreter each; Celery/k8s executors are not affected (they replace this one)."""
+    from numerai_assets.resources.deploy import local_executor
+
+    settings = Settings.from_env({} if value is None else {"NUMERAI_ASSETS_STEP_START": value})
+    config = local_executor(settings).config_schema.resolve_config({}).value["config"]  # as a run gets it
+    assert config["max_concurrent"] == 2 and list(config["start_method"]) == [expected]
+    if expected == "forkserver":
+        assert config["start_method"]["forkserver"]["preload_modules"] == ["numerai_assets.definitions"]
