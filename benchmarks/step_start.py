@@ -7,7 +7,7 @@ ours:  ``forkserver`` (the default): one server per run imports the definitions 
 Each variant runs ``python -m numerai_assets run --scale <scale>`` (embedded tournament, tiny
 roster unless ``--roster``), and the table lists every job run's time as the main job printed it.
 
-    .venv/bin/python benchmarks/step_start.py --scale tiny
+    PYTHONPATH=. .venv/bin/python benchmarks/step_start.py --scale tiny
 """
 
 from __future__ import annotations
