@@ -8,6 +8,7 @@ Every process started here is stopped in a ``finally``.
 
 import os
 import shutil
+import time
 
 import dagster as dg
 import pytest
@@ -19,6 +20,7 @@ from numerai_assets.dev_server import DagsterDev
 from numerai_assets.partitions import model_seed_keys
 from numerai_assets.settings import Settings
 from numerai_assets.tournament.server import TournamentServer
+from numerai_assets_tests.alert_receiver import TOKEN
 from numerai_assets_tests.platform import LENIENT, TINY_ROSTER, install_broken_champion
 
 pytestmark = pytest.mark.slow
@@ -73,8 +75,17 @@ def checks_of(dev, run_id):
     }
 
 
+def wait_for_alerts(receiver, title: str, timeout_s: float = 150.0) -> list[dict]:
+    """The alerts with ``title`` once one arrived (the daemon ticks run-status sensors ~every 30 s)."""
+    deadline = time.monotonic() + timeout_s
+    while not receiver.messages(title) and time.monotonic() < deadline:
+        time.sleep(1.0)
+    time.sleep(2.0)  # a duplicate would arrive on a later tick: give it the chance to show
+    return receiver.messages(title)
+
+
 def test_roster_backfills_then_rounds_are_noticed_gated_and_submitted_once_per_slot(
-    tournament_template, dataset_version, tmp_path
+    tournament_template, dataset_version, tmp_path, receiver
 ):
     home = tmp_path / "home"
     shutil.copytree(tournament_template, home / "tournament")
@@ -92,6 +103,7 @@ def test_roster_backfills_then_rounds_are_noticed_gated_and_submitted_once_per_s
             "NUMERAI_ASSETS_TRACKING": "disabled",
             "GX_ANALYTICS_ENABLED": "false",
             "NUMERAI_ASSETS_DATASET_VERSION": dataset_version,
+            "NUMERAI_ASSETS_NOTIFY": receiver.url,  # alerts to a real HTTP receiver on 127.0.0.1
         }
         env.pop("NUMERAI_ASSETS_MODE", None)
         with DagsterDev(env, log=tmp_path / "dagster_dev.log") as dev:
@@ -131,3 +143,9 @@ def test_roster_backfills_then_rounds_are_noticed_gated_and_submitted_once_per_s
             assert ("demo_slot_b/demo_slot_b_live_predictions", "std_above_floor") in failed
             assert not any(k[0].startswith("demo_slot_a") for k in failed)
             assert set(submissions_by_slot(server, 3)) == {"demo_slot_a"}
+
+            # the daemon's run-failure sensor sends the gated round's failure once, naming the slot
+            [alert] = wait_for_alerts(receiver, "Run failed: live_round_job (round 3)")
+            assert "demo_slot_b" in alert["message"] and "std_above_floor" in alert["message"], alert
+        assert not receiver.messages("Run failed: live_round_job (round 1)")  # the successful rounds: none
+        assert TOKEN not in (tmp_path / "dagster_dev.log").read_text()
