@@ -41,6 +41,7 @@ from numerai_assets.resources.model_store import ModelStore
 from numerai_assets.resources.numerai import NumeraiResource
 from numerai_assets.resources.policy import RetrainPolicy
 from numerai_assets.resources.submissions import SubmissionsResource
+from numerai_assets.sensors.cursor import read_cursor
 from numerai_assets.sensors.data import default_status
 from numerai_assets.sensors.retrain_inputs import (
     current_data,
@@ -57,14 +58,6 @@ from numerai_assets.settings import Settings
 RETRAIN_TAG, REASON_TAG = "numerai/retrain", "numerai/retrain_reason"
 MODEL_TAG, KEY_TAG = "numerai/retrain_model", "numerai/retrain_key"
 KEEP_KEYS = 500  # run keys remembered in the cursor (the instance remembers them too)
-
-
-def _cursor(text: str | None) -> dict:
-    try:
-        data = json.loads(text or "{}")
-    except ValueError:
-        return {}
-    return data if isinstance(data, dict) else {}
 
 
 def _already_requested(context: SensorEvaluationContext, keys: Sequence[str], remembered: set[str]) -> set[str]:
@@ -168,7 +161,7 @@ def build_retrain_sensor(training_job, evaluation_job, settings: Settings, roste
             listed = [] if window.wait else client.list_datasets()
         except NumeraiError as exc:
             return SkipReason(f"Numerai unreachable, retrying next tick: {exc}")
-        state = _cursor(context.cursor)
+        state = read_cursor(context.cursor)
         if window.wait:
             return SensorResult(skip_reason=f"retraining {window.reason}", cursor=json.dumps(state))
         try:

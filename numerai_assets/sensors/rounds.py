@@ -33,6 +33,7 @@ from numerai_assets.partitions import rounds_partitions
 from numerai_assets.resources.notify import NotifyResource
 from numerai_assets.resources.numerai import NumeraiResource
 from numerai_assets.resources.submissions import SubmissionsResource
+from numerai_assets.sensors.cursor import read_cursor
 from numerai_assets.settings import Settings
 
 # A tick must finish well inside Dagster's sensor timeout (60 s): bound Numerai calls tighter.
@@ -90,10 +91,7 @@ def retry_request(number: int, late: bool, follow: FollowUp) -> RunRequest:
 
 def _settled(cursor: str | None) -> set[int]:
     """Rounds whose outcome was already reported (the cursor; an older plain cursor means none)."""
-    try:
-        return set(json.loads(cursor or "{}").get("settled", []))
-    except (ValueError, AttributeError):
-        return set()
+    return set(read_cursor(cursor).get("settled", []))
 
 
 def _report_missed(

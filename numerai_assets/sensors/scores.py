@@ -25,6 +25,7 @@ from numerai_assets.core.numerai.client import NumeraiError
 from numerai_assets.core.scores.live import digest, rounds_of
 from numerai_assets.partitions import rounds_partitions
 from numerai_assets.resources.numerai import NumeraiResource
+from numerai_assets.sensors.cursor import read_cursor
 from numerai_assets.sensors.rounds import SENSOR_BUDGET_S
 from numerai_assets.settings import Settings
 
@@ -42,14 +43,6 @@ def changed_rounds(
             if seen.get(slot, {}).get(str(number)) != fp:
                 out.setdefault(number, []).append(slot)
     return dict(sorted(out.items()))
-
-
-def _cursor(text: str | None) -> dict[str, dict[str, str]]:
-    try:
-        data = json.loads(text or "{}")
-    except ValueError:
-        return {}
-    return data if isinstance(data, dict) else {}
 
 
 def build_live_scores_sensor(scores_job, monitoring_job, settings: Settings, slots: Sequence[str]) -> SensorDefinition:
@@ -80,7 +73,7 @@ def build_live_scores_sensor(scores_job, monitoring_job, settings: Settings, slo
             }
         except NumeraiError as exc:
             return SkipReason(f"Numerai unreachable, retrying next tick: {exc}")
-        seen = _cursor(context.cursor)
+        seen = read_cursor(context.cursor)
         changed = changed_rounds(seen, fetched)
         known = set(context.instance.get_dynamic_partitions(rounds_partitions.name))
         new = [str(n) for n in changed if str(n) not in known]
